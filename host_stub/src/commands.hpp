@@ -1,0 +1,18 @@
+#pragma once
+
+#include "cli_options.hpp"
+#include "exit_codes.hpp"
+#include "host_config.hpp"
+
+#include <atomic>
+
+namespace jarvis::host {
+
+// Set by the SIGINT handler; a running ask polls it and stops.
+extern std::atomic<bool> interrupted;
+
+ExitCode run_plugins(const CliOptions& cli, const HostConfig& config);
+ExitCode run_plan(const CliOptions& cli, const HostConfig& config);
+ExitCode run_ask(const CliOptions& cli, const HostConfig& config);
+
+} // namespace jarvis::host

@@ -1,0 +1,92 @@
+// jarvis-host: the command-line stand-in for the Jarvis host (CONTRACT.md, "jarvis-host").
+#include "cli_options.hpp"
+#include "commands.hpp"
+#include "config/config_error.hpp"
+#include "host_config.hpp"
+
+#include <jarvis/vision_provider.hpp>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+
+namespace {
+
+using namespace jarvis::host;
+
+void on_sigint(int) { interrupted.store(true); }
+
+void install_sigint_handler()
+{
+    struct sigaction action = {};
+    action.sa_handler = &on_sigint;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+}
+
+void set_up_logging(const std::string& level_name)
+{
+    auto logger = spdlog::stderr_logger_mt("jarvis-host");
+    logger->set_pattern("jarvis-host: [%l] %v");
+    spdlog::set_default_logger(logger);
+    const auto level = spdlog::level::from_str(level_name);
+    if (level == spdlog::level::off && level_name != "off")
+        throw jarvis::ConfigError("--log-level '" + level_name + "' is not one of trace, debug, info, warn, error, off");
+    spdlog::set_level(level);
+}
+
+// One line on stderr; with --json the same error as a JSON object on stdout too.
+int report(ExitCode code, const std::string& message, bool json, int http_status = 0)
+{
+    std::cerr << "jarvis-host: " << message << std::endl;
+    if (json) {
+        nlohmann::json error = {{"kind", error_kind(code)}, {"message", message}, {"exit_code", int(code)}};
+        if (http_status != 0)
+            error["http_status"] = http_status;
+        std::cout << nlohmann::json{{"error", error}}.dump() << std::endl;
+    }
+    return code;
+}
+
+int run(const std::vector<std::string>& args)
+{
+    bool json = false;
+    try {
+        const CliOptions cli = parse_cli(args);
+        json = cli.json;
+        if (cli.help || cli.command.empty()) {
+            std::cout << usage_text();
+            return cli.help ? exit_ok : exit_usage;
+        }
+        const HostConfig config = resolve_config(cli, boost::dll::program_location().parent_path());
+        set_up_logging(config.parsed.log_level.empty() ? "warn" : config.parsed.log_level);
+        if (cli.command == "plugins")
+            return run_plugins(cli, config);
+        if (cli.command == "plan")
+            return run_plan(cli, config);
+        if (cli.command == "ask")
+            return run_ask(cli, config);
+        if (cli.command == "vllm-command" || cli.command == "probe")
+            return report(exit_usage, "command '" + cli.command + "' is not available in this version", json);
+        return report(exit_usage, "unknown command '" + cli.command + "' (see jarvis-host --help)", json);
+    } catch (const jarvis::ConfigError& e) {
+        return report(exit_usage, e.what(), json);
+    } catch (const jarvis::vision::Error& e) {
+        const ExitCode code = exit_code_for(e.code());
+        return report(code, e.what(), json, e.http_status());
+    } catch (const std::exception& e) {
+        return report(exit_internal, std::string("internal error: ") + e.what(), json);
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    install_sigint_handler();
+    return run(std::vector<std::string>(argv + 1, argv + argc));
+}

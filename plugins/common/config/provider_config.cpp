@@ -1,0 +1,121 @@
+#include "config/provider_config.hpp"
+
+#include "config/config_error.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+namespace jarvis {
+namespace {
+
+using nlohmann::json;
+
+class Reader
+{
+public:
+    explicit Reader(const std::string& origin) : origin_(origin) {}
+
+    [[noreturn]] void fail(const std::string& path, const std::string& why) const
+    {
+        throw ConfigError(fmt::format("{}: {}: {}", origin_, path, why));
+    }
+
+    void only_keys(const json& object, const std::string& path, const std::set<std::string>& known) const
+    {
+        if (!object.is_object())
+            fail(path.empty() ? "top level" : path, "must be a JSON object");
+        for (const auto& [key, value] : object.items())
+            if (known.count(key) == 0) {
+                std::string names;
+                for (const auto& k : known)
+                    names += (names.empty() ? "" : ", ") + k;
+                fail(path.empty() ? key : path + "." + key, "unknown key (known: " + names + ")");
+            }
+    }
+
+    void string(const json& object, const std::string& path, const char* key, std::string& out) const
+    {
+        if (!object.contains(key))
+            return;
+        const json& v = object.at(key);
+        if (!v.is_string())
+            fail(join(path, key), "must be a string");
+        out = v.get<std::string>();
+    }
+
+    void seconds(const json& object, const std::string& path, const char* key, double& out) const
+    {
+        if (!object.contains(key))
+            return;
+        const json& v = object.at(key);
+        if (!v.is_number())
+            fail(join(path, key), "must be a number of seconds");
+        out = v.get<double>();
+        if (!(out > 0) || out > 86400)
+            fail(join(path, key), fmt::format("{} is out of range (0, 86400]", out));
+    }
+
+    static std::string join(const std::string& path, const char* key) { return path.empty() ? key : path + "." + key; }
+
+private:
+    std::string origin_;
+};
+
+} // namespace
+
+ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
+{
+    Reader r(origin);
+    ProviderConfig c;
+    r.only_keys(doc, "", {"endpoint", "loadout", "plugin_dir", "log_level", "input_data", "http_delivery"});
+    r.string(doc, "", "loadout", c.loadout);
+    r.string(doc, "", "plugin_dir", c.plugin_dir);
+    r.string(doc, "", "log_level", c.log_level);
+
+    if (doc.contains("endpoint")) {
+        const json& e = doc.at("endpoint");
+        r.only_keys(e, "endpoint", {"base_url", "timeout_s", "connect_timeout_s", "api_key_env"});
+        r.string(e, "endpoint", "base_url", c.endpoint.base_url);
+        r.seconds(e, "endpoint", "timeout_s", c.endpoint.timeout_s);
+        r.seconds(e, "endpoint", "connect_timeout_s", c.endpoint.connect_timeout_s);
+        r.string(e, "endpoint", "api_key_env", c.endpoint.api_key_env);
+        const std::string& url = c.endpoint.base_url;
+        if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+            r.fail("endpoint.base_url", fmt::format("'{}' must start with http:// or https://", url));
+    }
+    if (doc.contains("input_data")) {
+        const json& d = doc.at("input_data");
+        r.only_keys(d, "input_data", {"host_path", "container_path"});
+        r.string(d, "input_data", "host_path", c.input_data.host_path);
+        r.string(d, "input_data", "container_path", c.input_data.container_path);
+        if (c.input_data.host_path.empty() != c.input_data.container_path.empty())
+            r.fail("input_data", "host_path and container_path must be given together");
+        if (!c.input_data.container_path.empty() && c.input_data.container_path.front() != '/')
+            r.fail("input_data.container_path",
+                   fmt::format("'{}' must be an absolute path inside the container", c.input_data.container_path));
+    }
+    if (doc.contains("http_delivery")) {
+        const json& h = doc.at("http_delivery");
+        r.only_keys(h, "http_delivery", {"advertise", "bind"});
+        r.string(h, "http_delivery", "advertise", c.http_delivery.advertise);
+        r.string(h, "http_delivery", "bind", c.http_delivery.bind);
+        if (c.http_delivery.bind.empty())
+            r.fail("http_delivery.bind", "must not be empty");
+    }
+    return c;
+}
+
+ProviderConfig parse_provider_config(const std::string& json_text, const std::string& origin)
+{
+    json doc;
+    try {
+        doc = json::parse(json_text);
+    } catch (const json::parse_error& e) {
+        throw ConfigError(fmt::format("{}: not valid JSON: {}", origin, e.what()));
+    }
+    return parse_provider_config(doc, origin);
+}
+
+} // namespace jarvis

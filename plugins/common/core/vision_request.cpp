@@ -1,0 +1,44 @@
+#include "core/vision_request.hpp"
+
+#include "config/config_error.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace jarvis {
+
+VisionRequest parse_vision_request(std::string_view json_text)
+{
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::parse(json_text);
+    } catch (const nlohmann::json::parse_error& e) {
+        throw ConfigError(std::string("request: not valid JSON: ") + e.what());
+    }
+    if (!doc.is_object())
+        throw ConfigError("request: must be a JSON object");
+
+    VisionRequest r;
+    for (const auto& [key, value] : doc.items()) {
+        if (key == "video" || key == "prompt" || key == "loadout") {
+            if (!value.is_string())
+                throw ConfigError("request: " + key + " must be a string");
+        } else if (key == "stream") {
+            if (!value.is_boolean())
+                throw ConfigError("request: stream must be true or false");
+        } else {
+            throw ConfigError("request: unknown member '" + key + "' (known: video, prompt, loadout, stream)");
+        }
+    }
+    r.video = doc.value("video", "");
+    r.prompt = doc.value("prompt", "");
+    if (doc.contains("loadout"))
+        r.loadout = doc.at("loadout").get<std::string>();
+    r.stream = doc.value("stream", false);
+    if (r.video.empty())
+        throw ConfigError("request: video is required (a local path or an http(s) URL)");
+    if (r.prompt.empty())
+        throw ConfigError("request: prompt is required");
+    return r;
+}
+
+} // namespace jarvis

@@ -1,0 +1,187 @@
+#include "media/media_source.hpp"
+
+#include "media/ffmpeg_log.hpp"
+#include "media/media_error.hpp"
+
+extern "C" {
+#include <libavutil/display.h>
+}
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <unistd.h>
+
+namespace jarvis {
+namespace {
+
+[[noreturn]] void fail(const std::string& source, const std::string& reason)
+{
+    throw MediaError(fmt::format("cannot use video '{}': {}", source, reason));
+}
+
+// Checks a local path before FFmpeg does, because FFmpeg's messages ("No such file or directory", "Invalid data
+// found when processing input") do not tell a directory from an empty file from a permission problem.
+int64_t check_local_file(const std::string& path)
+{
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (ec || !fs::exists(st)) {
+        if (ec && ec != std::errc::no_such_file_or_directory)
+            fail(path, ec.message());
+        fail(path, "no such file");
+    }
+    if (fs::is_directory(st))
+        fail(path, "it is a directory, not a video file");
+    if (!fs::is_regular_file(st))
+        fail(path, "not a regular file");
+    if (::access(path.c_str(), R_OK) != 0)
+        fail(path, fmt::format("cannot read it: {}", std::strerror(errno)));
+    const auto size = fs::file_size(path, ec);
+    if (ec)
+        fail(path, ec.message());
+    if (size == 0)
+        fail(path, "the file is empty");
+    return static_cast<int64_t>(size);
+}
+
+int rotation_of(const AVStream* stream)
+{
+    size_t size = 0;
+    const uint8_t* matrix = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    if (matrix == nullptr || size < 9 * sizeof(int32_t))
+        return 0;
+    // av_display_rotation_get is counter-clockwise; players rotate clockwise by its negation.
+    const double ccw = av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
+    if (std::isnan(ccw))
+        return 0;
+    int cw = static_cast<int>(std::lround(-ccw)) % 360;
+    if (cw < 0)
+        cw += 360;
+    return (cw + 45) / 90 * 90 % 360; // snap to a right angle, as players do
+}
+
+// The stream a player would show: a video stream that is not attached cover art, preferring FFmpeg's pick.
+int choose_video_stream(AVFormatContext* fmt)
+{
+    const int best = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    if (best >= 0 && !(fmt->streams[best]->disposition & AV_DISPOSITION_ATTACHED_PIC))
+        return best;
+    int chosen = -1;
+    int64_t chosen_area = -1;
+    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+        const AVStream* s = fmt->streams[i];
+        if (s->codecpar->codec_type != AVMEDIA_TYPE_VIDEO || (s->disposition & AV_DISPOSITION_ATTACHED_PIC))
+            continue;
+        const int64_t area = int64_t(s->codecpar->width) * s->codecpar->height;
+        if (area > chosen_area) {
+            chosen = static_cast<int>(i);
+            chosen_area = area;
+        }
+    }
+    return chosen;
+}
+
+} // namespace
+
+bool is_http_url(const std::string& source)
+{
+    auto starts = [&](const char* prefix) { return source.size() > std::strlen(prefix) && strncasecmp(source.c_str(), prefix, std::strlen(prefix)) == 0; };
+    return starts("http://") || starts("https://");
+}
+
+int MediaSource::interrupt_trampoline(void* opaque)
+{
+    const auto* check = static_cast<const InterruptCheck*>(opaque);
+    return (*check && (*check)()) ? 1 : 0;
+}
+
+MediaSource MediaSource::open(const std::string& source, InterruptCheck interrupted, double io_timeout_s)
+{
+    MediaSource m;
+    m.info_.source = source;
+    m.info_.is_url = is_http_url(source);
+    if (!m.info_.is_url) {
+        if (source.find("://") != std::string::npos)
+            fail(source, "only local paths and http(s) URLs are supported");
+        m.info_.size_bytes = check_local_file(source);
+    }
+
+    m.interrupted_ = std::make_unique<InterruptCheck>(std::move(interrupted));
+    AVFormatContext* raw = avformat_alloc_context();
+    if (raw == nullptr)
+        throw std::bad_alloc();
+    raw->interrupt_callback.callback = &MediaSource::interrupt_trampoline;
+    raw->interrupt_callback.opaque = m.interrupted_.get();
+
+    AVDictionary* options_raw = nullptr;
+    if (m.info_.is_url) {
+        const auto us = std::to_string(static_cast<int64_t>(io_timeout_s * 1e6));
+        av_dict_set(&options_raw, "rw_timeout", us.c_str(), 0);
+        av_dict_set(&options_raw, "reconnect", "1", 0);
+    }
+    std::unique_ptr<AVDictionary, av::DictionaryFreer> options(options_raw);
+    // The path goes to FFmpeg behind "file:" so that names containing ':' are not taken for protocols.
+    const std::string url = m.info_.is_url ? source : "file:" + source;
+    AVDictionary* opts = options.release();
+    take_last_ffmpeg_error();
+    int rc = avformat_open_input(&raw, url.c_str(), nullptr, &opts); // frees raw on failure
+    options.reset(opts);
+    if (rc < 0) {
+        if (rc == AVERROR_EXIT)
+            fail(source, "cancelled");
+        const std::string detail = take_last_ffmpeg_error();
+        if (rc == AVERROR_INVALIDDATA)
+            fail(source, "not a video file FFmpeg can read (" + (detail.empty() ? "invalid data" : detail) + ")");
+        fail(source, av::error_string(rc) + (detail.empty() ? "" : " (" + detail + ")"));
+    }
+    m.format_.reset(raw);
+
+    rc = avformat_find_stream_info(raw, nullptr);
+    if (rc < 0)
+        fail(source, rc == AVERROR_EXIT ? std::string("cancelled") : "cannot read stream information: " + av::error_string(rc));
+
+    m.stream_index_ = choose_video_stream(raw);
+    if (m.stream_index_ < 0)
+        fail(source, raw->nb_streams > 0 ? "it has no video stream (audio only?)" : "it has no streams");
+
+    const AVStream* st = m.stream();
+    const AVCodecParameters* par = st->codecpar;
+    if (avcodec_find_decoder(par->codec_id) == nullptr)
+        fail(source, fmt::format("its video codec '{}' is not supported by this FFmpeg", avcodec_get_name(par->codec_id)));
+    if (par->width <= 0 || par->height <= 0)
+        fail(source, "its video stream has no picture size (damaged header?)");
+
+    MediaInfo& info = m.info_;
+    info.container = raw->iformat != nullptr ? raw->iformat->name : "";
+    info.codec = avcodec_get_name(par->codec_id);
+    info.coded_width = par->width;
+    info.coded_height = par->height;
+    info.rotation_deg = rotation_of(st);
+
+    const AVRational sar = av_guess_sample_aspect_ratio(raw, const_cast<AVStream*>(st), nullptr);
+    int w = par->width;
+    int h = par->height;
+    if (sar.num > 0 && sar.den > 0 && sar.num != sar.den)
+        w = static_cast<int>(std::lround(double(w) * sar.num / sar.den));
+    if (info.rotation_deg == 90 || info.rotation_deg == 270)
+        std::swap(w, h);
+    info.width = w;
+    info.height = h;
+
+    if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
+        info.duration_s = double(st->duration) * av_q2d(st->time_base);
+    else if (raw->duration != AV_NOPTS_VALUE && raw->duration > 0)
+        info.duration_s = double(raw->duration) / AV_TIME_BASE;
+    const AVRational fps = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    if (fps.num > 0 && fps.den > 0)
+        info.avg_fps = av_q2d(fps);
+    info.frame_count = st->nb_frames;
+    return m;
+}
+
+} // namespace jarvis

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "media/av_handles.hpp"
+
+#include <functional>
+#include <string>
+
+namespace jarvis {
+
+// What a video is, as a player would show it.
+struct MediaInfo
+{
+    std::string source;
+    bool is_url = false;
+    std::string container;  // FFmpeg's demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    std::string codec;      // e.g. "h264"
+    int coded_width = 0;    // as stored
+    int coded_height = 0;
+    int width = 0;          // as displayed: sample aspect ratio and rotation applied
+    int height = 0;
+    int rotation_deg = 0;   // clockwise rotation a player applies: 0, 90, 180 or 270
+    double duration_s = 0;  // 0 when unknown
+    double avg_fps = 0;     // 0 when unknown
+    int64_t frame_count = 0; // from the container's header; 0 when it does not say
+    int64_t size_bytes = -1; // for local files
+};
+
+// An opened video: the demuxer and the chosen video stream (never cover art).
+class MediaSource
+{
+public:
+    using InterruptCheck = std::function<bool()>;
+
+    // Opens a local path or an http(s) URL. Throws MediaError with the source and the reason.
+    // `interrupted` is polled during blocking I/O; when it returns true the open fails with "cancelled".
+    static MediaSource open(const std::string& source, InterruptCheck interrupted = {}, double io_timeout_s = 30);
+
+    const MediaInfo& info() const { return info_; }
+    AVFormatContext* format() const { return format_.get(); }
+    AVStream* stream() const { return format_->streams[stream_index_]; }
+    int stream_index() const { return stream_index_; }
+
+    bool is_url_source() const { return info_.is_url; }
+
+private:
+    MediaSource() = default;
+    static int interrupt_trampoline(void* opaque);
+
+    std::unique_ptr<InterruptCheck> interrupted_; // stable address for FFmpeg's callback
+    av::FormatContext format_;
+    int stream_index_ = -1;
+    MediaInfo info_;
+};
+
+bool is_http_url(const std::string& source);
+
+} // namespace jarvis

@@ -1,0 +1,30 @@
+#pragma once
+
+#include "config/provider_config.hpp"
+#include "core/plugin_log.hpp"
+#include "media/ffmpeg_log.hpp"
+
+#include <jarvis/plugin_adapter.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace jarvis {
+
+// Samples frames by time and sends them as images, each preceded by its time in Qwen3-VL's "<t seconds>" notation.
+// Thread-safe: plan and ask keep no state between calls.
+class FrameSlicerProvider
+{
+public:
+    FrameSlicerProvider(plugin::Host host, std::string_view config_json);
+
+    std::string plan(std::string_view request_json, plugin::Call& call);
+    std::string ask(std::string_view request_json, plugin::Call& call);
+
+private:
+    ProviderConfig config_;
+    PluginLog log_;
+    FfmpegLogRoute ffmpeg_log_route_;
+};
+
+} // namespace jarvis

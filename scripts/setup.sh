@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building, testing and benchmarking jarvis-vision needs.
+# Non-interactive and idempotent: when everything is present it only runs dpkg-query and exits.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config clang
+  # libraries (CONTRACT.md / issue #2)
+  libboost1.74-dev nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev catch2
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavfilter-dev
+  libcpp-httplib-dev libssl-dev
+  # ABI checks, test media and the Python binding test
+  abigail-tools binutils ffmpeg python3 util-linux
+  # benchmarks' reference tools
+  python3-av nginx-light
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
