@@ -3,7 +3,6 @@
 #include "config/config_error.hpp"
 
 #include <boost/dll/shared_library.hpp>
-#include <boost/system/system_error.hpp>
 
 #include <dlfcn.h>
 
@@ -58,7 +57,8 @@ vision::Plugin load_plugin(const fs::path& file, const LoadOptions& options)
     try {
         // The throwing overload: only its message carries dlerror()'s text.
         library = std::make_shared<dll::shared_library>(fs::absolute(file), mode);
-    } catch (const boost::system::system_error& e) {
+    } catch (const std::exception& e) {
+        // std::system_error with BOOST_DLL_USE_STD_FS, boost::system::system_error without it.
         throw vision::LoadError("cannot load it: " + dlerror_text(e.what()));
     }
     if (!library->has(JV_ENTRY_POINT_NAME))

@@ -14,7 +14,9 @@ std::mutex route_mutex;
 int route_users = 0;
 
 thread_local const PluginLog* current_log = nullptr;
-thread_local std::string last_error;
+// Plain arrays, not std::string: a thread_local with a destructor pins this library in memory (glibc defers
+// dlclose until every thread that touched it has exited), and plugins must unload cleanly.
+thread_local char last_error[512];
 
 void forward(void* avcl, int level, const char* format, va_list args)
 {
@@ -31,7 +33,8 @@ void forward(void* avcl, int level, const char* format, va_list args)
     if (level <= AV_LOG_ERROR) {
         // Keep the message without FFmpeg's "[mov,mp4 @ 0x...] " prefix.
         const size_t bracket = text.find("] ");
-        last_error = text[0] == '[' && bracket != std::string::npos ? text.substr(bracket + 2) : text;
+        const std::string message = text[0] == '[' && bracket != std::string::npos ? text.substr(bracket + 2) : text;
+        std::snprintf(last_error, sizeof last_error, "%s", message.c_str());
     }
     if (current_log == nullptr)
         return;
@@ -61,8 +64,8 @@ FfmpegLogScope::~FfmpegLogScope() { current_log = previous_; }
 
 std::string take_last_ffmpeg_error()
 {
-    std::string out;
-    out.swap(last_error);
+    std::string out(last_error);
+    last_error[0] = '\0';
     return out;
 }
 

@@ -1,0 +1,63 @@
+// One provider serving requests from several host threads at once (run under ThreadSanitizer in CI).
+#include "fixtures.hpp"
+#include "plugin_loader.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+using nlohmann::json;
+
+TEST_CASE("one native_video provider plans from four threads at once with identical results", "[threads]")
+{
+    const auto plugin = jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / "native_video.so");
+    jarvis::vision::Provider provider(plugin, "{}", [](int32_t, std::string_view) {}, JV_LOG_TRACE);
+    const std::string request =
+        json{{"video", jarvis::test::sample_video().string()}, {"prompt", "what?"}, {"loadout", "vllm://m#nativevideo"}}.dump();
+    const std::string expected = provider.plan(request);
+
+    constexpr int threads = 4;
+    constexpr int rounds = 3;
+    std::atomic<int> matching{0};
+    std::atomic<int> failed{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&] {
+            for (int r = 0; r < rounds; ++r) {
+                try {
+                    if (provider.plan(request) == expected)
+                        ++matching;
+                } catch (...) {
+                    ++failed;
+                }
+            }
+        });
+    for (auto& t : pool)
+        t.join();
+    CHECK(failed == 0);
+    CHECK(matching == threads * rounds);
+}
+
+TEST_CASE("one provider streams answers to several threads, each getting only its own text", "[threads]")
+{
+    const auto plugin = jarvis::host::load_plugin(jarvis::test::fixture_plugin_dir() / "echo_plugin.so");
+    jarvis::vision::Provider provider(plugin, "{}");
+    std::atomic<int> correct{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < 4; ++t)
+        pool.emplace_back([&, t] {
+            const std::string request = json{{"thread", t}, {"a", std::string(200, char('a' + t))}, {"b", t * 7}}.dump();
+            std::string streamed;
+            jarvis::vision::CallHandlers handlers;
+            handlers.on_text = [&](std::string_view s) { streamed += s; };
+            provider.ask(request, handlers);
+            if (streamed == request)
+                ++correct;
+        });
+    for (auto& t : pool)
+        t.join();
+    CHECK(correct == 4);
+}

@@ -1,0 +1,106 @@
+// Loading real .so files with Boost.DLL: the real plugins, and every way a file can fail to be one.
+#include "config/config_error.hpp"
+#include "fixtures.hpp"
+#include "plugin_loader.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <optional>
+
+namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
+using namespace jarvis::host;
+
+namespace {
+
+const LoadFailure* failure_for(const PluginScan& scan, const std::string& file_name)
+{
+    for (const auto& e : scan.errors)
+        if (e.path.filename() == file_name)
+            return &e;
+    return nullptr;
+}
+
+bool mapped(const fs::path& library)
+{
+    const std::string maps = jarvis::test::read_file("/proc/self/maps");
+    return maps.find(fs::canonical(library).string()) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("both real plugins load and speak ABI 1", "[loader]")
+{
+    const PluginScan scan = scan_plugin_dir(jarvis::test::build_plugin_dir());
+    CHECK(scan.errors.empty());
+    REQUIRE(scan.plugins.size() == 2);
+    CHECK(scan.plugins[0].plugin.name() == "frame_slicer");
+    CHECK(scan.plugins[1].plugin.name() == "native_video");
+    for (const auto& p : scan.plugins) {
+        CHECK(p.plugin.abi() == "1.0");
+        CHECK_FALSE(p.plugin.version().empty());
+    }
+}
+
+TEST_CASE("each broken file is reported with its reason and skipped; the rest still load", "[loader][errors]")
+{
+    // One directory holding the real plugins next to every kind of broken one.
+    jarvis::test::TempDir dir;
+    for (const auto& source : {jarvis::test::build_plugin_dir(), jarvis::test::fixture_plugin_dir()})
+        for (const auto& entry : fs::directory_iterator(source))
+            if (entry.path().extension() == ".so")
+                fs::copy_file(entry.path(), dir.path() / entry.path().filename());
+
+    const PluginScan scan = scan_plugin_dir(dir.path());
+    CHECK(scan.find("native_video") != nullptr);
+    CHECK(scan.find("frame_slicer") != nullptr);
+    CHECK(scan.find("throwing") != nullptr);
+    CHECK(scan.find("echo") != nullptr);
+    CHECK(scan.plugins.size() == 4);
+    REQUIRE(scan.errors.size() == 4);
+
+    const auto* not_elf = failure_for(scan, "not_elf.so");
+    REQUIRE(not_elf != nullptr);
+    // The loader's own dlerror() text, naming the file.
+    CHECK_THAT(not_elf->message, Contains("cannot load it") && Contains("not_elf.so") &&
+                                     (Contains("invalid ELF header") || Contains("file too short")));
+
+    const auto* no_entry = failure_for(scan, "no_entry_point.so");
+    REQUIRE(no_entry != nullptr);
+    CHECK_THAT(no_entry->message, Contains("does not export jarvis_vision_plugin"));
+
+    const auto* refuses = failure_for(scan, "refuses_major.so");
+    REQUIRE(refuses != nullptr);
+    CHECK_THAT(refuses->message, Contains("refuses ABI major 1"));
+
+    const auto* small = failure_for(scan, "small_table.so");
+    REQUIRE(small != nullptr);
+    CHECK_THAT(small->message, Contains("smaller than the"));
+}
+
+TEST_CASE("a missing plugin directory is a configuration error naming it", "[loader][errors]")
+{
+    CHECK_THROWS_AS(scan_plugin_dir("/nonexistent/jarvis/plugins"), jarvis::ConfigError);
+    CHECK_THROWS_WITH(scan_plugin_dir("/nonexistent/jarvis/plugins"), Contains("/nonexistent/jarvis/plugins"));
+}
+
+TEST_CASE("a plugin stays mapped while a provider lives and is unmapped after the last one goes", "[loader][unload]")
+{
+    const fs::path path = jarvis::test::build_plugin_dir() / "native_video.so";
+    LoadOptions unload;
+    unload.keep_mapped = false;
+    REQUIRE_FALSE(mapped(path));
+    {
+        std::optional<jarvis::vision::Provider> provider;
+        {
+            const jarvis::vision::Plugin plugin = load_plugin(path, unload);
+            CHECK(mapped(path));
+            provider.emplace(plugin, "{}");
+            // Exercise the plugin's code paths that touch global and thread-local state before unloading.
+            CHECK_THROWS(provider->plan(R"({"video": "/nonexistent.mp4", "prompt": "x"})"));
+        }
+        CHECK(mapped(path)); // the plugin object is gone, the provider keeps the library
+    }
+    CHECK_FALSE(mapped(path));
+}

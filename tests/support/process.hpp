@@ -1,0 +1,21 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace jarvis::test {
+
+struct ProcessResult
+{
+    int exit_code = -1; // the process's exit status, or 128 + signal
+    std::string out;
+    std::string err;
+    bool timed_out = false;
+};
+
+// Runs a program (no shell), captures stdout and stderr, kills it after `timeout`.
+ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                          const std::vector<std::string>& extra_env = {});
+
+} // namespace jarvis::test

@@ -1,0 +1,66 @@
+#include "config/config_error.hpp"
+#include "config/loadout.hpp"
+
+#include <catch2/catch.hpp>
+
+using jarvis::ConfigError;
+using jarvis::parse_loadout;
+
+TEST_CASE("a loadout names engine and model and routes by #nativevideo", "[loadout]")
+{
+    const auto plain = parse_loadout("vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#ctx=32768");
+    CHECK(plain.engine == "vllm");
+    CHECK(plain.model == "QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ");
+    CHECK_FALSE(plain.native_video);
+    CHECK(plain.plugin_name() == "frame_slicer");
+    CHECK(plain.ctx == 32768);
+
+    const auto native = parse_loadout("vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo#ctx=32768#fps=2");
+    CHECK(native.native_video);
+    CHECK(native.plugin_name() == "native_video");
+    CHECK(native.fps == 2.0);
+}
+
+TEST_CASE("flag and key names are case-insensitive, values keep their case", "[loadout]")
+{
+    const auto l = parse_loadout("VLLM://Org/Model-X#nativeVideo#FPS=1.5#Seek=KeyFrame#MAX_frames=64#delivery=Data");
+    CHECK(l.engine == "vllm");
+    CHECK(l.model == "Org/Model-X");
+    CHECK(l.native_video);
+    CHECK(l.fps == 1.5);
+    CHECK(l.max_frames == 64);
+    CHECK(l.seek == jarvis::SeekMode::keyframe);
+    CHECK(l.delivery == jarvis::Delivery::data);
+}
+
+TEST_CASE("every contract key is parsed", "[loadout]")
+{
+    const auto l = parse_loadout("vllm://m#nativevideo#fps=0.5#max_frames=32#start=1.5#end=20#max_pixels=401408#ctx=16384"
+                                 "#max_tokens=256#seek=exact#delivery=frames");
+    CHECK(l.start_s == 1.5);
+    CHECK(l.end_s == 20.0);
+    CHECK(l.max_pixels == 401408);
+    CHECK(l.max_tokens == 256);
+    CHECK(l.seek == jarvis::SeekMode::exact);
+    CHECK(l.delivery == jarvis::Delivery::frames);
+}
+
+TEST_CASE("bad loadouts are clear errors naming the problem", "[loadout][errors]")
+{
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(parse_loadout("vllm://m#bogus=1"), Contains("unknown key 'bogus'"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://m#turbo"), Contains("unknown flag '#turbo'"));
+    CHECK_THROWS_WITH(parse_loadout("QuantTrio/Qwen"), Contains("expected ENGINE://MODEL"));
+    CHECK_THROWS_WITH(parse_loadout("ollama://m"), Contains("unknown engine 'ollama'"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://"), Contains("model name is empty"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://m#fps=fast"), Contains("fps=fast is not a number"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://m#fps=0"), Contains("out of range"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://m#max_frames=2.5"), Contains("not a whole number"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://m#seek=fastest"), Contains("not one of exact|keyframe"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://m#start=5#end=2"), Contains("must be after start"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://m#fps=1#FPS=2"), Contains("given twice"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://m##fps=1"), Contains("empty option"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://m#ctx="), Contains("has no value"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://m#delivery=file"), Contains("only with #nativevideo"));
+    CHECK_THROWS_AS(parse_loadout("vllm://m#bogus=1"), ConfigError);
+}
