@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test: the debug suite (with the ABI baseline check and the Python host),
+# the ASan/UBSan suite, the threaded tests under TSan, and the clang-built plugins loaded by the gcc-built host.
+# Each build goes to build/<preset>/ and is incremental on a second run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "debug: configure, build, test"
+cmake --workflow --preset debug
+
+step "asan: configure, build, test (AddressSanitizer + UndefinedBehaviorSanitizer)"
+cmake --workflow --preset asan
+
+step "tsan: the threaded tests under ThreadSanitizer"
+cmake --workflow --preset tsan
+
+step "clang-plugins: plugins built with clang, loaded by the gcc-built host and tests"
+cmake --preset clang-plugins > /dev/null
+cmake --build --preset clang-plugins
+JARVIS_TEST_PLUGIN_DIR="$PWD/build/clang-plugins/lib/jarvis/plugins" \
+    ctest --preset debug --label-regex 'plugins|threads'
+
+step "all test suites passed"
