@@ -23,3 +23,9 @@ echo
 echo "== plan (native video): what would be sent to the server"
 "$host" --loadout 'vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo#ctx=32768' \
     plan --video "$sample" --prompt "What happens in this clip?"
+echo
+endpoint=${JARVIS_ENDPOINT:-http://127.0.0.1:8000/v1}
+echo "== ask (native video) at $endpoint"
+"$host" --endpoint "$endpoint" --loadout 'vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo#ctx=32768' \
+    ask --video "$sample" --prompt "What happens in this clip?" ||
+    echo "(no server answered at $endpoint: start vLLM as the README shows, or set JARVIS_ENDPOINT; the bundled emulator arrives with issue #3)"

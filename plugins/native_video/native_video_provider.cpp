@@ -4,11 +4,13 @@
 #include "core/chat_body.hpp"
 #include "core/error_codes.hpp"
 #include "core/qwen_tokens.hpp"
+#include "http/chat_client.hpp"
 #include "media/media_source.hpp"
 #include "video_delivery.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cmath>
 
 namespace jarvis {
@@ -55,51 +57,77 @@ NativeVideoProvider::NativeVideoProvider(plugin::Host host, std::string_view con
 {
 }
 
+nlohmann::json NativeVideoProvider::build_plan(std::string_view request_json, plugin::Call& call, bool& stream) const
+{
+    const CallSetup setup = prepare_call(config_, request_json);
+    stream = setup.request.stream;
+    json warnings = json::array();
+    if (setup.loadout.fps || setup.loadout.max_frames || setup.loadout.start_s || setup.loadout.end_s ||
+        setup.loadout.max_pixels || setup.loadout.seek)
+        warnings.push_back("fps, max_frames, start, end, max_pixels and seek are not yet passed to the server "
+                           "by native_video; the server samples with its own settings");
+
+    call.progress("probe", -1);
+    const MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); },
+                                                 config_.endpoint.timeout_s);
+    call.throw_if_cancelled();
+    const MediaInfo& media = source.info();
+    const VideoDelivery delivery = choose_delivery(media, setup.loadout, config_);
+    log_.debug("native_video: {} delivered as {}", media.source, delivery.mode);
+
+    json content = json::array({
+        {{"type", "video_url"}, {"video_url", {{"url", delivery.url}}}},
+        {{"type", "text"}, {"text", setup.request.prompt}},
+    });
+    json result = {
+        {"plugin", "native_video"},
+        {"endpoint", config_.endpoint.base_url},
+        // Answers are not streamed yet (issue #3), so the body asks for a whole one.
+        {"request", make_chat_body(setup.loadout, std::move(content), false)},
+        {"media",
+         {{"source", media.source},
+          {"delivery", delivery.mode},
+          {"duration_s", media.duration_s},
+          {"width", media.width},
+          {"height", media.height}}},
+        {"estimate", estimate_for(media, setup.loadout, setup.request.prompt, warnings)},
+    };
+    result["warnings"] = std::move(warnings);
+    return result;
+}
+
 std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Call& call)
 {
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
-        const CallSetup setup = prepare_call(config_, request_json);
-        json warnings = json::array();
-        if (setup.loadout.fps || setup.loadout.max_frames || setup.loadout.start_s || setup.loadout.end_s ||
-            setup.loadout.max_pixels || setup.loadout.seek)
-            warnings.push_back("fps, max_frames, start, end, max_pixels and seek are not yet passed to the server "
-                               "by native_video; the server samples with its own settings");
-
-        call.progress("probe", -1);
-        const MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); },
-                                                     config_.endpoint.timeout_s);
-        call.throw_if_cancelled();
-        const MediaInfo& media = source.info();
-        const VideoDelivery delivery = choose_delivery(media, setup.loadout, config_);
-        log_.debug("native_video: {} delivered as {}", media.source, delivery.mode);
-
-        json content = json::array({
-            {{"type", "video_url"}, {"video_url", {{"url", delivery.url}}}},
-            {{"type", "text"}, {"text", setup.request.prompt}},
-        });
-        json result = {
-            {"plugin", "native_video"},
-            {"endpoint", config_.endpoint.base_url},
-            {"request", make_chat_body(setup.loadout, std::move(content), setup.request.stream)},
-            {"media",
-             {{"source", media.source},
-              {"delivery", delivery.mode},
-              {"duration_s", media.duration_s},
-              {"width", media.width},
-              {"height", media.height}}},
-            {"estimate", estimate_for(media, setup.loadout, setup.request.prompt, warnings)},
-        };
-        result["warnings"] = std::move(warnings);
-        return result.dump();
+        bool stream = false;
+        return build_plan(request_json, call, stream).dump();
     });
 }
 
 std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call& call)
 {
-    (void)request_json;
-    (void)call;
-    throw plugin::Error(JV_E_INTERNAL, "native_video: ask is not available yet (the OpenAI client is issue #3)");
+    return with_status_codes([&] {
+        const FfmpegLogScope ffmpeg_log(log_);
+        const auto start = std::chrono::steady_clock::now();
+        bool stream = false;
+        json plan = build_plan(request_json, call, stream);
+        const double media_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        call.progress("waiting for the answer", -1);
+        const ChatAnswer answer = send_chat(config_.endpoint, plan["request"], call);
+        // Without streaming the whole answer is one piece; a streaming host still receives it as text.
+        if (stream)
+            call.text(answer.text);
+        json result = {
+            {"answer", answer.text},
+            {"usage", answer.usage},
+            {"timings", {{"media_s", media_s}, {"total_s", media_s + answer.total_s}}},
+            {"plugin", "native_video"},
+            {"media", plan["media"]},
+            {"warnings", plan["warnings"]},
+        };
+        return result.dump();
+    });
 }
 
 } // namespace jarvis

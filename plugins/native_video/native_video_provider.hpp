@@ -5,6 +5,7 @@
 #include "media/ffmpeg_log.hpp"
 
 #include <jarvis/plugin_adapter.hpp>
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <string_view>
@@ -22,6 +23,8 @@ public:
     std::string ask(std::string_view request_json, plugin::Call& call);
 
 private:
+    nlohmann::json build_plan(std::string_view request_json, plugin::Call& call, bool& stream) const;
+
     ProviderConfig config_;
     PluginLog log_;
     FfmpegLogRoute ffmpeg_log_route_;
