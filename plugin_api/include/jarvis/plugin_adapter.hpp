@@ -13,6 +13,7 @@
 // point catches everything and turns it into a status code and a message in the host's jv_error.
 #pragma once
 
+#include <jarvis/vision_error.hpp>
 #include <jarvis/vision_provider.h>
 
 #include <algorithm>
@@ -25,20 +26,7 @@
 namespace jarvis::plugin {
 
 // The failure a provider reports: a status from vision_provider.h and a one-line message.
-class Error : public std::runtime_error
-{
-public:
-    Error(jv_status code, const std::string& message, int http_status = 0)
-        : std::runtime_error(message), code_(code), http_status_(http_status)
-    {
-    }
-    jv_status code() const noexcept { return code_; }
-    int http_status() const noexcept { return http_status_; }
-
-private:
-    jv_status code_;
-    int http_status_;
-};
+using Error = vision::Error;
 
 // What the host lent the provider: its log callback.
 class Host

@@ -5,6 +5,7 @@
 // while any provider created from it lives. Failures become jarvis::vision::Error on the host's side only.
 #pragma once
 
+#include <jarvis/vision_error.hpp>
 #include <jarvis/vision_provider.h>
 
 #include <cstring>
@@ -16,21 +17,6 @@
 #include <utility>
 
 namespace jarvis::vision {
-
-class Error : public std::runtime_error
-{
-public:
-    Error(jv_status code, const std::string& message, int http_status = 0)
-        : std::runtime_error(message), code_(code), http_status_(http_status)
-    {
-    }
-    jv_status code() const noexcept { return code_; }
-    int http_status() const noexcept { return http_status_; }
-
-private:
-    jv_status code_;
-    int http_status_;
-};
 
 // Why a library is not a usable plugin; thrown by Plugin::from_table and by loaders.
 class LoadError : public std::runtime_error
