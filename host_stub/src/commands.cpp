@@ -5,7 +5,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
 #include <iostream>
 
 namespace jarvis::host {

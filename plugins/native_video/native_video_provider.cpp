@@ -57,10 +57,9 @@ NativeVideoProvider::NativeVideoProvider(plugin::Host host, std::string_view con
 {
 }
 
-nlohmann::json NativeVideoProvider::build_plan(std::string_view request_json, plugin::Call& call, bool& stream) const
+NativeVideoProvider::Planned NativeVideoProvider::build_plan(std::string_view request_json, plugin::Call& call) const
 {
     const CallSetup setup = prepare_call(config_, request_json);
-    stream = setup.request.stream;
     json warnings = json::array();
     if (setup.loadout.fps || setup.loadout.max_frames || setup.loadout.start_s || setup.loadout.end_s ||
         setup.loadout.max_pixels || setup.loadout.seek)
@@ -93,15 +92,14 @@ nlohmann::json NativeVideoProvider::build_plan(std::string_view request_json, pl
         {"estimate", estimate_for(media, setup.loadout, setup.request.prompt, warnings)},
     };
     result["warnings"] = std::move(warnings);
-    return result;
+    return {std::move(result), setup.request.stream};
 }
 
 std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Call& call)
 {
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
-        bool stream = false;
-        return build_plan(request_json, call, stream).dump();
+        return build_plan(request_json, call).plan.dump();
     });
 }
 
@@ -110,21 +108,21 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
         const auto start = std::chrono::steady_clock::now();
-        bool stream = false;
-        json plan = build_plan(request_json, call, stream);
+        const Planned planned = build_plan(request_json, call);
+        const json& plan = planned.plan;
         const double media_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         call.progress("waiting for the answer", -1);
-        const ChatAnswer answer = send_chat(config_.endpoint, plan["request"], call);
+        const ChatAnswer answer = send_chat(config_.endpoint, plan.at("request"), call);
         // Without streaming the whole answer is one piece; a streaming host still receives it as text.
-        if (stream)
+        if (planned.stream)
             call.text(answer.text);
         json result = {
             {"answer", answer.text},
             {"usage", answer.usage},
             {"timings", {{"media_s", media_s}, {"total_s", media_s + answer.total_s}}},
             {"plugin", "native_video"},
-            {"media", plan["media"]},
-            {"warnings", plan["warnings"]},
+            {"media", plan.at("media")},
+            {"warnings", plan.at("warnings")},
         };
         return result.dump();
     });

@@ -6,17 +6,8 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <mutex>
 
 namespace jarvis {
-
-namespace curl {
-void ensure_global_init()
-{
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-} // namespace curl
 
 namespace {
 

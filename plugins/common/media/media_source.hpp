@@ -40,8 +40,6 @@ public:
     AVStream* stream() const { return format_->streams[stream_index_]; }
     int stream_index() const { return stream_index_; }
 
-    bool is_url_source() const { return info_.is_url; }
-
 private:
     MediaSource() = default;
     static int interrupt_trampoline(void* opaque);
