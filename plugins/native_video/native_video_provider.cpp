@@ -57,7 +57,7 @@ NativeVideoProvider::NativeVideoProvider(plugin::Host host, std::string_view con
 {
 }
 
-NativeVideoProvider::Planned NativeVideoProvider::build_plan(std::string_view request_json, plugin::Call& call) const
+nlohmann::json NativeVideoProvider::build_plan(std::string_view request_json, plugin::Call& call) const
 {
     const CallSetup setup = prepare_call(config_, request_json);
     json warnings = json::array();
@@ -81,8 +81,7 @@ NativeVideoProvider::Planned NativeVideoProvider::build_plan(std::string_view re
     json result = {
         {"plugin", "native_video"},
         {"endpoint", config_.endpoint.base_url},
-        // Answers are not streamed yet (issue #3), so the body asks for a whole one.
-        {"request", make_chat_body(setup.loadout, std::move(content), false)},
+        {"request", make_chat_body(setup.loadout, std::move(content), setup.request.stream)},
         {"media",
          {{"source", media.source},
           {"delivery", delivery.mode},
@@ -92,14 +91,14 @@ NativeVideoProvider::Planned NativeVideoProvider::build_plan(std::string_view re
         {"estimate", estimate_for(media, setup.loadout, setup.request.prompt, warnings)},
     };
     result["warnings"] = std::move(warnings);
-    return {std::move(result), setup.request.stream};
+    return result;
 }
 
 std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Call& call)
 {
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
-        return build_plan(request_json, call).plan.dump();
+        return build_plan(request_json, call).dump();
     });
 }
 
@@ -108,18 +107,19 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
         const auto start = std::chrono::steady_clock::now();
-        const Planned planned = build_plan(request_json, call);
-        const json& plan = planned.plan;
+        const json plan = build_plan(request_json, call);
         const double media_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         call.progress("waiting for the answer", -1);
         const ChatAnswer answer = send_chat(config_.endpoint, plan.at("request"), call);
-        // Without streaming the whole answer is one piece; a streaming host still receives it as text.
-        if (planned.stream)
-            call.text(answer.text);
         json result = {
             {"answer", answer.text},
+            {"finish_reason", answer.finish_reason},
             {"usage", answer.usage},
-            {"timings", {{"media_s", media_s}, {"total_s", media_s + answer.total_s}}},
+            {"timings",
+             {{"media_s", media_s},
+              {"first_token_s", answer.first_token_s < 0 ? json(nullptr) : json(media_s + answer.first_token_s)},
+              {"total_s", media_s + answer.total_s}}},
+            {"attempts", answer.attempts},
             {"plugin", "native_video"},
             {"media", plan.at("media")},
             {"warnings", plan.at("warnings")},

@@ -23,12 +23,7 @@ public:
     std::string ask(std::string_view request_json, plugin::Call& call);
 
 private:
-    struct Planned
-    {
-        nlohmann::json plan; // the plan document
-        bool stream = false; // the request asked for a streamed answer
-    };
-    Planned build_plan(std::string_view request_json, plugin::Call& call) const;
+    nlohmann::json build_plan(std::string_view request_json, plugin::Call& call) const;
 
     ProviderConfig config_;
     PluginLog log_;

@@ -1,26 +1,22 @@
 #include "http/chat_client.hpp"
 
 #include "http/curl_handles.hpp"
+#include "http/sse_parser.hpp"
 
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <thread>
 
 namespace jarvis {
-
 namespace {
 
-size_t append_body(char* data, size_t size, size_t count, void* target)
-{
-    static_cast<std::string*>(target)->append(data, size * count);
-    return size * count;
-}
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
 
-int poll_cancel(void* call, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
-{
-    return static_cast<const plugin::Call*>(call)->cancelled() ? 1 : 0;
-}
+constexpr int max_attempts = 3;
+constexpr auto poll_interval = std::chrono::milliseconds(50);
 
 std::string chat_url(const EndpointConfig& endpoint)
 {
@@ -30,11 +26,126 @@ std::string chat_url(const EndpointConfig& endpoint)
     return base + "/chat/completions";
 }
 
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// One HTTP exchange: its bytes, and for streams the answer as it is parsed.
+class Exchange
+{
+public:
+    Exchange(const plugin::Call& call, bool stream, Clock::time_point start)
+        : call_(call), stream_(stream), start_(start), sse_([this](std::string_view data) { on_event(data); })
+    {
+    }
+
+    static size_t write(char* data, size_t size, size_t count, void* self_ptr)
+    {
+        auto* self = static_cast<Exchange*>(self_ptr);
+        const std::string_view bytes(data, size * count);
+        self->received_any = true;
+        if (self->status == 0)
+            curl_easy_getinfo(self->easy, CURLINFO_RESPONSE_CODE, &self->status);
+        try {
+            if (self->stream_ && self->status == 200)
+                self->sse_.feed(bytes);
+            else
+                self->raw.append(bytes);
+        } catch (...) {
+            self->failure = std::current_exception();
+            return 0; // aborts the transfer; the failure is rethrown after it
+        }
+        return bytes.size();
+    }
+
+    CURL* easy = nullptr;
+    long status = 0;
+    bool received_any = false;
+    bool done = false;
+    std::string raw;
+    std::exception_ptr failure;
+    ChatAnswer answer;
+
+private:
+    void on_event(std::string_view data)
+    {
+        if (data == "[DONE]") {
+            done = true;
+            return;
+        }
+        const json event = json::parse(data, nullptr, false);
+        if (!event.is_object())
+            return;
+        if (event.contains("error"))
+            throw plugin::Error(JV_E_REFUSED, "the server failed mid-answer: " + server_error_message(std::string(data)),
+                                event["error"].is_object() ? event["error"].value("code", 500) : 500);
+        if (event.contains("usage") && event["usage"].is_object())
+            answer.usage = event["usage"];
+        if (!event.contains("choices") || !event["choices"].is_array() || event["choices"].empty())
+            return;
+        const json& choice = event["choices"][0];
+        if (choice.contains("finish_reason") && choice["finish_reason"].is_string())
+            answer.finish_reason = choice["finish_reason"].get<std::string>();
+        const json& delta = choice.value("delta", json::object());
+        if (delta.contains("content") && delta["content"].is_string())
+            emit(delta["content"].get<std::string>());
+    }
+
+    void emit(const std::string& piece)
+    {
+        const std::string whole = utf8_.take(piece);
+        if (whole.empty())
+            return;
+        if (answer.first_token_s < 0)
+            answer.first_token_s = seconds_since(start_);
+        answer.text += whole;
+        call_.text(whole);
+    }
+
+    const plugin::Call& call_;
+    bool stream_;
+    Clock::time_point start_;
+    SseParser sse_;
+    Utf8Joiner utf8_;
+};
+
+bool retryable(CURLcode rc)
+{
+    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR;
+}
+
+// Sleeps for `delay`, waking every poll interval to honour cancellation.
+void cancellable_sleep(std::chrono::milliseconds delay, const plugin::Call& call)
+{
+    const auto until = Clock::now() + delay;
+    while (Clock::now() < until) {
+        call.throw_if_cancelled();
+        std::this_thread::sleep_for(std::min<Clock::duration>(poll_interval, until - Clock::now()));
+    }
+}
+
+ChatAnswer parse_whole_answer(const std::string& url, long status, const std::string& raw)
+{
+    const json doc = json::parse(raw, nullptr, false);
+    if (!doc.is_object() || !doc.contains("choices") || !doc["choices"].is_array() || doc["choices"].empty())
+        throw plugin::Error(JV_E_REFUSED, fmt::format("the server at {} answered HTTP {} without a chat completion: {}",
+                                                      url, status, server_error_message(raw)),
+                            static_cast<int>(status));
+    ChatAnswer answer;
+    const json& choice = doc["choices"][0];
+    const json& message = choice.value("message", json::object());
+    if (message.contains("content") && message["content"].is_string())
+        answer.text = message["content"].get<std::string>();
+    if (choice.contains("finish_reason") && choice["finish_reason"].is_string())
+        answer.finish_reason = choice["finish_reason"].get<std::string>();
+    if (doc.contains("usage") && doc["usage"].is_object())
+        answer.usage = doc["usage"];
+    return answer;
+}
+
 } // namespace
 
 std::string server_error_message(const std::string& body)
 {
-    const auto doc = nlohmann::json::parse(body, nullptr, false);
+    const auto doc = json::parse(body, nullptr, false);
     if (doc.is_object()) {
         if (doc.contains("error") && doc["error"].is_object() && doc["error"].contains("message"))
             return doc["error"]["message"].is_string() ? doc["error"]["message"].get<std::string>() : doc["error"]["message"].dump();
@@ -50,76 +161,99 @@ std::string server_error_message(const std::string& body)
     return text.empty() ? "(empty body)" : text;
 }
 
-ChatAnswer send_chat(const EndpointConfig& endpoint, const nlohmann::json& body, const plugin::Call& call)
+ChatAnswer send_chat(const EndpointConfig& endpoint, const json& body, const plugin::Call& call)
 {
     curl::ensure_global_init();
-    curl::Easy easy(curl_easy_init());
-    if (!easy)
-        throw plugin::Error(JV_E_INTERNAL, "curl_easy_init failed");
-
     const std::string url = chat_url(endpoint);
     const std::string payload = body.dump();
-    std::string response;
-    char error_buffer[CURL_ERROR_SIZE] = {};
+    const bool stream = body.value("stream", false);
 
     curl_slist* raw_headers = curl_slist_append(nullptr, "Content-Type: application/json");
-    std::string authorization;
-    if (!endpoint.api_key_env.empty()) {
-        if (const char* key = std::getenv(endpoint.api_key_env.c_str()); key != nullptr && *key != '\0') {
-            authorization = std::string("Authorization: Bearer ") + key;
-            raw_headers = curl_slist_append(raw_headers, authorization.c_str());
-        }
-    }
+    raw_headers = curl_slist_append(raw_headers, stream ? "Accept: text/event-stream" : "Accept: application/json");
+    if (!endpoint.api_key_env.empty())
+        if (const char* key = std::getenv(endpoint.api_key_env.c_str()); key != nullptr && *key != '\0')
+            raw_headers = curl_slist_append(raw_headers, (std::string("Authorization: Bearer ") + key).c_str());
     const curl::Slist headers(raw_headers);
 
-    CURL* h = easy.get();
-    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload.data());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &append_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &response);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(endpoint.connect_timeout_s * 1000));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(endpoint.timeout_s * 1000));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    // The cancel callback is polled through curl's progress callback, so a cancelled call closes the connection,
-    // which is how vLLM learns to stop generating.
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &poll_cancel);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &call);
+    const auto start = Clock::now();
+    for (int attempt = 1;; ++attempt) {
+        call.throw_if_cancelled();
+        curl::Easy easy(curl_easy_init());
+        curl::Multi multi(curl_multi_init());
+        if (!easy || !multi)
+            throw plugin::Error(JV_E_INTERNAL, "cannot create a libcurl handle");
+        Exchange exchange(call, stream, start);
+        exchange.easy = easy.get();
+        char error_buffer[CURL_ERROR_SIZE] = {};
+        CURL* h = easy.get();
+        curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload.data());
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Exchange::write);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &exchange);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(endpoint.connect_timeout_s * 1000));
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(endpoint.timeout_s * 1000));
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 
-    const auto start = std::chrono::steady_clock::now();
-    const CURLcode rc = curl_easy_perform(h);
-    ChatAnswer answer;
-    answer.total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        CURLcode rc = CURLE_OK;
+        {
+            const curl::Attached attached(multi.get(), h);
+            int running = 1;
+            while (running > 0) {
+                if (curl_multi_perform(multi.get(), &running) != CURLM_OK)
+                    throw plugin::Error(JV_E_INTERNAL, "curl_multi_perform failed");
+                if (running == 0)
+                    break;
+                // Leaving here detaches and frees the handle, which closes the connection: vLLM stops generating.
+                call.throw_if_cancelled();
+                curl_multi_poll(multi.get(), nullptr, 0, static_cast<int>(poll_interval.count()), nullptr);
+            }
+            int left = 0;
+            while (CURLMsg* message = curl_multi_info_read(multi.get(), &left))
+                if (message->msg == CURLMSG_DONE)
+                    rc = message->data.result;
+        }
+        if (exchange.failure)
+            std::rethrow_exception(exchange.failure);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &exchange.status);
+        const std::string reason = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
 
-    const std::string reason = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
-    switch (rc) {
-    case CURLE_OK: break;
-    case CURLE_ABORTED_BY_CALLBACK: throw plugin::Error(JV_E_CANCELLED, "cancelled");
-    case CURLE_OPERATION_TIMEDOUT:
-        throw plugin::Error(JV_E_TIMEOUT, fmt::format("{} timed out: {}", url, reason));
-    default: throw plugin::Error(JV_E_UNREACHABLE, fmt::format("cannot reach {}: {}", url, reason));
+        const bool answered_nothing = exchange.answer.text.empty();
+        const bool again = attempt < max_attempts && answered_nothing &&
+                           ((rc != CURLE_OK && retryable(rc) && !exchange.received_any) || (rc == CURLE_OK && exchange.status == 503));
+        if (again) {
+            cancellable_sleep(std::chrono::milliseconds(250 << (attempt - 1)), call);
+            continue;
+        }
+
+        if (rc == CURLE_OPERATION_TIMEDOUT)
+            throw plugin::Error(JV_E_TIMEOUT, fmt::format("{} timed out after {:.1f} s: {}", url, seconds_since(start), reason));
+        if (rc != CURLE_OK) {
+            if (exchange.received_any && stream && exchange.status == 200)
+                throw plugin::Error(JV_E_UNREACHABLE, fmt::format("the connection to {} was lost mid-answer: {}", url, reason));
+            throw plugin::Error(JV_E_UNREACHABLE, fmt::format("cannot reach {}: {}", url, reason));
+        }
+        if (exchange.status >= 400)
+            throw plugin::Error(JV_E_REFUSED,
+                                fmt::format("the server refused the request (HTTP {}): {}", exchange.status, server_error_message(exchange.raw)),
+                                static_cast<int>(exchange.status));
+
+        ChatAnswer answer;
+        if (stream && exchange.status == 200) {
+            if (!exchange.done)
+                throw plugin::Error(JV_E_UNREACHABLE, fmt::format("the connection to {} was lost mid-answer: the stream ended without [DONE]", url));
+            answer = std::move(exchange.answer);
+        } else {
+            answer = parse_whole_answer(url, exchange.status, exchange.raw);
+            if (!answer.text.empty())
+                answer.first_token_s = seconds_since(start);
+        }
+        answer.attempts = attempt;
+        answer.total_s = seconds_since(start);
+        return answer;
     }
-
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (status >= 400)
-        throw plugin::Error(JV_E_REFUSED,
-                            fmt::format("the server refused the request (HTTP {}): {}", status, server_error_message(response)),
-                            static_cast<int>(status));
-
-    const auto doc = nlohmann::json::parse(response, nullptr, false);
-    if (!doc.is_object() || !doc.contains("choices") || !doc["choices"].is_array() || doc["choices"].empty())
-        throw plugin::Error(JV_E_REFUSED, fmt::format("the server at {} answered HTTP {} without a chat completion: {}",
-                                                      url, status, server_error_message(response)),
-                            static_cast<int>(status));
-    const auto& message = doc["choices"][0].value("message", nlohmann::json::object());
-    answer.text = message.value("content", nlohmann::json()).is_string() ? message["content"].get<std::string>() : "";
-    if (doc.contains("usage") && doc["usage"].is_object())
-        answer.usage = doc["usage"];
-    return answer;
 }
 
 } // namespace jarvis

@@ -13,12 +13,20 @@ struct ChatAnswer
 {
     std::string text;
     nlohmann::json usage = nlohmann::json::object();
+    std::string finish_reason;
+    double first_token_s = -1; // from sending the request to the first piece of answer text; -1 when none came
     double total_s = 0;
+    int attempts = 0;
 };
 
-// Sends a /v1/chat/completions body to the configured endpoint and returns the answer (non-streaming).
-// Failures throw plugin::Error: JV_E_UNREACHABLE ("cannot reach <url>: <reason>"), JV_E_TIMEOUT, JV_E_REFUSED (the
-// server's own message, with its HTTP status), JV_E_CANCELLED (the call's cancel callback, polled while waiting).
+// Sends a /v1/chat/completions body to the endpoint. When body["stream"] is true the answer arrives as server-sent
+// events and each piece of text goes to call.text() as it comes, in whole UTF-8 characters.
+//
+// Connection failures and HTTP 503 are retried (3 attempts, backoff) while no answer byte has arrived. The call's
+// cancel callback is polled every 50 ms; cancelling closes the connection, which is how vLLM learns to stop.
+// Failures throw plugin::Error: JV_E_UNREACHABLE ("cannot reach <url>: <reason>", or a connection lost mid-answer),
+// JV_E_TIMEOUT, JV_E_REFUSED (the server's own message and HTTP status, also for an error event mid-stream),
+// JV_E_CANCELLED.
 ChatAnswer send_chat(const EndpointConfig& endpoint, const nlohmann::json& body, const plugin::Call& call);
 
 // The message inside an error body: vLLM's nested {"error": {"message"}}, the older flat {"message"}, or the

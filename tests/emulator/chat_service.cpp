@@ -1,0 +1,375 @@
+#include "chat_service.hpp"
+
+#include "api_error.hpp"
+#include "core/qwen_tokens.hpp"
+#include "media_decode.hpp"
+#include "media_fetch.hpp"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+
+namespace jarvis::emulator {
+namespace {
+
+using nlohmann::json;
+
+std::string sha256_hex(const std::string& bytes)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+    std::string hex;
+    for (unsigned i = 0; i < length; ++i)
+        hex += fmt::format("{:02x}", digest[i]);
+    return hex;
+}
+
+// Qwen3-VL's image smart_resize (factor 32, 4..16384 tokens) and its token count.
+int64_t image_tokens(int width, int height)
+{
+    constexpr double f = 32, min_px = 4 * 32 * 32, max_px = 16384.0 * 32 * 32;
+    double h = std::max(f, std::nearbyint(height / f) * f);
+    double w = std::max(f, std::nearbyint(width / f) * f);
+    if (h * w > max_px) {
+        const double beta = std::sqrt(double(height) * width / max_px);
+        h = std::floor(height / beta / f) * f;
+        w = std::floor(width / beta / f) * f;
+    } else if (h * w < min_px) {
+        const double beta = std::sqrt(min_px / (double(height) * width));
+        h = std::ceil(height * beta / f) * f;
+        w = std::ceil(width * beta / f) * f;
+    }
+    return static_cast<int64_t>(h / f) * static_cast<int64_t>(w / f) + 2;
+}
+
+struct Received
+{
+    json videos = json::array();
+    json images = json::array();
+    int64_t media_tokens = 0;
+    size_t text_bytes = 0;
+};
+
+std::vector<std::string> split(const std::string& s, char separator)
+{
+    std::vector<std::string> out;
+    size_t start = 0;
+    for (size_t pos; (pos = s.find(separator, start)) != std::string::npos; start = pos + 1)
+        out.push_back(s.substr(start, pos - start));
+    out.push_back(s.substr(start));
+    return out;
+}
+
+class RequestReader
+{
+public:
+    RequestReader(const EmulatorOptions& o, const json& request) : options_(o), request_(request)
+    {
+        const json empty = json::object();
+        const json& request_io = request.contains("media_io_kwargs") ? request["media_io_kwargs"] : empty;
+        video_kwargs_ = merge_video_kwargs(options_.media_io_kwargs.value("video", json::object()),
+                                           request_io.is_object() ? request_io.value("video", json::object()) : json::object());
+        processor_kwargs_ = request.value("mm_processor_kwargs", json::object());
+    }
+
+    Received read_messages()
+    {
+        Received r;
+        const json& messages = request_.at("messages");
+        for (const json& message : messages) {
+            const json& content = message.contains("content") ? message["content"] : json();
+            if (content.is_string()) {
+                r.text_bytes += content.get<std::string>().size();
+                continue;
+            }
+            if (!content.is_array())
+                continue;
+            for (const json& part : content)
+                read_part(part, r);
+        }
+        return r;
+    }
+
+private:
+    void check_limit(const char* modality, size_t count) const
+    {
+        const int64_t limit = options_.limit_mm_per_prompt.value(modality, 999);
+        if (static_cast<int64_t>(count) > limit)
+            throw ApiError::bad_request(fmt::format("At most {} {}(s) may be provided in one prompt. Set "
+                                                    "`--limit-mm-per-prompt` to increase this limit.",
+                                                    limit, modality),
+                                        modality);
+    }
+
+    static std::string url_of(const json& part, const char* key)
+    {
+        const json& v = part.at(key);
+        if (v.is_string())
+            return v.get<std::string>();
+        if (v.is_object() && v.contains("url") && v["url"].is_string())
+            return v["url"].get<std::string>();
+        throw ApiError::bad_request(fmt::format("1 validation error: {}.url: Field required", key), key);
+    }
+
+    void read_part(const json& part, Received& r)
+    {
+        if (!part.is_object())
+            throw ApiError::bad_request("Invalid content part: expected an object");
+        std::string type = part.value("type", "");
+        if (type.empty()) {
+            if (part.contains("video_url"))
+                type = "video_url";
+            else if (part.contains("image_url"))
+                type = "image_url";
+            else
+                throw ApiError::bad_request("Missing 'type' field in multimodal part.", "type");
+        }
+        if (type == "text") {
+            r.text_bytes += part.value("text", "").size();
+        } else if (type == "video_url") {
+            check_limit("video", r.videos.size() + 1);
+            r.videos.push_back(read_video(url_of(part, "video_url"), r.videos.size(), r.media_tokens));
+        } else if (type == "image_url") {
+            check_limit("image", r.images.size() + 1);
+            r.images.push_back(read_image(url_of(part, "image_url"), r.images.size(), r.media_tokens));
+        } else {
+            throw ApiError::bad_request(fmt::format("Unsupported chat content part type: '{}'. Supported types: text, "
+                                                    "image_url, video_url, input_audio, audio_url.",
+                                                    type),
+                                        "type");
+        }
+    }
+
+    static std::string fetch_or_data(const std::string& url, const FetchPolicy& policy, std::string* media_type)
+    {
+        if (url.size() >= 5 && strncasecmp(url.c_str(), "data:", 5) == 0) {
+            const DataUrl d = parse_data_url(url);
+            *media_type = d.media_type;
+            return d.media_type == "video/jpeg" ? d.payload : decode_base64(d.payload);
+        }
+        return fetch_url(url, policy);
+    }
+
+    json describe_video(const SampledVideo& s, int width, int height, const std::string& bytes, int64_t& tokens) const
+    {
+        tokens += qwen::estimate_video(frame_times(s), width, height).visual_tokens;
+        return json{{"frames", s.indices.size()},
+                    {"timestamps", group_timestamps(s)},
+                    {"width", width},
+                    {"height", height},
+                    {"bytes", bytes.size()},
+                    {"sha256", sha256_hex(bytes)}};
+    }
+
+    json read_video(const std::string& url, size_t index, int64_t& tokens) const
+    {
+        std::string media_type;
+        const std::string fetched = fetch_or_data(url, options_.fetch, &media_type);
+        if (media_type == "video/jpeg")
+            return read_frame_list(fetched, tokens);
+        DecodedVideo video;
+        try {
+            video = decode_video(fetched);
+        } catch (const std::exception& e) {
+            throw ApiError(422, "UnprocessableEntityError", fmt::format("Failed to decode video media at index {}: {}", index, e.what()));
+        }
+        const SampledVideo s = sample_video_file(video, video_kwargs_, processor_kwargs_, options_.loader);
+        if (s.indices.size() < 2)
+            throw ApiError::bad_request(fmt::format("t:{} must be larger than temporal_factor:2", s.indices.size()));
+        return describe_video(s, video.width, video.height, fetched, tokens);
+    }
+
+    // data:video/jpeg;base64,<f1>,<f2>,...: frames sent by the client, truncated to num_frames (reference §2.1).
+    json read_frame_list(const std::string& payload, int64_t& tokens) const
+    {
+        std::vector<std::string> parts = split(payload, ',');
+        const int64_t num_frames = video_kwargs_.value("num_frames", int64_t{32});
+        if (num_frames == 0 || num_frames < -1)
+            throw ApiError::bad_request("num_frames must be greater than 0 or -1");
+        if (num_frames > 0 && static_cast<int64_t>(parts.size()) > num_frames)
+            parts.resize(static_cast<size_t>(num_frames));
+        std::string all_bytes;
+        int width = 0, height = 0;
+        for (const std::string& encoded : parts) {
+            const std::string bytes = decode_base64(encoded);
+            DecodedImage image;
+            try {
+                image = decode_image(bytes);
+            } catch (const std::exception& e) {
+                throw ApiError::bad_request(std::string("cannot identify image file: ") + e.what());
+            }
+            if (width == 0) {
+                width = image.width;
+                height = image.height;
+            } else if (image.width != width || image.height != height) {
+                throw ApiError::bad_request("all input arrays must have the same shape");
+            }
+            all_bytes += bytes;
+        }
+        const SampledVideo s = sample_frame_list(static_cast<int64_t>(parts.size()), video_kwargs_, processor_kwargs_);
+        if (s.indices.size() < 2)
+            throw ApiError::bad_request(fmt::format("t:{} must be larger than temporal_factor:2", s.indices.size()));
+        return describe_video(s, width, height, all_bytes, tokens);
+    }
+
+    json read_image(const std::string& url, size_t index, int64_t& tokens) const
+    {
+        std::string media_type;
+        const std::string bytes = fetch_or_data(url, options_.fetch, &media_type);
+        DecodedImage image;
+        try {
+            image = decode_image(media_type == "video/jpeg" ? decode_base64(bytes) : bytes);
+        } catch (const std::exception& e) {
+            throw ApiError(422, "UnprocessableEntityError", fmt::format("Failed to decode image media at index {}: {}", index, e.what()));
+        }
+        tokens += image_tokens(image.width, image.height);
+        return json{{"width", image.width}, {"height", image.height}, {"bytes", bytes.size()}, {"sha256", sha256_hex(bytes)}};
+    }
+
+    const EmulatorOptions& options_;
+    const json& request_;
+    json video_kwargs_;
+    json processor_kwargs_;
+};
+
+// Cuts text into pieces of about `size` bytes without splitting a UTF-8 sequence.
+std::vector<std::string> utf8_pieces(const std::string& text, size_t size)
+{
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = std::min(text.size(), start + size);
+        while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+            ++end;
+        out.push_back(text.substr(start, end - start));
+        start = end;
+    }
+    return out;
+}
+
+std::string padding_text(int bytes)
+{
+    const std::string phrase = "Der Ball rollt über die Straße — 球在滚动 ✓ ";
+    std::string out;
+    while (static_cast<int>(out.size()) < bytes)
+        out += phrase;
+    size_t end = static_cast<size_t>(bytes);
+    while (end > 0 && (static_cast<unsigned char>(out[end]) & 0xC0) == 0x80)
+        --end;
+    return out.substr(0, end);
+}
+
+std::atomic<uint64_t> request_counter{0};
+
+} // namespace
+
+json ChatService::models() const
+{
+    return {{"object", "list"},
+            {"data", json::array({{{"id", options_.served_model_name},
+                                   {"object", "model"},
+                                   {"owned_by", "vllm"},
+                                   {"root", options_.served_model_name},
+                                   {"max_model_len", options_.max_model_len}}})}};
+}
+
+ChatReply ChatService::handle(const std::string& request_body) const
+{
+    ChatReply reply;
+    try {
+        const json request = json::parse(request_body, nullptr, false);
+        if (!request.is_object())
+            throw ApiError(400, "Bad Request", "1 validation error:\n  {'type': 'json_invalid', 'loc': ('body',), 'msg': 'JSON decode error'}");
+        if (!request.contains("messages") || !request["messages"].is_array())
+            throw ApiError(400, "Bad Request", "1 validation error:\n  {'type': 'missing', 'loc': ('body', 'messages'), 'msg': 'Field required'}", "body.messages");
+        if (request.contains("model") && request["model"].is_string() && request["model"] != options_.served_model_name)
+            throw ApiError(404, "NotFoundError", fmt::format("The model `{}` does not exist.", request["model"].get<std::string>()), "model");
+
+        RequestReader reader(options_, request);
+        const Received received = reader.read_messages();
+        const int64_t prompt_tokens = qwen::estimate_text_tokens(received.text_bytes) + received.media_tokens;
+        const int64_t limit = options_.max_model_len;
+        if (prompt_tokens > limit)
+            throw ApiError::bad_request(fmt::format(
+                "The decoder prompt (length {}) is longer than the maximum model length of {}. Make sure that "
+                "`max_model_len` is no smaller than the number of text tokens plus multimodal tokens. For image inputs, "
+                "the number of image tokens depends on the number of images, and possibly their aspect ratios as well.",
+                prompt_tokens, limit));
+        const int64_t max_tokens = request.contains("max_tokens") && request["max_tokens"].is_number_integer()
+                                       ? request["max_tokens"].get<int64_t>()
+                                       : limit - prompt_tokens;
+        if (prompt_tokens + max_tokens > limit)
+            throw ApiError::bad_request(
+                fmt::format("This model's maximum context length is {} tokens. However, you requested {} output tokens "
+                            "and your prompt contains at least {} input tokens, for a total of at least {} tokens. "
+                            "Please reduce the length of the input prompt or the number of requested output tokens.",
+                            limit, max_tokens, prompt_tokens, prompt_tokens + max_tokens),
+                "input_tokens");
+
+        json description = {{"videos", received.videos}, {"images", received.images}};
+        if (options_.answer_padding_bytes > 0)
+            description["padding"] = padding_text(options_.answer_padding_bytes);
+        std::string answer = description.dump();
+        std::string finish = "stop";
+        if (static_cast<int64_t>(answer.size()) > max_tokens * 4) {
+            answer = utf8_pieces(answer, static_cast<size_t>(max_tokens * 4)).front();
+            finish = "length";
+        }
+        const int64_t completion_tokens = static_cast<int64_t>((answer.size() + 3) / 4);
+        const json usage = {{"prompt_tokens", prompt_tokens},
+                            {"completion_tokens", completion_tokens},
+                            {"total_tokens", prompt_tokens + completion_tokens}};
+        const std::string id = fmt::format("chatcmpl-emu{}", ++request_counter);
+        const auto created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+
+        reply.stream = request.value("stream", false);
+        if (!reply.stream) {
+            reply.body = {{"id", id},
+                          {"object", "chat.completion"},
+                          {"created", created},
+                          {"model", options_.served_model_name},
+                          {"choices", json::array({{{"index", 0},
+                                                    {"message", {{"role", "assistant"}, {"content", answer}, {"reasoning_content", nullptr}}},
+                                                    {"logprobs", nullptr},
+                                                    {"finish_reason", finish},
+                                                    {"stop_reason", nullptr}}})},
+                          {"usage", usage}};
+            return reply;
+        }
+        auto chunk = [&](json delta, json finish_reason) {
+            return json{{"id", id},
+                        {"object", "chat.completion.chunk"},
+                        {"created", created},
+                        {"model", options_.served_model_name},
+                        {"choices", json::array({{{"index", 0}, {"delta", std::move(delta)}, {"logprobs", nullptr}, {"finish_reason", std::move(finish_reason)}}})}};
+        };
+        reply.chunks.push_back(chunk({{"role", "assistant"}, {"content", ""}}, nullptr));
+        for (const std::string& piece : utf8_pieces(answer, 24)) {
+            reply.chunks.push_back(chunk({{"content", piece}}, nullptr));
+            ++reply.content_chunks;
+        }
+        json last = chunk(json::object(), finish);
+        last["choices"][0]["stop_reason"] = nullptr;
+        reply.chunks.push_back(std::move(last));
+        const json& options = request.value("stream_options", json());
+        if (options.is_object() && options.value("include_usage", true))
+            reply.chunks.push_back({{"id", id}, {"object", "chat.completion.chunk"}, {"created", created},
+                                    {"model", options_.served_model_name}, {"choices", json::array()}, {"usage", usage}});
+    } catch (const ApiError& e) {
+        reply = ChatReply{};
+        reply.status = e.status();
+        reply.body = e.body();
+    } catch (const json::exception& e) {
+        reply = ChatReply{};
+        const ApiError error = ApiError::bad_request(std::string("1 validation error: ") + e.what());
+        reply.status = error.status();
+        reply.body = error.body();
+    }
+    return reply;
+}
+
+} // namespace jarvis::emulator

@@ -1,0 +1,130 @@
+#include "emulator_server.hpp"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <thread>
+
+namespace jarvis::emulator {
+namespace {
+
+using nlohmann::json;
+
+void send_json(httplib::Response& res, int status, const json& body)
+{
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+}
+
+std::string sse(const json& event) { return "data: " + event.dump() + "\n\n"; }
+
+} // namespace
+
+EmulatorServer::EmulatorServer(EmulatorOptions options)
+    : options_(options), service_(std::move(options)), server_(std::make_unique<httplib::Server>())
+{
+    add_routes();
+}
+
+EmulatorServer::~EmulatorServer() = default;
+
+int EmulatorServer::bind()
+{
+    const int port = options_.port == 0 ? server_->bind_to_any_port(options_.host)
+                                        : (server_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
+    if (port < 0)
+        throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port));
+    return port;
+}
+
+void EmulatorServer::serve() { server_->listen_after_bind(); }
+
+void EmulatorServer::stop()
+{
+    stopping_ = true;
+    server_->stop();
+}
+
+void EmulatorServer::add_routes()
+{
+    server_->set_payload_max_length(1ULL << 31);
+    server_->Get("/health", [](const httplib::Request&, httplib::Response& res) { res.status = 200; });
+    server_->Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) { send_json(res, 200, service_.models()); });
+
+    server_->Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+        const Faults& f = options_.faults;
+        const int number = ++chat_requests_;
+        if (f.hang) {
+            while (!stopping_)
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            return;
+        }
+        if (f.first_byte_delay_ms > 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(f.first_byte_delay_ms));
+        if (number <= f.fail_first) {
+            send_json(res, 503, {{"error", {{"message", "Service Unavailable: the engine is starting"}, {"type", "ServiceUnavailableError"}, {"param", nullptr}, {"code", 503}}}});
+            return;
+        }
+        if (f.status != 0) {
+            res.status = f.status;
+            res.set_content(f.body, "text/plain");
+            return;
+        }
+
+        auto reply = std::make_shared<ChatReply>(service_.handle(req.body));
+        if (!reply->stream) {
+            send_json(res, reply->status, reply->body);
+            return;
+        }
+        res.set_header("Cache-Control", "no-cache");
+        res.set_chunked_content_provider("text/event-stream", [this, reply](size_t, httplib::DataSink& sink) {
+            const Faults& faults = options_.faults;
+            int content_sent = 0;
+            for (const json& chunk : reply->chunks) {
+                const bool has_content = !chunk["choices"].empty() && chunk["choices"][0]["delta"].contains("content") &&
+                                         !chunk["choices"][0]["delta"]["content"].get<std::string>().empty();
+                if (has_content && content_sent == faults.drop_after_chunks)
+                    return false; // the connection closes without the stream's end
+                if (has_content && content_sent == faults.error_after_chunks) {
+                    const json error = {{"error", {{"message", "EngineCore encountered an issue. See stack trace for the root cause."},
+                                                   {"type", "InternalServerError"}, {"param", nullptr}, {"code", 500}}}};
+                    const std::string event = sse(error) + "data: [DONE]\n\n";
+                    sink.write(event.data(), event.size());
+                    sink.done();
+                    return true;
+                }
+                const std::string event = sse(chunk);
+                // Two writes, cut inside the event (and inside a UTF-8 sequence when there is one), because TCP may
+                // cut anywhere and a client must reassemble lines and characters.
+                size_t cut = event.size() / 2;
+                for (size_t i = 6; i + 1 < event.size(); ++i)
+                    if ((static_cast<unsigned char>(event[i]) & 0xC0) == 0x80) {
+                        cut = i;
+                        break;
+                    }
+                if (!sink.write(event.data(), cut))
+                    return false;
+                if (faults.chunk_delay_ms > 0)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(faults.chunk_delay_ms / 2 + 1));
+                if (!sink.write(event.data() + cut, event.size() - cut))
+                    return false;
+                if (has_content)
+                    ++content_sent;
+                if (faults.chunk_delay_ms > 0)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(faults.chunk_delay_ms));
+            }
+            const std::string done = "data: [DONE]\n\n";
+            sink.write(done.data(), done.size());
+            sink.done();
+            return true;
+        });
+        res.status = 200;
+    });
+    server_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
+        // Only for paths no route serves: a route's own 404 (an unknown model) keeps its body.
+        if (res.status == 404 && res.body.empty())
+            send_json(res, 404, {{"detail", "Not Found"}});
+    });
+}
+
+} // namespace jarvis::emulator

@@ -1,0 +1,196 @@
+#include "media_decode.hpp"
+
+#include "media/av_handles.hpp"
+
+extern "C" {
+#include <libavutil/display.h>
+}
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+namespace jarvis::emulator {
+namespace {
+
+// Reads a memory buffer through FFmpeg's custom I/O.
+class MemoryInput
+{
+public:
+    explicit MemoryInput(const std::string& bytes) : bytes_(bytes)
+    {
+        constexpr int buffer_size = 64 * 1024;
+        auto* buffer = static_cast<unsigned char*>(av_malloc(buffer_size));
+        if (buffer == nullptr)
+            throw std::bad_alloc();
+        io_ = avio_alloc_context(buffer, buffer_size, 0, this, &MemoryInput::read, nullptr, &MemoryInput::seek);
+        if (io_ == nullptr) {
+            av_free(buffer);
+            throw std::bad_alloc();
+        }
+    }
+    ~MemoryInput()
+    {
+        if (io_ != nullptr)
+            av_freep(&io_->buffer);
+        avio_context_free(&io_);
+    }
+    MemoryInput(const MemoryInput&) = delete;
+    MemoryInput& operator=(const MemoryInput&) = delete;
+
+    AVIOContext* io() const { return io_; }
+
+private:
+    static int read(void* opaque, uint8_t* out, int size)
+    {
+        auto* self = static_cast<MemoryInput*>(opaque);
+        const size_t left = self->bytes_.size() - self->position_;
+        if (left == 0)
+            return AVERROR_EOF;
+        const size_t n = std::min<size_t>(left, static_cast<size_t>(size));
+        std::memcpy(out, self->bytes_.data() + self->position_, n);
+        self->position_ += n;
+        return static_cast<int>(n);
+    }
+    static int64_t seek(void* opaque, int64_t offset, int whence)
+    {
+        auto* self = static_cast<MemoryInput*>(opaque);
+        const auto size = static_cast<int64_t>(self->bytes_.size());
+        int64_t target = 0;
+        switch (whence & ~AVSEEK_FORCE) {
+        case AVSEEK_SIZE: return size;
+        case SEEK_SET: target = offset; break;
+        case SEEK_CUR: target = static_cast<int64_t>(self->position_) + offset; break;
+        case SEEK_END: target = size + offset; break;
+        default: return AVERROR(EINVAL);
+        }
+        if (target < 0 || target > size)
+            return AVERROR(EINVAL);
+        self->position_ = static_cast<size_t>(target);
+        return target;
+    }
+
+    const std::string& bytes_;
+    size_t position_ = 0;
+    AVIOContext* io_ = nullptr;
+};
+
+[[noreturn]] void fail(const std::string& what, int rc)
+{
+    throw std::runtime_error(what + ": " + av::error_string(rc));
+}
+
+struct OpenedStream
+{
+    av::FormatContext format;
+    av::CodecContext codec;
+    int index = -1;
+};
+
+OpenedStream open_stream(MemoryInput& input)
+{
+    OpenedStream s;
+    AVFormatContext* raw = avformat_alloc_context();
+    if (raw == nullptr)
+        throw std::bad_alloc();
+    raw->pb = input.io();
+    raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+    int rc = avformat_open_input(&raw, nullptr, nullptr, nullptr);
+    if (rc < 0)
+        fail("Could not open video stream", rc);
+    s.format.reset(raw);
+    if ((rc = avformat_find_stream_info(raw, nullptr)) < 0)
+        fail("Could not read stream information", rc);
+    for (unsigned i = 0; i < raw->nb_streams; ++i) {
+        const AVStream* st = raw->streams[i];
+        if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && !(st->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+            s.index = static_cast<int>(i);
+            break;
+        }
+    }
+    if (s.index < 0)
+        throw std::runtime_error("no video stream");
+    const AVCodecParameters* par = raw->streams[s.index]->codecpar;
+    const AVCodec* decoder = avcodec_find_decoder(par->codec_id);
+    if (decoder == nullptr)
+        throw std::runtime_error(std::string("no decoder for ") + avcodec_get_name(par->codec_id));
+    s.codec.reset(avcodec_alloc_context3(decoder));
+    if (!s.codec)
+        throw std::bad_alloc();
+    if ((rc = avcodec_parameters_to_context(s.codec.get(), par)) < 0)
+        fail("Could not set up the decoder", rc);
+    if ((rc = avcodec_open2(s.codec.get(), decoder, nullptr)) < 0)
+        fail("Could not open the decoder", rc);
+    return s;
+}
+
+// Sends every packet of the stream through the decoder, calling on_frame for each decoded frame.
+template <class OnFrame>
+void decode_all(OpenedStream& s, OnFrame&& on_frame)
+{
+    av::Packet packet(av_packet_alloc());
+    av::Frame frame(av_frame_alloc());
+    if (!packet || !frame)
+        throw std::bad_alloc();
+    auto drain = [&] {
+        while (true) {
+            const int rc = avcodec_receive_frame(s.codec.get(), frame.get());
+            if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF)
+                return;
+            if (rc < 0)
+                return; // a damaged frame: skip it, as vLLM's loaders drop frames that fail to decode
+            on_frame(*frame);
+            av_frame_unref(frame.get());
+        }
+    };
+    while (av_read_frame(s.format.get(), packet.get()) >= 0) {
+        if (packet->stream_index == s.index && avcodec_send_packet(s.codec.get(), packet.get()) >= 0)
+            drain();
+        av_packet_unref(packet.get());
+    }
+    avcodec_send_packet(s.codec.get(), nullptr);
+    drain();
+}
+
+} // namespace
+
+DecodedVideo decode_video(const std::string& bytes)
+{
+    MemoryInput input(bytes);
+    OpenedStream s = open_stream(input);
+    const AVStream* st = s.format->streams[s.index];
+    DecodedVideo v;
+    decode_all(s, [&](const AVFrame&) { ++v.total_frames; });
+    if (v.total_frames == 0)
+        throw std::runtime_error("no frame could be decoded");
+    const AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    v.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0;
+    v.width = st->codecpar->width;
+    v.height = st->codecpar->height;
+    size_t size = 0;
+    if (const uint8_t* m = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size); m != nullptr && size >= 36) {
+        const double r = std::fabs(av_display_rotation_get(reinterpret_cast<const int32_t*>(m)));
+        if (std::lround(r) % 180 == 90)
+            std::swap(v.width, v.height);
+    }
+    return v;
+}
+
+DecodedImage decode_image(const std::string& bytes)
+{
+    MemoryInput input(bytes);
+    OpenedStream s = open_stream(input);
+    DecodedImage image;
+    decode_all(s, [&](const AVFrame& f) {
+        if (image.width == 0) {
+            image.width = f.width;
+            image.height = f.height;
+        }
+    });
+    if (image.width == 0)
+        throw std::runtime_error("cannot identify image file");
+    return image;
+}
+
+} // namespace jarvis::emulator

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "media_decode.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace jarvis::emulator {
+
+// Which of vLLM's video loaders samples files: the newest per-model "qwen3_vl" (2 fps, 4..768 frames), or the older
+// "opencv" loader that took 32 uniform frames for every model (reference §3.1).
+enum class VideoLoader { qwen3_vl, opencv };
+
+// The frames that reach Qwen3-VL's processor and the metadata its timestamps come from.
+struct SampledVideo
+{
+    std::vector<int64_t> indices; // frame indices in the original video
+    double fps = 0;               // metadata fps: timestamps are index / fps
+    int64_t total_frames = 0;
+};
+
+// A decoded video file, sampled by the loader with the merged media_io_kwargs["video"], then by the processor
+// (mm_processor_kwargs). Throws ApiError where vLLM refuses.
+SampledVideo sample_video_file(const DecodedVideo& video, const nlohmann::json& video_kwargs,
+                               const nlohmann::json& processor_kwargs, VideoLoader loader);
+
+// A data:video/jpeg frame list of `frames` frames (already truncated to num_frames) with its metadata kwargs.
+SampledVideo sample_frame_list(int64_t frames, const nlohmann::json& video_kwargs, const nlohmann::json& processor_kwargs);
+
+// The "<t seconds>" values vLLM prints, one per 2-frame group.
+std::vector<double> group_timestamps(const SampledVideo& video);
+
+// Per-frame times (index / fps), for the token estimate.
+std::vector<double> frame_times(const SampledVideo& video);
+
+// media_io_kwargs["video"] of the server merged with the request's, per key, with VideoMediaIO's trap: a request that
+// sets only one of fps and num_frames drops the server's value of the other.
+nlohmann::json merge_video_kwargs(const nlohmann::json& server, const nlohmann::json& request);
+
+} // namespace jarvis::emulator
