@@ -86,8 +86,10 @@ public:
                 r.text_bytes += content.get<std::string>().size();
                 continue;
             }
-            if (!content.is_array())
+            if (content.is_null())
                 continue;
+            if (!content.is_array())
+                throw ApiError(400, "Bad Request", "1 validation error:\n  {'type': 'list_type', 'loc': ('body', 'messages', 'content'), 'msg': 'Input should be a valid string or list'}", "body.messages");
             for (const json& part : content)
                 read_part(part, r);
         }

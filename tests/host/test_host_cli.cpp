@@ -85,7 +85,7 @@ TEST_CASE("configuration errors exit 2 with one line naming the file or key", "[
     }
 }
 
-TEST_CASE("an unusable video exits 3; with --json the error is also an object on stdout", "[host][errors]")
+TEST_CASE("an unusable video exits 3 and with --json the error is also an object on stdout", "[host][errors]")
 {
     const auto r = host({"--loadout", "vllm://m#nativevideo", "plan", "--video", "/no/such/clip.mp4", "--prompt", "x", "--json"});
     CHECK(r.exit_code == 3);

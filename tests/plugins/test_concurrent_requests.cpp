@@ -1,5 +1,6 @@
 // One provider serving requests from several host threads at once (run under ThreadSanitizer in CI).
 #include "fixtures.hpp"
+#include "child_process.hpp"
 #include "plugin_loader.hpp"
 
 #include <catch2/catch.hpp>
@@ -56,6 +57,36 @@ TEST_CASE("one provider streams answers to several threads, each getting only it
             provider.ask(request, handlers);
             if (streamed == request)
                 ++correct;
+        });
+    for (auto& t : pool)
+        t.join();
+    CHECK(correct == 4);
+}
+
+TEST_CASE("one native_video provider streams four asks at once against the emulator", "[threads][ask]")
+{
+    jarvis::test::Emulator emulator({"--served-model-name", "m", "--fault-chunk-delay-ms", "1"});
+    const auto plugin = jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / "native_video.so");
+    jarvis::vision::Provider provider(plugin, json{{"endpoint", {{"base_url", emulator.base_url()}}}}.dump());
+    const std::string request = json{{"video", jarvis::test::sample_video().string()},
+                                     {"prompt", "what?"},
+                                     {"loadout", "vllm://m#nativevideo"},
+                                     {"stream", true}}
+                                    .dump();
+    std::atomic<int> correct{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < 4; ++t)
+        pool.emplace_back([&] {
+            std::string streamed;
+            jarvis::vision::CallHandlers handlers;
+            handlers.on_text = [&](std::string_view s) { streamed += s; };
+            try {
+                const json result = json::parse(provider.ask(request, handlers));
+                const json described = json::parse(streamed);
+                if (streamed == result["answer"] && described["videos"][0]["frames"] == 8)
+                    ++correct;
+            } catch (...) {
+            }
         });
     for (auto& t : pool)
         t.join();

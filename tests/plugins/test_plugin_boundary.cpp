@@ -58,7 +58,7 @@ TEST_CASE("a plugin's exceptions reach the host as codes and messages", "[bounda
     CHECK(streamed == "partial ");
 }
 
-TEST_CASE("logs reach the host's callback; text streams; cancellation stops the call", "[boundary]")
+TEST_CASE("logs reach the host's callback and text streams and cancellation stops the call", "[boundary]")
 {
     std::vector<std::string> lines;
     Provider provider(fixture("echo_plugin.so"), R"({"k": 1})",

@@ -65,7 +65,7 @@ TEST_CASE("both real plugins load and speak ABI 1", "[loader]")
     }
 }
 
-TEST_CASE("each broken file is reported with its reason and skipped; the rest still load", "[loader][errors]")
+TEST_CASE("each broken file is reported with its reason and skipped while the rest still load", "[loader][errors]")
 {
     // One directory holding the real plugins next to every kind of broken one.
     jarvis::test::TempDir dir;
