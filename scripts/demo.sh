@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Sets up, builds, and asks a question about a generated sample video with jarvis-host.
+# Sets up, builds, and asks a question about a generated sample video with jarvis-host: against the bundled
+# vlm-emulator, or against a real vLLM when JARVIS_ENDPOINT names one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release > /dev/null
-cmake --build --preset release --target jarvis-host plugins
+cmake --build --preset release --target jarvis-host plugins vlm-emulator
 
 host=build/release/bin/jarvis-host
 sample=build/release/sample/bouncing_ball.mp4
@@ -24,8 +25,20 @@ echo "== plan (native video): what would be sent to the server"
 "$host" --loadout 'vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo#ctx=32768' \
     plan --video "$sample" --prompt "What happens in this clip?"
 echo
-endpoint=${JARVIS_ENDPOINT:-http://127.0.0.1:8000/v1}
-echo "== ask (native video) at $endpoint"
+if [ -n "${JARVIS_ENDPOINT:-}" ]; then
+    endpoint=$JARVIS_ENDPOINT
+else
+    # The bundled emulator: behaves like vLLM serving Qwen3-VL, decodes what it receives and describes it.
+    log=$(mktemp)
+    build/release/bin/vlm-emulator --port 0 --served-model-name QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ > "$log" &
+    emulator=$!
+    trap 'kill $emulator 2>/dev/null; rm -f "$log"' EXIT
+    for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.05; done
+    endpoint="$(sed -n 's/^listening on //p' "$log")/v1"
+fi
+echo "== ask (native video, streamed) at $endpoint"
 "$host" --endpoint "$endpoint" --loadout 'vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo#ctx=32768' \
-    ask --video "$sample" --prompt "What happens in this clip?" ||
-    echo "(no server answered at $endpoint: start vLLM as the README shows, or set JARVIS_ENDPOINT; the bundled emulator arrives with issue #3)"
+    ask --video "$sample" --prompt "What happens in this clip?" --stream
+echo
+echo "(Against the emulator the answer describes what the server received. For a real model, start vLLM as the"
+echo " README shows and run: JARVIS_ENDPOINT=http://127.0.0.1:8000/v1 scripts/demo.sh)"

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <iostream>
 #include <thread>
 
 namespace jarvis::emulator {
@@ -102,12 +103,17 @@ void EmulatorServer::add_routes()
                         cut = i;
                         break;
                     }
-                if (!sink.write(event.data(), cut))
+                // What vLLM does when the client hangs up is abort the generation; saying so lets tests see it.
+                auto hung_up = [&] {
+                    std::cerr << "vlm-emulator: the client closed the stream after " << content_sent << " chunks" << std::endl;
                     return false;
+                };
+                if (!sink.write(event.data(), cut))
+                    return hung_up();
                 if (faults.chunk_delay_ms > 0)
                     std::this_thread::sleep_for(std::chrono::milliseconds(faults.chunk_delay_ms / 2 + 1));
                 if (!sink.write(event.data() + cut, event.size() - cut))
-                    return false;
+                    return hung_up();
                 if (has_content)
                     ++content_sent;
                 if (faults.chunk_delay_ms > 0)

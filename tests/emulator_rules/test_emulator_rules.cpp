@@ -186,6 +186,12 @@ TEST_CASE("video files are sampled like vLLM's qwen3_vl loader, or like the old 
 
     Emulator old({"--video-loader", "opencv"});
     CHECK(post(old, chat_with({video_part(data)})).described["videos"][0]["frames"] == 32);
+
+    // The old loader with num_frames -1 loads every frame, so the processor samples, at mm_processor_kwargs' fps.
+    const Answer resampled = post(old, chat_with({video_part(data)}, {{"media_io_kwargs", {{"video", {{"num_frames", -1}}}}},
+                                                                     {"mm_processor_kwargs", {{"fps", 1}}}}));
+    REQUIRE(resampled.status == 200);
+    CHECK(resampled.described["videos"][0]["frames"] == 10); // 10 s at 1 fps
 }
 
 TEST_CASE("limits and context length are enforced with vLLM's messages", "[emulator][limits]")

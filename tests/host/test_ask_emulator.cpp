@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -199,4 +200,22 @@ TEST_CASE("SIGINT cancels a waiting ask: exit 130 promptly, connection closed", 
     CHECK_THAT(host.err(), Contains("cancelled"));
     WARN("SIGINT to exit: " << latency.count() << " ms");
     CHECK(latency < std::chrono::seconds(2)); // the contract asks for 200 ms; the benchmark-free bound is loose
+}
+
+TEST_CASE("cancelling a streamed answer closes the connection, which is how the server learns to stop", "[ask][cancel]")
+{
+    Emulator slow({"--fault-chunk-delay-ms", "100", "--answer-padding-bytes", "2000"});
+    jarvis::test::ChildProcess host(ask_args(slow, {"--stream"}));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (host.out().empty() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE_FALSE(host.out().empty()); // the answer has started
+    host.signal(SIGINT);
+    REQUIRE(host.wait_for(std::chrono::seconds(5)) == std::optional<int>(130));
+    std::string server_log;
+    for (int i = 0; i < 100 && server_log.find("closed the stream") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        server_log = slow.process().err();
+    }
+    CHECK_THAT(server_log, Contains("the client closed the stream after"));
 }

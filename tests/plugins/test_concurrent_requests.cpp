@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -74,6 +75,8 @@ TEST_CASE("one native_video provider streams four asks at once against the emula
                                      {"stream", true}}
                                     .dump();
     std::atomic<int> correct{0};
+    std::mutex failures_mutex;
+    std::vector<std::string> failures;
     std::vector<std::thread> pool;
     for (int t = 0; t < 4; ++t)
         pool.emplace_back([&] {
@@ -85,10 +88,14 @@ TEST_CASE("one native_video provider streams four asks at once against the emula
                 const json described = json::parse(streamed);
                 if (streamed == result["answer"] && described["videos"][0]["frames"] == 8)
                     ++correct;
-            } catch (...) {
+            } catch (const std::exception& e) {
+                std::lock_guard lock(failures_mutex);
+                failures.emplace_back(e.what());
             }
         });
     for (auto& t : pool)
         t.join();
+    for (const auto& f : failures)
+        UNSCOPED_INFO(f);
     CHECK(correct == 4);
 }
