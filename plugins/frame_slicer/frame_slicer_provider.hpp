@@ -5,14 +5,16 @@
 #include "media/ffmpeg_log.hpp"
 
 #include <jarvis/plugin_adapter.hpp>
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <string_view>
 
 namespace jarvis {
 
-// Samples frames by time and sends them as images, each preceded by its time in Qwen3-VL's "<t seconds>" notation.
-// Thread-safe: plan and ask keep no state between calls.
+// Samples frames by time and sends them as images, each preceded by its true time in Qwen3-VL's own "<t seconds>"
+// notation ("bag of images"): the path for servers and models without video input.
+// Thread-safe: plan and ask share only the process-wide cache of frame indexes.
 class FrameSlicerProvider
 {
 public:
@@ -22,6 +24,8 @@ public:
     std::string ask(std::string_view request_json, plugin::Call& call);
 
 private:
+    nlohmann::json build_plan(std::string_view request_json, plugin::Call& call) const;
+
     ProviderConfig config_;
     PluginLog log_;
     FfmpegLogRoute ffmpeg_log_route_;

@@ -4,7 +4,7 @@
 #include "core/chat_body.hpp"
 #include "core/error_codes.hpp"
 #include "core/qwen_tokens.hpp"
-#include "http/chat_client.hpp"
+#include "http/ask_flow.hpp"
 #include "media/media_source.hpp"
 #include "video_delivery.hpp"
 
@@ -109,22 +109,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
         const auto start = std::chrono::steady_clock::now();
         const json plan = build_plan(request_json, call);
         const double media_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        call.progress("waiting for the answer", -1);
-        const ChatAnswer answer = send_chat(config_.endpoint, plan.at("request"), call);
-        json result = {
-            {"answer", answer.text},
-            {"finish_reason", answer.finish_reason},
-            {"usage", answer.usage},
-            {"timings",
-             {{"media_s", media_s},
-              {"first_token_s", answer.first_token_s < 0 ? json(nullptr) : json(media_s + answer.first_token_s)},
-              {"total_s", media_s + answer.total_s}}},
-            {"attempts", answer.attempts},
-            {"plugin", "native_video"},
-            {"media", plan.at("media")},
-            {"warnings", plan.at("warnings")},
-        };
-        return result.dump();
+        return send_planned_request(config_.endpoint, plan, call, media_s).dump();
     });
 }
 

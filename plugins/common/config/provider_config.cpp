@@ -69,7 +69,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
 {
     Reader r(origin);
     ProviderConfig c;
-    r.only_keys(doc, "", {"endpoint", "loadout", "plugin_dir", "log_level", "input_data", "http_delivery"});
+    r.only_keys(doc, "", {"endpoint", "loadout", "plugin_dir", "log_level", "input_data", "http_delivery", "frames"});
     r.string(doc, "", "loadout", c.loadout);
     r.string(doc, "", "plugin_dir", c.plugin_dir);
     r.string(doc, "", "log_level", c.log_level);
@@ -103,6 +103,17 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
         r.string(h, "http_delivery", "bind", c.http_delivery.bind);
         if (c.http_delivery.bind.empty())
             r.fail("http_delivery.bind", "must not be empty");
+    }
+    if (doc.contains("frames")) {
+        const json& f = doc.at("frames");
+        r.only_keys(f, "frames", {"jpeg_quality"});
+        if (f.contains("jpeg_quality")) {
+            if (!f["jpeg_quality"].is_number_integer())
+                r.fail("frames.jpeg_quality", "must be a whole number from 2 (best) to 31");
+            c.frames.jpeg_quality = f["jpeg_quality"].get<int>();
+            if (c.frames.jpeg_quality < 2 || c.frames.jpeg_quality > 31)
+                r.fail("frames.jpeg_quality", fmt::format("{} is out of range [2, 31]", c.frames.jpeg_quality));
+        }
     }
     return c;
 }

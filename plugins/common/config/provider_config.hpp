@@ -28,6 +28,12 @@ struct HttpDeliveryConfig
     std::string bind = "127.0.0.1"; // address our media server listens on
 };
 
+// How client-side frames are encoded (frame_slicer, and native_video's frames delivery).
+struct FramesConfig
+{
+    int jpeg_quality = 5; // FFmpeg's qscale: 2 (best, largest) .. 31; 5 is about Pillow's default quality 75
+};
+
 // The configuration document a host hands to a provider (CONTRACT.md, jarvis-host config). The same schema is
 // the config file's, so one parser serves both.
 struct ProviderConfig
@@ -38,6 +44,7 @@ struct ProviderConfig
     std::string log_level;
     InputDataConfig input_data;
     HttpDeliveryConfig http_delivery;
+    FramesConfig frames;
 };
 
 // Throws ConfigError naming the key (as a JSON path, e.g. endpoint.timeout_s) and the problem. `origin` (a file

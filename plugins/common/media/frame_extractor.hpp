@@ -1,0 +1,59 @@
+#pragma once
+
+#include "config/loadout.hpp"
+#include "media/frame_choice.hpp"
+#include "media/frame_index.hpp"
+#include "media/media_source.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace jarvis {
+
+struct EncodedFrame
+{
+    double time_s = 0; // the true presentation time of the frame in the JPEG
+    int64_t pts = 0;
+    int width = 0;
+    int height = 0;
+    std::string jpeg;
+};
+
+struct ExtractionRequest
+{
+    std::string source;
+    int width = 0;       // as displayed
+    int height = 0;
+    int rotation_deg = 0;
+    int jpeg_quality = 3; // FFmpeg's qscale: 2 (best) .. 31
+    SeekMode mode = SeekMode::exact;
+    unsigned threads = 0; // 0: one per core
+};
+
+// Runs on the calling thread between units of work: `cancelled` is polled, `progress` gets the fraction done.
+struct ExtractionObserver
+{
+    std::function<bool()> cancelled;
+    std::function<void(double)> progress;
+};
+
+struct Extraction
+{
+    std::vector<EncodedFrame> frames; // in time order
+    std::vector<std::string> warnings;
+};
+
+// Decodes exactly the targeted frames and turns them into JPEGs at the requested size, upright.
+//  - Targets are sorted; the decoder keeps going forward while the next target is in the keyframe interval it is
+//    in, and seeks otherwise, so no interval is decoded twice.
+//  - Packets that are not targets are decoded only if other frames need them (AVDISCARD_NONREF).
+//  - Keyframe intervals are split across threads, each with its own demuxer and decoder (local files).
+//  - SeekMode::keyframe decodes only keyframes.
+//  - A truncated or damaged file gives what decodes: a target that cannot be decoded is replaced by the last frame
+//    that could, reported at that frame's own time, with a warning.
+// Throws MediaError, or plugin::Error(JV_E_CANCELLED) when cancelled.
+Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& index, const std::vector<FrameTarget>& targets,
+                          const ExtractionObserver& observer);
+
+} // namespace jarvis

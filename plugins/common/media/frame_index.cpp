@@ -1,0 +1,154 @@
+#include "media/frame_index.hpp"
+
+#include "media/media_error.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <list>
+#include <mutex>
+
+namespace jarvis {
+
+size_t FrameIndex::played_at(double s) const
+{
+    const int64_t target = pts_at(s);
+    auto it = std::upper_bound(frames.begin(), frames.end(), target, [](int64_t t, const Entry& e) { return t < e.pts; });
+    return it == frames.begin() ? 0 : static_cast<size_t>(it - frames.begin()) - 1;
+}
+
+size_t FrameIndex::nearest_keyframe(double s) const
+{
+    const int64_t target = pts_at(s);
+    size_t best = 0;
+    int64_t best_distance = INT64_MAX;
+    for (size_t i = 0; i < frames.size(); ++i)
+        if (frames[i].key && std::llabs(frames[i].pts - target) < best_distance) {
+            best = i;
+            best_distance = std::llabs(frames[i].pts - target);
+        }
+    return best;
+}
+
+FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted)
+{
+    AVFormatContext* fmt = source.format();
+    const AVStream* stream = source.stream();
+    FrameIndex index;
+    index.time_base = stream->time_base;
+
+    struct Packet
+    {
+        int64_t pts;
+        int64_t duration;
+        bool key;
+    };
+    std::vector<Packet> packets;
+    av::Packet packet(av_packet_alloc());
+    if (!packet)
+        throw std::bad_alloc();
+    int64_t last_dts = AV_NOPTS_VALUE;
+    int read_error = 0;
+    while (true) {
+        if (interrupted && interrupted())
+            throw MediaError(fmt::format("cannot use video '{}': cancelled", source.info().source));
+        const int rc = av_read_frame(fmt, packet.get());
+        if (rc < 0) {
+            read_error = rc == AVERROR_EOF ? 0 : rc; // a truncated file ends early: what was read is the video
+            break;
+        }
+        if (packet->stream_index == source.stream_index() && !(packet->flags & AV_PKT_FLAG_DISCARD)) {
+            // Streams without pts (AVI, raw) have dts; streams with neither get the previous dts plus one tick.
+            int64_t pts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
+            if (pts == AV_NOPTS_VALUE)
+                pts = last_dts == AV_NOPTS_VALUE ? 0 : last_dts + std::max<int64_t>(packet->duration, 1);
+            last_dts = packet->dts != AV_NOPTS_VALUE ? packet->dts : pts;
+            packets.push_back({pts, packet->duration, (packet->flags & AV_PKT_FLAG_KEY) != 0});
+        }
+        av_packet_unref(packet.get());
+    }
+    if (packets.empty())
+        throw MediaError(fmt::format("cannot use video '{}': its video stream has no frames", source.info().source));
+
+    // Keyframes are found in decode order; each frame decodes from the last keyframe before it in that order.
+    std::vector<int64_t> keyframe_pts_for(packets.size());
+    int64_t current_key = packets.front().pts;
+    for (size_t i = 0; i < packets.size(); ++i) {
+        if (packets[i].key)
+            current_key = packets[i].pts;
+        keyframe_pts_for[i] = current_key;
+    }
+    std::vector<size_t> order(packets.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return packets[a].pts < packets[b].pts; });
+    index.frames.reserve(packets.size());
+    for (size_t i : order)
+        index.frames.push_back({packets[i].pts, 0, packets[i].key});
+    for (size_t p = 0; p < order.size(); ++p) {
+        const int64_t key_pts = keyframe_pts_for[order[p]];
+        const auto it = std::lower_bound(index.frames.begin(), index.frames.end(), key_pts,
+                                         [](const FrameIndex::Entry& e, int64_t t) { return e.pts < t; });
+        // An open-GOP leading frame may sort before its keyframe; it then starts from the keyframe before.
+        size_t key_position = static_cast<size_t>(it - index.frames.begin());
+        if (key_position > p)
+            while (key_position > 0 && !(index.frames[key_position].key && key_position <= p))
+                --key_position;
+        index.frames[p].keyframe = key_position;
+    }
+    index.origin_pts = index.frames.front().pts;
+    const Packet& last = packets[order.back()];
+    int64_t last_duration = last.duration;
+    if (last_duration <= 0 && index.frames.size() > 1)
+        last_duration = index.frames.back().pts - index.frames[index.frames.size() - 2].pts;
+    index.end_s = index.seconds(index.frames.back().pts + std::max<int64_t>(last_duration, 0));
+
+    // A header that promises more than the data holds means a truncated or damaged file.
+    const double promised = source.info().duration_s;
+    const double frame_s = index.frames.size() > 1 ? index.end_s / double(index.frames.size()) : 0;
+    if (read_error != 0)
+        index.damage = fmt::format("reading stopped at {:.2f} s: {}", index.end_s, av::error_string(read_error));
+    else if (promised > index.end_s + std::max(0.5, 2 * frame_s))
+        index.damage = fmt::format("the file's frames end at {:.2f} s although its header says {:.2f} s (truncated?)", index.end_s, promised);
+    return index;
+}
+
+std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted)
+{
+    struct Cached
+    {
+        std::string key;
+        std::shared_ptr<const FrameIndex> index;
+    };
+    static std::mutex mutex;
+    static std::list<Cached> cache; // most recently used first
+    constexpr size_t capacity = 16;
+
+    std::string key;
+    if (!source.info().is_url) {
+        std::error_code ec;
+        const auto mtime = std::filesystem::last_write_time(source.info().source, ec);
+        if (!ec)
+            key = fmt::format("{}|{}|{}|{}", std::filesystem::absolute(source.info().source).string(), source.info().size_bytes,
+                              mtime.time_since_epoch().count(), source.stream_index());
+    }
+    if (!key.empty()) {
+        std::lock_guard lock(mutex);
+        for (auto it = cache.begin(); it != cache.end(); ++it)
+            if (it->key == key) {
+                cache.splice(cache.begin(), cache, it);
+                return it->index;
+            }
+    }
+    auto index = std::make_shared<const FrameIndex>(scan_frame_index(source, interrupted));
+    if (!key.empty()) {
+        std::lock_guard lock(mutex);
+        cache.push_front({key, index});
+        if (cache.size() > capacity)
+            cache.pop_back();
+    }
+    return index;
+}
+
+} // namespace jarvis

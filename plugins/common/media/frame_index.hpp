@@ -1,0 +1,45 @@
+#pragma once
+
+#include "media/media_source.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace jarvis {
+
+// Every presented frame of a video stream in presentation order, from a demux-only scan (no decoding): the truth
+// for frame times, where container headers are missing (WebM, raw streams) or wrong (VFR, edit lists, truncation).
+struct FrameIndex
+{
+    struct Entry
+    {
+        int64_t pts = 0;      // in the stream's time base
+        int64_t keyframe = 0; // position (in `frames`) of the keyframe that decoding this frame starts from
+        bool key = false;
+    };
+
+    std::vector<Entry> frames;  // sorted by pts
+    AVRational time_base{1, 1};
+    int64_t origin_pts = 0;     // the first presented frame: time 0
+    double end_s = 0;           // when the last frame stops being shown, seconds from the origin
+    std::string damage;         // why the file looks truncated or damaged; empty when it does not
+
+    double seconds(int64_t pts) const { return double(pts - origin_pts) * av_q2d(time_base); }
+    int64_t pts_at(double seconds) const { return origin_pts + static_cast<int64_t>(seconds / av_q2d(time_base)); }
+    // Position of the frame on screen at `seconds` (the last one whose pts is not after it).
+    size_t played_at(double seconds) const;
+    // Position of the keyframe nearest in time to `seconds`.
+    size_t nearest_keyframe(double seconds) const;
+};
+
+// Scans `source`'s chosen stream (it reads the whole file, or the whole download for a URL). Throws MediaError when no
+// frame is found. `interrupted` is polled between packets.
+FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted);
+
+// Indexes of recently used local files, keyed by path, size and modification time, so that repeated questions
+// about one video skip the scan.
+std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted);
+
+} // namespace jarvis

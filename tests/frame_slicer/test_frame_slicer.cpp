@@ -1,0 +1,352 @@
+// frame_slicer through the real plugin .so on real videos of many kinds. Every frame in the test videos shows its
+// own index, so each image sent can be checked: it is the frame whose time it claims, upright, at the right size.
+#include "fixtures.hpp"
+#include "frame_marks.hpp"
+#include "plugin_loader.hpp"
+#include "process.hpp"
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+extern "C" {
+#include <libavutil/base64.h>
+}
+#include <fstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
+using nlohmann::json;
+using namespace jarvis::test;
+
+namespace {
+
+jarvis::vision::Provider slicer(const json& config = json::object())
+{
+    const auto plugin = jarvis::host::load_plugin(build_plugin_dir() / "frame_slicer.so");
+    return jarvis::vision::Provider(plugin, config.dump());
+}
+
+json plan(const fs::path& video, const std::string& loadout_options = "", const json& config = json::object())
+{
+    auto provider = slicer(config);
+    return json::parse(provider.plan(json{{"video", video.string()}, {"prompt", "What happens?"},
+                                          {"loadout", "vllm://m" + loadout_options}}.dump()));
+}
+
+struct SentFrame
+{
+    double claimed_s;   // from the "<t seconds>" text part, and media.frames[].pts_s
+    GrayImage picture;
+};
+
+// The frames of a plan's request, checked for the request's shape on the way.
+std::vector<SentFrame> sent_frames(const json& doc)
+{
+    const json& content = doc.at("request").at("messages").at(0).at("content");
+    REQUIRE(content.at(0) == json{{"type", "text"}, {"text", "What happens?"}});
+    const json& frames = doc.at("media").at("frames");
+    REQUIRE(content.size() == 1 + 2 * frames.size());
+    std::vector<SentFrame> out;
+    for (size_t i = 0; i < frames.size(); ++i) {
+        const json& marker = content.at(1 + 2 * i);
+        const json& image = content.at(2 + 2 * i);
+        const double pts = frames[i].at("pts_s").get<double>();
+        char expected[48];
+        std::snprintf(expected, sizeof expected, "<%.1f seconds>", pts);
+        CHECK(marker.at("text") == expected);
+        const std::string url = image.at("image_url").at("url").get<std::string>();
+        REQUIRE(url.rfind("data:image/jpeg;base64,", 0) == 0);
+        std::string jpeg;
+        {
+            // decode base64 with FFmpeg's own decoder to stay independent of the code under test
+            const std::string b64 = url.substr(url.find(',') + 1);
+            jpeg.resize(b64.size());
+            const int n = av_base64_decode(reinterpret_cast<uint8_t*>(jpeg.data()), b64.c_str(), static_cast<int>(jpeg.size()));
+            REQUIRE(n > 0);
+            jpeg.resize(static_cast<size_t>(n));
+        }
+        CHECK(frames[i].at("bytes") == jpeg.size());
+        GrayImage picture = decode_luma(jpeg);
+        CHECK(picture.width == frames[i].at("width"));
+        CHECK(picture.height == frames[i].at("height"));
+        out.push_back({pts, std::move(picture)});
+    }
+    return out;
+}
+
+// Each sent picture is the frame whose time it claims, and upright.
+void check_frames_are_true(const std::vector<SentFrame>& frames, const std::vector<double>& truth)
+{
+    REQUIRE_FALSE(frames.empty());
+    double previous = -1;
+    for (const auto& f : frames) {
+        const int index = read_frame_mark(f.picture);
+        INFO("claimed " << f.claimed_s << " s, picture shows frame " << index);
+        REQUIRE(index >= 0);
+        REQUIRE(static_cast<size_t>(index) < truth.size());
+        CHECK(f.claimed_s == Approx(truth[static_cast<size_t>(index)]).margin(1e-3));
+        CHECK(is_upright(f.picture));
+        CHECK(f.claimed_s > previous); // time order, no frame twice
+        previous = f.claimed_s;
+    }
+}
+
+} // namespace
+
+TEST_CASE("every image sent is the frame whose time it claims, for many codecs", "[frame_slicer][codecs]")
+{
+    struct Case
+    {
+        std::string name;
+        std::vector<std::string> encoder;
+    };
+    const std::vector<Case> cases = {
+        {"marked_h264_bframes.mp4", {"-c:v", "libx264", "-bf", "3", "-g", "48", "-pix_fmt", "yuv420p"}},
+        {"marked_hevc10.mkv", {"-c:v", "libx265", "-pix_fmt", "yuv420p10le", "-x265-params", "log-level=error:keyint=40:bframes=4"}},
+        {"marked_vp9.webm", {"-c:v", "libvpx-vp9", "-b:v", "400k", "-g", "40", "-deadline", "realtime", "-cpu-used", "8"}},
+        {"marked_av1.mkv", {"-c:v", "libaom-av1", "-b:v", "300k", "-g", "40", "-cpu-used", "8", "-row-mt", "1"}},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.name)
+        {
+            const auto video = make_marked_video(c.name, 320, 192, 24, 4, c.encoder);
+            const json doc = plan(video);
+            CHECK(doc["plugin"] == "frame_slicer");
+            CHECK(doc["media"]["width"] == 320);
+            CHECK(doc["media"]["height"] == 192);
+            const auto frames = sent_frames(doc);
+            CHECK(frames.size() == 8); // 4 s at the default 2 fps
+            check_frames_are_true(frames, true_frame_times(video));
+            for (size_t k = 0; k < frames.size(); ++k) // played-at on a 0.5 s grid of a 24 fps video
+                CHECK(frames[k].claimed_s == Approx(0.5 * double(k)).margin(1.0 / 24));
+            CHECK(doc["estimate"]["visual_tokens"].get<int>() > 8 * 60);
+        }
+    }
+}
+
+TEST_CASE("on variable-frame-rate video samples are even in time and carry true times", "[frame_slicer][vfr]")
+{
+    // 30 fps for the first 2 s, then frames 4 times further apart: index/fps guesses drift by seconds here.
+    const auto video = make_marked_video("marked_vfr.mkv", 320, 192, 30, 6, {"-c:v", "libx264", "-bf", "2", "-fps_mode", "vfr"},
+                                         "setpts='if(lt(N,60),N/30,2+(N-60)*4/30)/TB'");
+    const auto truth = true_frame_times(video);
+    REQUIRE(truth.size() == 180);
+    REQUIRE(truth.back() > 17);
+    const json doc = plan(video, "#fps=1");
+    const auto frames = sent_frames(doc);
+    check_frames_are_true(frames, truth);
+    // Played-at: the frame on screen at each whole second (the last one not after it).
+    REQUIRE(frames.size() >= 17);
+    for (size_t k = 0; k < frames.size(); ++k) {
+        const double t = double(k);
+        const auto on_screen = std::upper_bound(truth.begin(), truth.end(), t + 1e-9) - 1;
+        CHECK(frames[k].claimed_s == Approx(*on_screen).margin(1e-6));
+    }
+}
+
+TEST_CASE("rotation metadata is applied: portrait phone video arrives upright and portrait", "[frame_slicer][rotation]")
+{
+    // Stored sideways (transposed), displayed upright by a 90-degree display matrix, as phones record.
+    const auto video = make_marked_video("marked_rotated.mp4", 192, 320, 25, 2, {"-c:v", "libx264"}, "transpose=2");
+    set_mp4_rotation(video, 90);
+    const json doc = plan(video);
+    CHECK(doc["media"]["width"] == 192);
+    CHECK(doc["media"]["height"] == 320);
+    const auto frames = sent_frames(doc);
+    for (const auto& f : frames)
+        CHECK(f.picture.height > f.picture.width);
+    check_frames_are_true(frames, true_frame_times(video));
+}
+
+TEST_CASE("a video whose timestamps start late is timed from its first frame", "[frame_slicer][start]")
+{
+    const auto video = make_marked_video("marked_offset.ts", 320, 192, 25, 3, {"-c:v", "libx264", "-output_ts_offset", "7.5", "-f", "mpegts"});
+    const json doc = plan(video);
+    const auto frames = sent_frames(doc);
+    check_frames_are_true(frames, true_frame_times(video));
+    CHECK(frames.front().claimed_s == Approx(0).margin(1e-6));
+    CHECK(doc["media"]["duration_s"].get<double>() == Approx(3).margin(0.1));
+}
+
+TEST_CASE("odd sizes and interlaced sources", "[frame_slicer][sizes]")
+{
+    SECTION("odd size")
+    {
+        // 4:2:0 cannot have odd sizes; 4:4:4 can (and exercises that conversion too).
+        const auto video = make_marked_video("marked_odd.mp4", 321, 241, 25, 2, {"-c:v", "libx264", "-pix_fmt", "yuv444p"},
+                                             "format=yuv444p,scale=321:241");
+        const json doc = plan(video);
+        const auto frames = sent_frames(doc);
+        check_frames_are_true(frames, true_frame_times(video));
+        CHECK(frames[0].picture.width % 32 == 0);
+        CHECK(frames[0].picture.height % 32 == 0);
+    }
+    SECTION("interlaced")
+    {
+        // Coded as interlaced (both fields of each picture from one moment): the field path must keep the frame.
+        const auto video = make_marked_video("marked_interlaced.ts", 320, 192, 25, 2,
+                                             {"-c:v", "libx264", "-flags", "+ildct+ilme", "-x264opts", "interlaced=1:tff=1", "-f", "mpegts"},
+                                             "setfield=tff");
+        const json doc = plan(video);
+        check_frames_are_true(sent_frames(doc), true_frame_times(video));
+    }
+    SECTION("interlaced fields that differ show no combing")
+    {
+        // Top field white, bottom field black: a frame scaled as a whole comes out grey; one field comes out white.
+        const auto video = make_video("combed.ts", {"-f", "lavfi", "-i", "color=c=black:size=320x192:rate=25:duration=1,format=yuv420p,"
+                                                    "geq=lum='if(mod(Y,2),16,235)':cb=128:cr=128,setfield=tff",
+                                                    "-c:v", "libx264", "-crf", "8", "-flags", "+ildct+ilme", "-x264opts", "interlaced=1:tff=1",
+                                                    "-f", "mpegts"});
+        const json doc = plan(video);
+        for (const auto& f : sent_frames(doc)) {
+            long sum = 0;
+            for (unsigned char p : f.picture.pixels)
+                sum += p;
+            CHECK(double(sum) / double(f.picture.pixels.size()) > 200);
+        }
+    }
+}
+
+TEST_CASE("start and end clip the sampled range", "[frame_slicer][clip]")
+{
+    const auto video = make_marked_video("marked_h264_bframes.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "3", "-g", "48", "-pix_fmt", "yuv420p"});
+    const json doc = plan(video, "#start=1#end=3#fps=4");
+    const auto frames = sent_frames(doc);
+    REQUIRE(frames.size() == 8);
+    for (const auto& f : frames) {
+        CHECK(f.claimed_s >= 1 - 1e-9);
+        CHECK(f.claimed_s < 3);
+    }
+    check_frames_are_true(frames, true_frame_times(video));
+    CHECK_THROWS_WITH(plan(video, "#start=9"), Contains("start=9 is at or after the end of the video"));
+}
+
+TEST_CASE("keyframe seeking sends only keyframes, with their true times", "[frame_slicer][keyframe]")
+{
+    const auto video = make_marked_video("marked_gop12.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-g", "12", "-keyint_min", "12", "-sc_threshold", "0"});
+    const auto keys = keyframe_flags(video);
+    const json doc = plan(video, "#seek=keyframe");
+    CHECK(doc["media"]["seek"] == "keyframe");
+    const auto frames = sent_frames(doc);
+    check_frames_are_true(frames, true_frame_times(video));
+    for (const auto& f : frames)
+        CHECK(keys.at(static_cast<size_t>(read_frame_mark(f.picture))));
+}
+
+TEST_CASE("a truncated file gives what decodes, with true times and a warning", "[frame_slicer][damaged]")
+{
+    // The header (moov first) promises 6 s; the data stops halfway.
+    const auto whole = make_marked_video("marked_faststart.mp4", 320, 192, 24, 6, {"-c:v", "libx264", "-movflags", "+faststart"});
+    TempDir dir;
+    const fs::path cut = dir.path() / "truncated.mp4";
+    const std::string bytes = read_file(whole);
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    const json doc = plan(cut);
+    const auto frames = sent_frames(doc);
+    check_frames_are_true(frames, true_frame_times(whole));
+    CHECK(frames.back().claimed_s < 4.0);
+    bool warned = false;
+    for (const auto& w : doc["warnings"])
+        warned = warned || w.get<std::string>().find("truncated") != std::string::npos ||
+                 w.get<std::string>().find("could not be decoded") != std::string::npos;
+    CHECK(warned);
+}
+
+TEST_CASE("the token budget shrinks frames, then takes fewer, then refuses clearly", "[frame_slicer][budget]")
+{
+    const auto video = make_marked_video("marked_budget.mp4", 1280, 720, 10, 10, {"-c:v", "libx264", "-preset", "ultrafast"});
+    const json roomy = plan(video);
+    CHECK(roomy["media"]["frames"].size() == 20);
+    // 720p is over the 768-token per-frame maximum: qwen-vl-utils' table gives 1152x640 (frame-sampling.md §1.4).
+    CHECK(roomy["media"]["frames"][0]["width"] == 1152);
+    CHECK(roomy["media"]["frames"][0]["height"] == 640);
+    const int full_tokens = roomy["estimate"]["prompt_tokens"].get<int>();
+
+    const json tight = plan(video, "#ctx=8192#max_tokens=512");
+    CHECK(tight["estimate"]["prompt_tokens"].get<int>() + 512 <= 8192);
+    CHECK(tight["estimate"]["prompt_tokens"].get<int>() < full_tokens);
+    CHECK_FALSE(tight["warnings"].empty());
+
+    const json tighter = plan(video, "#ctx=1024#max_tokens=256");
+    CHECK(tighter["estimate"]["prompt_tokens"].get<int>() + 256 <= 1024);
+    CHECK(tighter["media"]["frames"].size() < 20);
+    CHECK(tighter["media"]["frames"].size() >= 2);
+
+    try {
+        plan(video, "#ctx=300#max_tokens=256");
+        FAIL("expected a refusal");
+    } catch (const jarvis::vision::Error& e) {
+        CHECK(e.code() == JV_E_INVALID_ARGUMENT);
+        CHECK_THAT(e.what(), Contains("does not fit") && Contains("ctx=300"));
+    }
+}
+
+TEST_CASE("max_pixels caps the frame size and jpeg quality is configurable", "[frame_slicer][size]")
+{
+    const auto video = make_marked_video("marked_budget.mp4", 1280, 720, 10, 10, {"-c:v", "libx264", "-preset", "ultrafast"});
+    const json small = plan(video, "#max_pixels=200000#fps=0.5");
+    for (const auto& f : small["media"]["frames"])
+        CHECK(f["width"].get<int>() * f["height"].get<int>() <= 200000);
+    // Quality shows on detailed pictures (a flat two-tone pattern compresses alike at any quality).
+    const json best = plan(sample_video(), "#fps=0.5", {{"frames", {{"jpeg_quality", 2}}}});
+    const json worst = plan(sample_video(), "#fps=0.5", {{"frames", {{"jpeg_quality", 31}}}});
+    CHECK(best["media"]["frames"][0]["bytes"].get<int>() > 2 * worst["media"]["frames"][0]["bytes"].get<int>());
+}
+
+TEST_CASE("progress is reported and cancellation stops decoding", "[frame_slicer][cancel]")
+{
+    const auto video = make_marked_video("marked_budget.mp4", 1280, 720, 10, 10, {"-c:v", "libx264", "-preset", "ultrafast"});
+    auto provider = slicer();
+    const std::string request = json{{"video", video.string()}, {"prompt", "x"}, {"loadout", "vllm://m#fps=4"}}.dump();
+    std::vector<std::string> stages;
+    jarvis::vision::CallHandlers handlers;
+    handlers.on_progress = [&](std::string_view stage, double) { stages.emplace_back(stage); };
+    provider.plan(request, handlers);
+    CHECK(std::find(stages.begin(), stages.end(), "decode") != stages.end());
+
+    bool decoding = false;
+    handlers.on_progress = [&](std::string_view stage, double) { decoding = decoding || stage == "decode"; };
+    handlers.is_cancelled = [&] { return decoding; };
+    try {
+        provider.plan(request, handlers);
+        FAIL("expected cancellation");
+    } catch (const jarvis::vision::Error& e) {
+        CHECK(e.code() == JV_E_CANCELLED);
+    }
+}
+
+TEST_CASE("bad input exits 3 with one line naming the file and the reason", "[frame_slicer][errors]")
+{
+    TempDir dir;
+    const auto empty = dir.path() / "empty.mp4";
+    std::ofstream(empty).close();
+    const auto text = dir.path() / "notes.mp4";
+    std::ofstream(text) << "not a video\n";
+    const auto audio = make_video("audio_only.m4a", {"-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-c:a", "aac"});
+
+    httplib::Server media;
+    const int port = media.bind_to_any_port("127.0.0.1");
+    std::thread serving([&] { media.listen_after_bind(); });
+    const std::string missing_url = "http://127.0.0.1:" + std::to_string(port) + "/gone.mp4";
+
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {(dir.path() / "missing.mp4").string(), "no such file"},
+        {dir.path().string(), "is a directory"},
+        {empty.string(), "the file is empty"},
+        {text.string(), "not a video file"},
+        {audio.string(), "no video stream"},
+        {missing_url, "404"},
+    };
+    for (const auto& [video, reason] : cases) {
+        INFO(video);
+        const auto r = run_process({host_binary().string(), "plan", "--video", video, "--prompt", "x"});
+        CHECK(r.exit_code == 3);
+        CHECK_THAT(r.err, Contains(video) && Contains(reason));
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    }
+    media.stop();
+    serving.join();
+}
