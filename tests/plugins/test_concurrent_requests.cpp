@@ -99,3 +99,28 @@ TEST_CASE("one native_video provider streams four asks at once against the emula
         UNSCOPED_INFO(f);
     CHECK(correct == 4);
 }
+
+TEST_CASE("frame_slicer decodes keyframe intervals on worker threads, for two host threads at once", "[threads][frame_slicer]")
+{
+    // Ten keyframe intervals: the extractor splits them across its workers.
+    const auto video = jarvis::test::make_video("threads_gop10.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x192:rate=20", "-t", "5",
+                                                                      "-c:v", "libx264", "-g", "10", "-keyint_min", "10", "-sc_threshold", "0"});
+    const auto plugin = jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / "frame_slicer.so");
+    jarvis::vision::Provider provider(plugin, "{}");
+    const std::string request = json{{"video", video.string()}, {"prompt", "x"}, {"loadout", "vllm://m#fps=4"}}.dump();
+    const json expected = json::parse(provider.plan(request))["media"]["frames"];
+    REQUIRE(expected.size() == 20);
+    std::atomic<int> same{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < 2; ++t)
+        pool.emplace_back([&] {
+            jarvis::vision::CallHandlers handlers;
+            std::atomic<int> progress_calls{0};
+            handlers.on_progress = [&](std::string_view, double) { ++progress_calls; };
+            if (json::parse(provider.plan(request, handlers))["media"]["frames"] == expected && progress_calls > 0)
+                ++same;
+        });
+    for (auto& t : pool)
+        t.join();
+    CHECK(same == 2);
+}
