@@ -1,53 +1,35 @@
 #include "native_video_provider.hpp"
 
-#include "core/call_setup.hpp"
 #include "core/chat_body.hpp"
 #include "core/error_codes.hpp"
-#include "core/qwen_tokens.hpp"
+#include "core/frame_sampling.hpp"
 #include "http/ask_flow.hpp"
-#include "media/media_source.hpp"
-#include "video_delivery.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <cmath>
 
 namespace jarvis {
 namespace {
 
 using nlohmann::json;
+using Clock = std::chrono::steady_clock;
 
-// What vLLM's Qwen3-VL loader will sample from this video, and what that costs.
-json estimate_for(const MediaInfo& media, const Loadout& loadout, const std::string& prompt, json& warnings)
+enum class Fallback { none, frames, images };
+
+// What a refusal says about the delivery. vLLM's messages (vllm-video-protocol.md §5) are matched, not its status:
+// the same refusal comes as 400, 422 or 500 depending on the version.
+Fallback fallback_for(const std::string& message)
 {
-    int64_t total = media.frame_count;
-    if (total <= 0 && media.duration_s > 0 && media.avg_fps > 0)
-        total = static_cast<int64_t>(std::llround(media.duration_s * media.avg_fps));
-    std::vector<double> times;
-    if (total > 0 && media.avg_fps > 0)
-        for (int64_t index : qwen::qwen3_loader_indices(total, media.avg_fps))
-            times.push_back(double(index) / media.avg_fps);
-    const qwen::VideoEstimate video = qwen::estimate_video(times, media.width, media.height);
-    const int64_t prompt_tokens = video.visual_tokens + qwen::estimate_text_tokens(prompt.size());
-    if (times.empty())
-        warnings.push_back("the video's frame count and rate are unknown, so its token cost could not be estimated");
-    if (loadout.ctx) {
-        const int64_t needed = prompt_tokens + loadout.max_tokens.value_or(default_max_tokens);
-        if (needed > *loadout.ctx)
-            warnings.push_back(fmt::format("the request needs about {} tokens (prompt {} + answer {}), more than "
-                                           "ctx={}; the server will refuse it",
-                                           needed, prompt_tokens, loadout.max_tokens.value_or(default_max_tokens),
-                                           *loadout.ctx));
-    }
-    return json{
-        {"frames", video.frames},
-        {"resized_width", video.resized.width},
-        {"resized_height", video.resized.height},
-        {"visual_tokens", video.visual_tokens},
-        {"prompt_tokens", prompt_tokens},
-    };
+    for (const char* video_refused : {"video(s) may be provided", "does not support video", "video input is not supported"})
+        if (message.find(video_refused) != std::string::npos)
+            return Fallback::images;
+    for (const char* delivery_refused : {"local files", "allowed-local-media-path", "Failed to fetch", "Cannot fetch", "base64 data URLs",
+                                         "data URL", "The URL must be", "subpath", "Failed to decode video"})
+        if (message.find(delivery_refused) != std::string::npos)
+            return Fallback::frames;
+    return Fallback::none;
 }
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 } // namespace
 
@@ -57,59 +39,113 @@ NativeVideoProvider::NativeVideoProvider(plugin::Host host, std::string_view con
 {
 }
 
-nlohmann::json NativeVideoProvider::build_plan(std::string_view request_json, plugin::Call& call) const
+json NativeVideoProvider::summary(const MediaInfo& media, const DeliveryDecision& decision, const PreparedVideo& video,
+                                  const CallSetup& setup) const
 {
-    const CallSetup setup = prepare_call(config_, request_json);
-    json warnings = json::array();
-    if (setup.loadout.fps || setup.loadout.max_frames || setup.loadout.start_s || setup.loadout.end_s ||
-        setup.loadout.max_pixels || setup.loadout.seek)
-        warnings.push_back("fps, max_frames, start, end, max_pixels and seek are not yet passed to the server "
-                           "by native_video; the server samples with its own settings");
-
-    call.progress("probe", -1);
-    const MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); },
-                                                 config_.endpoint.timeout_s);
-    call.throw_if_cancelled();
-    const MediaInfo& media = source.info();
-    const VideoDelivery delivery = choose_delivery(media, setup.loadout, config_);
-    log_.debug("native_video: {} delivered as {}", media.source, delivery.mode);
-
-    json content = json::array({
-        {{"type", "video_url"}, {"video_url", {{"url", delivery.url}}}},
-        {{"type", "text"}, {"text", setup.request.prompt}},
-    });
-    json result = {
+    json media_doc = {{"source", media.source},
+                      {"delivery", to_string(video.mode)},
+                      {"delivery_reason", decision.mode == video.mode ? decision.why : "fallback"},
+                      {"duration_s", video.frames ? video.frames->index->end_s : media.duration_s},
+                      {"width", media.width},
+                      {"height", media.height}};
+    if (video.frames)
+        media_doc["frames"] = frame_list(*video.frames);
+    if (video.staged || video.staged_preview)
+        media_doc["staged"] = true;
+    return {
         {"plugin", "native_video"},
         {"endpoint", config_.endpoint.base_url},
-        {"request", make_chat_body(setup.loadout, std::move(content), setup.request.stream)},
-        {"media",
-         {{"source", media.source},
-          {"delivery", delivery.mode},
-          {"duration_s", media.duration_s},
-          {"width", media.width},
-          {"height", media.height}}},
-        {"estimate", estimate_for(media, setup.loadout, setup.request.prompt, warnings)},
+        {"media", std::move(media_doc)},
+        {"estimate",
+         {{"frames", video.estimate.frames},
+          {"resized_width", video.estimate.resized.width},
+          {"resized_height", video.estimate.resized.height},
+          {"visual_tokens", video.estimate.visual_tokens},
+          {"prompt_tokens", video.estimate.visual_tokens + qwen::estimate_text_tokens(setup.request.prompt.size())}}},
+        {"warnings", video.warnings},
     };
-    result["warnings"] = std::move(warnings);
-    return result;
 }
 
 std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Call& call)
 {
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
-        return build_plan(request_json, call).dump();
+        const CallSetup setup = prepare_call(config_, request_json);
+        call.progress("probe", -1);
+        MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); }, config_.endpoint.timeout_s);
+        const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_);
+        const PreparedVideo video = prepare_video(decision.mode, source, setup, config_, call, log_, false);
+        json doc = summary(source.info(), decision, video, setup);
+        doc["request"] = json::parse(video_chat_body(video, setup));
+        return doc.dump();
     });
+}
+
+json NativeVideoProvider::ask_with_images(MediaSource& source, const CallSetup& setup, plugin::Call& call, double media_s) const
+{
+    const auto start = Clock::now();
+    const SampledFrames frames = sample_frames(config_, setup, source, call, log_);
+    json content = json::array({{{"type", "text"}, {"text", setup.request.prompt}}});
+    for (auto& part : image_parts(frames))
+        content.push_back(std::move(part));
+    const int64_t visual = image_tokens(frames);
+    const json summary_doc = {
+        {"plugin", "native_video"},
+        {"media",
+         {{"source", source.info().source},
+          {"delivery", "images"},
+          {"duration_s", frames.index->end_s},
+          {"width", source.info().width},
+          {"height", source.info().height},
+          {"frames", frame_list(frames)}}},
+        {"estimate", {{"frames", frames.extraction.frames.size()}, {"visual_tokens", visual},
+                      {"prompt_tokens", visual + qwen::estimate_text_tokens(setup.request.prompt.size())}}},
+        {"warnings", frames.warnings},
+    };
+    const std::string body = make_chat_body(setup.loadout, std::move(content), setup.request.stream).dump();
+    return send_request(config_.endpoint, body, setup.request.stream, summary_doc, call, media_s + seconds_since(start));
 }
 
 std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call& call)
 {
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
-        const auto start = std::chrono::steady_clock::now();
-        const json plan = build_plan(request_json, call);
-        const double media_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        return send_planned_request(config_.endpoint, plan, call, media_s).dump();
+        const auto start = Clock::now();
+        const CallSetup setup = prepare_call(config_, request_json);
+        call.progress("probe", -1);
+        MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); }, config_.endpoint.timeout_s);
+        const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_);
+        log_.info("native_video: delivering {} as {} ({})", source.info().source, to_string(decision.mode), decision.why);
+
+        DeliveryMode mode = decision.mode;
+        json fallback = nullptr;
+        while (true) {
+            // The prepared video (a staged file, a media server) lives until its answer is in, or its refusal.
+            PreparedVideo video = prepare_video(mode, source, setup, config_, call, log_, true);
+            const std::string body = video_chat_body(video, setup);
+            try {
+                json result = send_request(config_.endpoint, body, setup.request.stream, summary(source.info(), decision, video, setup),
+                                           call, seconds_since(start));
+                result["fallback"] = fallback;
+                return result.dump();
+            } catch (const plugin::Error& e) {
+                const Fallback next = e.code() == JV_E_REFUSED ? fallback_for(e.what()) : Fallback::none;
+                // A refusal that has nothing to do with the delivery (the context, the model) is the answer; so is
+                // frames refused by a server that takes video.
+                if (next == Fallback::none || (next == Fallback::frames && mode == DeliveryMode::frames))
+                    throw;
+                if (next == Fallback::frames) {
+                    log_.warn("native_video: the server refused delivery={} ({}); retrying once with frames", to_string(mode), e.what());
+                    fallback = {{"from", to_string(mode)}, {"to", "frames"}, {"reason", e.what()}};
+                    mode = DeliveryMode::frames;
+                    continue;
+                }
+                log_.warn("native_video: the server refused video ({}); answering through images", e.what());
+                json result = ask_with_images(source, setup, call, seconds_since(start));
+                result["fallback"] = {{"from", to_string(mode)}, {"to", "images"}, {"reason", e.what()}};
+                return result.dump();
+            }
+        }
     });
 }
 

@@ -1,8 +1,11 @@
 #pragma once
 
 #include "config/provider_config.hpp"
+#include "core/call_setup.hpp"
 #include "core/plugin_log.hpp"
 #include "media/ffmpeg_log.hpp"
+#include "media/media_source.hpp"
+#include "video_delivery.hpp"
 
 #include <jarvis/plugin_adapter.hpp>
 #include <nlohmann/json.hpp>
@@ -13,6 +16,9 @@
 namespace jarvis {
 
 // Sends the video itself to the server (a video_url part), so that Qwen3-VL's temporal encoding sees real time.
+// Deliveries: the shared volume (file://, staging videos from elsewhere), a media server of ours (http), inline
+// (data:), or frames sampled here and sent as one video with their true times. When the server refuses the
+// delivery it retries once with frames; when it refuses video altogether it answers through images.
 // Thread-safe: plan and ask keep no state between calls.
 class NativeVideoProvider
 {
@@ -23,7 +29,11 @@ public:
     std::string ask(std::string_view request_json, plugin::Call& call);
 
 private:
-    nlohmann::json build_plan(std::string_view request_json, plugin::Call& call) const;
+    // The plan document without its request, for one prepared delivery.
+    nlohmann::json summary(const MediaInfo& media, const DeliveryDecision& decision, const PreparedVideo& video,
+                           const CallSetup& setup) const;
+    // The image path: frames as timestamped images, for servers that take no video.
+    nlohmann::json ask_with_images(MediaSource& source, const CallSetup& setup, plugin::Call& call, double media_s) const;
 
     ProviderConfig config_;
     PluginLog log_;

@@ -2,10 +2,14 @@
 
 #include "config/config_error.hpp"
 #include "core/base64.hpp"
+#include "core/chat_body.hpp"
 #include "media/media_error.hpp"
+#include "volume_paths.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -13,106 +17,289 @@ namespace jarvis {
 namespace {
 
 namespace fs = std::filesystem;
+using nlohmann::json;
 
-// Inline videos above this size make the request too large to be sensible; another delivery suits them.
-constexpr int64_t data_delivery_limit_bytes = 64LL * 1024 * 1024;
+// vLLM computes each frame's time as index / fps. With 1000 "frames" per second the indices are milliseconds, so
+// frames sent by the client keep their true times, variable frame rate included.
+constexpr double frames_time_base = 1000;
 
-std::string percent_encode_path(const std::string& path)
+bool endpoint_is_local(const std::string& base_url)
 {
-    std::string out;
-    for (unsigned char c : path) {
-        if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~')
-            out += static_cast<char>(c);
-        else
-            out += fmt::format("%{:02X}", c);
-    }
-    return out;
+    const size_t start = base_url.find("://");
+    std::string host = base_url.substr(start == std::string::npos ? 0 : start + 3);
+    host = host.substr(0, host.find('/'));
+    if (!host.empty() && host.front() == '[')
+        host = host.substr(1, host.find(']') - 1);
+    else
+        host = host.substr(0, host.find(':'));
+    return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-std::string data_url(const MediaInfo& media)
+std::string advertised_host(const HttpDeliveryConfig& http)
 {
-    if (media.size_bytes > data_delivery_limit_bytes)
-        throw ConfigError(fmt::format("video '{}' is {:.1f} MB, above the {} MB limit of delivery=data; use "
-                                      "delivery=file with a shared volume or delivery=http",
-                                      media.source, media.size_bytes / 1e6, data_delivery_limit_bytes / (1024 * 1024)));
-    std::ifstream in(media.source, std::ios::binary);
-    std::string bytes(static_cast<size_t>(media.size_bytes), '\0');
-    if (!in.read(bytes.data(), media.size_bytes))
-        throw MediaError(fmt::format("cannot use video '{}': reading it failed", media.source));
-    std::string url = "data:" + video_mime_type(media.container) + ";base64,";
-    append_base64(url, bytes);
-    return url;
+    if (!http.advertise.empty())
+        return http.advertise;
+    // Without an advertised name, a server bound to one address is reached at that address.
+    return http.bind == "0.0.0.0" || http.bind == "::" ? std::string() : http.bind;
+}
+
+// The file:// URL of `video` inside the volume, when it is there (after resolving symlinks, as vLLM will).
+std::optional<std::string> volume_url(const MediaInfo& media, const InputDataConfig& volume)
+{
+    std::error_code ec;
+    const fs::path file = fs::weakly_canonical(fs::absolute(media.source), ec);
+    if (ec)
+        return std::nullopt;
+    // A host path in Windows form is compared as given; a POSIX one after resolving symlinks.
+    fs::path root = volume.host_path;
+    if (fs::exists(root, ec))
+        root = fs::weakly_canonical(root, ec);
+    return map_host_path(file.string(), root.string(), volume.container_path);
+}
+
+// vLLM's qwen3_vl loader samples at media_io_kwargs.video.fps (default 2), 4 to 768 frames; num_frames is ignored by
+// it but must be sent with fps, or the server's num_frames is dropped (and older loaders cut to 32).
+json video_kwargs_for(double fps) { return json{{"fps", fps}, {"num_frames", -1}}; }
+
+qwen::VideoEstimate loader_estimate(const MediaInfo& media, double fps)
+{
+    int64_t total = media.frame_count;
+    if (total <= 0 && media.duration_s > 0 && media.avg_fps > 0)
+        total = static_cast<int64_t>(std::llround(media.duration_s * media.avg_fps));
+    std::vector<double> times;
+    if (total > 0 && media.avg_fps > 0)
+        for (int64_t index : qwen::qwen3_loader_indices(total, media.avg_fps, fps))
+            times.push_back(double(index) / media.avg_fps);
+    return qwen::estimate_video(times, media.width, media.height);
+}
+
+// The sampling rate for deliveries where the server samples: the loadout's fps, lowered for max_frames and for ctx.
+double server_fps(const MediaInfo& media, const CallSetup& setup, std::vector<std::string>& warnings, qwen::VideoEstimate& estimate)
+{
+    const Loadout& l = setup.loadout;
+    double fps = l.fps.value_or(qwen::qwen3_loader_fps);
+    if (l.max_frames && media.duration_s > 0 && fps * media.duration_s > double(*l.max_frames)) {
+        fps = double(*l.max_frames) / media.duration_s;
+        warnings.push_back(fmt::format("vLLM's qwen3_vl loader ignores a frame count, so max_frames={} is sent as fps={:.3f}",
+                                       *l.max_frames, fps));
+    }
+    estimate = loader_estimate(media, fps);
+    if (!l.ctx)
+        return fps;
+    const int64_t room = *l.ctx - l.max_tokens.value_or(default_max_tokens) - qwen::estimate_text_tokens(setup.request.prompt.size());
+    const double asked = fps;
+    while (estimate.visual_tokens > room && estimate.frames > qwen::loader_min_frames) {
+        fps *= 0.8;
+        estimate = loader_estimate(media, fps);
+    }
+    if (fps < asked)
+        warnings.push_back(fmt::format("fps lowered from {:.3g} to {:.3g} so that the video (about {} tokens) fits ctx={}", asked,
+                                       fps, estimate.visual_tokens, *l.ctx));
+    if (estimate.visual_tokens > room)
+        warnings.push_back(fmt::format("even at {} frames the video needs about {} tokens, more than ctx={} leaves; the server "
+                                       "will refuse it",
+                                       estimate.frames, estimate.visual_tokens, *l.ctx));
+    return fps;
 }
 
 } // namespace
 
-std::string map_into_volume(const std::string& path, const InputDataConfig& volume)
+std::string_view to_string(DeliveryMode mode)
 {
-    if (!volume.configured())
-        return {};
-    std::error_code ec;
-    const fs::path file = fs::weakly_canonical(fs::absolute(path), ec);
-    const fs::path root = fs::weakly_canonical(fs::absolute(volume.host_path), ec);
-    if (ec)
-        return {};
-    // Strictly inside the volume after symlinks are resolved, as vLLM checks on its side.
-    const fs::path relative = file.lexically_relative(root);
-    if (relative.empty() || relative == "." || *relative.begin() == "..")
-        return {};
-    std::string container = volume.container_path;
-    while (container.size() > 1 && container.back() == '/')
-        container.pop_back();
-    return "file://" + percent_encode_path(container + "/" + relative.generic_string());
+    switch (mode) {
+    case DeliveryMode::url: return "url";
+    case DeliveryMode::file: return "file";
+    case DeliveryMode::http: return "http";
+    case DeliveryMode::data: return "data";
+    case DeliveryMode::frames: return "frames";
+    }
+    return "url";
 }
 
 std::string video_mime_type(const std::string& container)
 {
-    if (container.find("mp4") != std::string::npos || container.find("mov") != std::string::npos)
-        return "video/mp4";
     if (container.find("webm") != std::string::npos || container.find("matroska") != std::string::npos)
         return "video/webm";
     if (container == "avi")
         return "video/x-msvideo";
+    if (container == "mpegts")
+        return "video/mp2t";
     return "video/mp4"; // vLLM sniffs the container and ignores the declared type
 }
 
-VideoDelivery choose_delivery(const MediaInfo& media, const Loadout& loadout, const ProviderConfig& config)
+DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout, const ProviderConfig& config)
 {
     const Delivery wanted = loadout.delivery.value_or(Delivery::automatic);
+    const bool clipped = loadout.start_s || loadout.end_s;
+    if (wanted == Delivery::frames)
+        return {DeliveryMode::frames, "delivery=frames"};
     if (media.is_url) {
         if (wanted != Delivery::automatic)
-            throw ConfigError(fmt::format("delivery={} is not available for the URL '{}': URLs are passed to the "
-                                          "server as they are (use delivery=auto)",
+            throw ConfigError(fmt::format("delivery={} is not available for the URL '{}': URLs go to the server as they are "
+                                          "(or use delivery=frames)",
                                           to_string(wanted), media.source));
-        return {"url", media.source};
+        if (clipped)
+            return {DeliveryMode::frames, "start/end clip the video, which vLLM cannot do"};
+        return {DeliveryMode::url, "an http(s) URL is passed through"};
     }
+    if (clipped && wanted != Delivery::automatic)
+        throw ConfigError(fmt::format("start/end cannot be applied with delivery={}: vLLM has no clipping; use delivery=frames "
+                                      "or delivery=auto",
+                                      to_string(wanted)));
     switch (wanted) {
-    case Delivery::automatic: {
-        std::string url = map_into_volume(media.source, config.input_data);
-        if (!url.empty())
-            return {"file", std::move(url)};
-        return {"data", data_url(media)};
-    }
-    case Delivery::file: {
+    case Delivery::file:
         if (!config.input_data.configured())
-            throw ConfigError("delivery=file needs the shared volume: set input_data.host_path and "
-                              "input_data.container_path (or --input-data-host/--input-data-container)");
-        std::string url = map_into_volume(media.source, config.input_data);
-        if (url.empty())
-            throw ConfigError(fmt::format("video '{}' is outside the shared volume '{}'; copy it there or use "
-                                          "delivery=data",
-                                          media.source, config.input_data.host_path));
-        return {"file", std::move(url)};
-    }
-    case Delivery::data:
-        return {"data", data_url(media)};
+            throw ConfigError("delivery=file needs the shared volume: set input_data.host_path and input_data.container_path "
+                              "(or --input-data-host and --input-data-container)");
+        return {DeliveryMode::file, "delivery=file"};
     case Delivery::http:
-    case Delivery::frames:
+        if (advertised_host(config.http_delivery).empty())
+            throw ConfigError(fmt::format("delivery=http needs the host name the server reaches this machine by: set "
+                                          "http_delivery.advertise (or --http-advertise), e.g. host.docker.internal; "
+                                          "http_delivery.bind is {}",
+                                          config.http_delivery.bind));
+        return {DeliveryMode::http, "delivery=http"};
+    case Delivery::data:
+        if (media.size_bytes > data_delivery_limit_bytes)
+            throw ConfigError(fmt::format("video '{}' is {:.1f} MB, above the {} MB limit of delivery=data; use delivery=file "
+                                          "with a shared volume, delivery=http or delivery=frames",
+                                          media.source, media.size_bytes / 1e6, data_delivery_limit_bytes / (1024 * 1024)));
+        return {DeliveryMode::data, "delivery=data"};
+    default: break;
+    }
+    if (clipped)
+        return {DeliveryMode::frames, "start/end clip the video, which vLLM cannot do"};
+    if (config.input_data.configured() && endpoint_is_local(config.endpoint.base_url))
+        return {DeliveryMode::file, "a shared volume is configured and the server is on this machine"};
+    if (!config.http_delivery.advertise.empty())
+        return {DeliveryMode::http, "an advertised host is configured"};
+    return {DeliveryMode::frames, "no shared volume for a local server and no advertised host"};
+}
+
+PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,
+                            const plugin::Call& call, const PluginLog& log, bool for_real)
+{
+    const MediaInfo& media = source.info();
+    PreparedVideo v;
+    v.mode = mode;
+    if (mode == DeliveryMode::frames) {
+        v.frames = sample_frames(config, setup, source, call, log);
+        const auto& frames = v.frames->extraction.frames;
+        if (frames.empty())
+            throw MediaError(fmt::format("cannot use video '{}': no frame could be sampled", media.source));
+        std::string url = "data:video/jpeg;base64,";
+        json indices = json::array();
+        std::vector<double> times;
+        // vLLM needs at least 2 frames: a one-frame clip sends its frame twice.
+        const size_t count = std::max<size_t>(frames.size(), 2);
+        for (size_t i = 0; i < count; ++i) {
+            const EncodedFrame& f = frames[std::min(i, frames.size() - 1)];
+            if (i > 0)
+                url += ',';
+            append_base64(url, f.jpeg);
+            indices.push_back(std::llround(f.time_s * frames_time_base));
+            times.push_back(f.time_s);
+        }
+        v.url = std::move(url);
+        v.video_kwargs = {{"num_frames", -1},
+                          {"fps", frames_time_base},
+                          {"frames_indices", indices},
+                          {"total_num_frames", std::max<int64_t>(std::llround(v.frames->index->end_s * frames_time_base) + 1,
+                                                                 indices.back().get<int64_t>() + 1)}};
+        v.estimate = qwen::estimate_video(times, frames.front().width, frames.front().height);
+        v.warnings = v.frames->warnings;
+        return v;
+    }
+
+    const bool sampling_set = setup.loadout.fps || setup.loadout.max_frames || setup.loadout.ctx;
+    const double fps = server_fps(media, setup, v.warnings, v.estimate);
+    if (sampling_set)
+        v.video_kwargs = video_kwargs_for(fps);
+    if (setup.loadout.max_pixels || setup.loadout.seek)
+        v.warnings.push_back("max_pixels and seek apply to frames sampled by the client (delivery=frames); the server samples this video itself");
+
+    switch (mode) {
+    case DeliveryMode::url: v.url = media.source; break;
+    case DeliveryMode::file: {
+        if (auto url = volume_url(media, config.input_data)) {
+            v.url = *url;
+            break;
+        }
+        // Outside the volume: staged into it for the request.
+        const std::string container = config.input_data.container_path;
+        std::string relative;
+        if (for_real) {
+            v.staged = std::make_unique<StagedFile>(media.source, config.input_data.host_path);
+            relative = v.staged->relative_path();
+        } else {
+            relative = StagedFile::preview_relative_path(media.source);
+            v.staged_preview = true;
+            v.warnings.push_back("the video is outside the shared volume: it is staged into it when asking (a hard link on "
+                                 "the same filesystem, else a copy) and removed afterwards");
+        }
+        const auto url = map_host_path(fs::path(config.input_data.host_path).generic_string() + "/" + relative,
+                                       config.input_data.host_path, container);
+        if (!url)
+            throw ConfigError(fmt::format("input_data.host_path '{}' is not an absolute path", config.input_data.host_path));
+        v.url = *url;
         break;
     }
-    throw ConfigError(fmt::format("delivery={} is not available in this version of native_video (use auto, file "
-                                  "or data)",
-                                  to_string(wanted)));
+    case DeliveryMode::http: {
+        const std::string host = advertised_host(config.http_delivery);
+        if (for_real) {
+            v.server = std::make_unique<MediaServer>(config.http_delivery.bind, host, media.source, video_mime_type(media.container));
+            v.url = v.server->url();
+        } else {
+            v.url = media_url_preview(host, media.source);
+            v.warnings.push_back("the media server's port and path are chosen when asking");
+        }
+        break;
+    }
+    case DeliveryMode::data:
+        v.data_path = media.source;
+        v.data_mime = video_mime_type(media.container);
+        break;
+    case DeliveryMode::frames: break;
+    }
+    return v;
+}
+
+std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup)
+{
+    // A placeholder stands for the data URL while the body is serialised; the file is then encoded into its place.
+    static constexpr std::string_view placeholder = "@@jarvis-video-url@@";
+    const bool inline_data = video.mode == DeliveryMode::data;
+    json content = json::array({
+        {{"type", "video_url"}, {"video_url", {{"url", inline_data ? std::string(placeholder) : video.url}}}},
+        {{"type", "text"}, {"text", setup.request.prompt}},
+    });
+    json body = make_chat_body(setup.loadout, std::move(content), setup.request.stream);
+    if (!video.video_kwargs.is_null())
+        body["media_io_kwargs"] = {{"video", video.video_kwargs}};
+    std::string text = body.dump();
+    if (!inline_data)
+        return text;
+
+    const size_t at = text.find(placeholder);
+    std::error_code ec;
+    const auto size = static_cast<size_t>(fs::file_size(video.data_path, ec));
+    if (ec)
+        throw MediaError(fmt::format("cannot use video '{}': {}", video.data_path, ec.message()));
+    const std::string prefix = "data:" + video.data_mime + ";base64,";
+    std::string out;
+    out.reserve(text.size() - placeholder.size() + prefix.size() + (size + 2) / 3 * 4);
+    out.append(text, 0, at);
+    out += prefix;
+    std::ifstream in(video.data_path, std::ios::binary);
+    std::string chunk(3 * 1024 * 1024, '\0'); // a multiple of 3: chunks encode without padding in between
+    while (in) {
+        in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        append_base64(out, std::string_view(chunk.data(), static_cast<size_t>(in.gcount())));
+    }
+    if (in.bad())
+        throw MediaError(fmt::format("cannot use video '{}': reading it failed", video.data_path));
+    out.append(text, at + placeholder.size());
+    return out;
 }
 
 } // namespace jarvis

@@ -2,30 +2,66 @@
 
 #include "config/loadout.hpp"
 #include "config/provider_config.hpp"
+#include "core/call_setup.hpp"
+#include "core/frame_sampling.hpp"
+#include "core/qwen_tokens.hpp"
+#include "http/media_server.hpp"
 #include "media/media_source.hpp"
+#include "staged_file.hpp"
 
+#include <jarvis/plugin_adapter.hpp>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace jarvis {
 
-// How the video reaches the server, and the URL the server is given.
-struct VideoDelivery
+enum class DeliveryMode { url, file, http, data, frames };
+std::string_view to_string(DeliveryMode mode);
+
+struct DeliveryDecision
 {
-    std::string mode; // "url" (an http(s) source passed through), "file" or "data"
-    std::string url;
+    DeliveryMode mode;
+    std::string why; // how auto decided, for the log and the plan
 };
 
-// Chooses the delivery for a source and builds its URL.
-//  - http(s) sources pass through unchanged;
-//  - file: a path inside input_data.host_path becomes file:///<container_path>/<relative path>;
-//  - data: the file inline, base64.
-// Throws ConfigError when the requested delivery cannot serve this source.
-VideoDelivery choose_delivery(const MediaInfo& media, const Loadout& loadout, const ProviderConfig& config);
+// The delivery for a source. http(s) sources pass through (unless delivery=frames). auto: file when a volume is
+// configured and the server is on this machine, else http when an advertised host is configured, else frames;
+// frames also whenever start/end clip the video (vLLM cannot). Throws ConfigError for explicit choices that cannot
+// serve this source or configuration.
+DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout, const ProviderConfig& config);
 
-// file:// URL for `path` inside the shared volume, or empty when the path is outside it.
-std::string map_into_volume(const std::string& path, const InputDataConfig& volume);
+// What a request needs while it is on its way: the URL the server gets, the request's media_io_kwargs, and the
+// resources that must live until the answer is in (a staged file, a media server). Destroying it cleans up.
+struct PreparedVideo
+{
+    DeliveryMode mode = DeliveryMode::url;
+    std::string url;                   // data: empty (the file is streamed into the body as it is serialised)
+    nlohmann::json video_kwargs;       // media_io_kwargs["video"] of the request, or null
+    std::string data_path;             // data: the file and its type
+    std::string data_mime;
+    std::optional<SampledFrames> frames; // frames: what was sampled
+    bool staged_preview = false;       // file: staged when asking (plans stage nothing)
+    qwen::VideoEstimate estimate;
+    std::vector<std::string> warnings;
+    std::unique_ptr<StagedFile> staged;
+    std::unique_ptr<MediaServer> server;
+};
 
-// MIME type for a container, as FFmpeg names it ("mov,mp4,..." -> "video/mp4").
+// Prepares `mode` for this request. With `for_real` false (plan) nothing is staged or served: URLs are previews.
+PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,
+                            const plugin::Call& call, const PluginLog& log, bool for_real);
+
+// The serialised /v1/chat/completions body: the video part, then the prompt. For data delivery the file is
+// base64-encoded straight into the body, which is the only copy of it in memory.
+std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup);
+
+// The data delivery's size limit: inline videos above it make requests too large to be sensible.
+inline constexpr int64_t data_delivery_limit_bytes = 64LL * 1024 * 1024;
+
 std::string video_mime_type(const std::string& container);
 
 } // namespace jarvis

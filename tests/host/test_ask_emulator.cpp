@@ -24,7 +24,7 @@ const char* const model = "QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ";
 std::vector<std::string> ask_args(const Emulator& emulator, std::vector<std::string> extra = {})
 {
     std::vector<std::string> args = {jarvis::test::host_binary().string(), "--endpoint", emulator.base_url(),
-                                     "--loadout", std::string("vllm://") + model + "#nativevideo", "ask",
+                                     "--loadout", std::string("vllm://") + model + "#nativevideo#delivery=data", "ask",
                                      "--video", jarvis::test::sample_video().string(), "--prompt", "What happens?"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
@@ -68,7 +68,7 @@ TEST_CASE("streaming prints the answer as it arrives and JSON lines carry the de
 {
     // A long answer in several scripts, streamed slowly, each event cut mid-character by the emulator.
     Emulator emulator({"--answer-padding-bytes", "3000", "--fault-chunk-delay-ms", "2"});
-    const std::string roomy = std::string("vllm://") + model + "#nativevideo#max_tokens=4096";
+    const std::string roomy = std::string("vllm://") + model + "#nativevideo#delivery=data#max_tokens=4096";
     const auto r = ask(emulator, {"--stream", "--json", "--loadout", roomy});
     REQUIRE(r.exit_code == 0);
     std::vector<json> events;
@@ -125,10 +125,14 @@ TEST_CASE("the server's refusals reach the user verbatim with exit 5", "[ask][er
         CHECK_THAT(r.err, Contains("The decoder prompt (length") && Contains("maximum model length of 600"));
     }
     {
+        // A server that takes no video: native_video answers through images and says so.
         Emulator no_video({"--limit-mm-per-prompt", R"({"video": 0})"});
-        const auto r = ask(no_video);
-        CHECK(r.exit_code == 5);
-        CHECK_THAT(r.err, Contains("At most 0 video(s) may be provided in one prompt."));
+        const auto r = ask(no_video, {"--json"});
+        REQUIRE(r.exit_code == 0);
+        const json result = json::parse(r.out);
+        CHECK(result["fallback"]["to"] == "images");
+        CHECK_THAT(result["fallback"]["reason"].get<std::string>(), Contains("At most 0 video(s) may be provided in one prompt."));
+        CHECK(json::parse(result["answer"].get<std::string>())["images"].size() == 8);
     }
     {
         Emulator other({"--served-model-name", "someone/else"});

@@ -18,7 +18,7 @@ jarvis::vision::Provider native_provider(const json& config = json::object())
     return jarvis::vision::Provider(plugin, config.dump());
 }
 
-json plan(jarvis::vision::Provider& p, const std::string& video, const std::string& loadout = "vllm://Org/Model#nativevideo")
+json plan(jarvis::vision::Provider& p, const std::string& video, const std::string& loadout = "vllm://Org/Model#nativevideo#delivery=data")
 {
     return json::parse(p.plan(json{{"video", video}, {"prompt", "What happens?"}, {"loadout", loadout}}.dump()));
 }

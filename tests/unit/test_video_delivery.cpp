@@ -2,6 +2,7 @@
 #include "fixtures.hpp"
 #include "media/media_source.hpp"
 #include "video_delivery.hpp"
+#include "volume_paths.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -9,54 +10,66 @@
 #include <fstream>
 
 namespace fs = std::filesystem;
-using jarvis::InputDataConfig;
-using jarvis::map_into_volume;
+using Catch::Matchers::Contains;
+using jarvis::map_host_path;
 
-TEST_CASE("a file inside the shared volume maps to a percent-encoded file:/// URL under the container path", "[delivery]")
+TEST_CASE("host paths inside the volume map to percent-encoded file:/// URLs under the container path", "[delivery][paths]")
 {
-    jarvis::test::TempDir volume;
-    fs::create_directories(volume.path() / "clips" / "my trip");
-    const fs::path file = volume.path() / "clips" / "my trip" / "día 1#.mp4";
-    std::ofstream(file) << "x";
-    const InputDataConfig config{volume.path().string(), "/data/"};
-    CHECK(map_into_volume(file.string(), config) == "file:///data/clips/my%20trip/d%C3%ADa%201%23.mp4");
+    CHECK(map_host_path("/srv/input_data/clips/my trip/día 1#.mp4", "/srv/input_data", "/data/") ==
+          "file:///data/clips/my%20trip/d%C3%ADa%201%23.mp4");
+    CHECK(map_host_path("/srv/input_data/a.mp4", "/srv/input_data/", "/data") == "file:///data/a.mp4");
 }
 
-TEST_CASE("nothing outside the volume maps, not through .. nor through a symlink", "[delivery]")
+TEST_CASE("Windows host paths map with drive letters, separators and case compared as Windows does", "[delivery][paths]")
 {
-    jarvis::test::TempDir root;
-    fs::create_directories(root.path() / "volume");
-    std::ofstream(root.path() / "secret.mp4") << "x";
-    fs::create_symlink(root.path() / "secret.mp4", root.path() / "volume" / "link.mp4");
-    const InputDataConfig config{(root.path() / "volume").string(), "/data"};
-    CHECK(map_into_volume((root.path() / "volume" / ".." / "secret.mp4").string(), config).empty());
-    CHECK(map_into_volume((root.path() / "volume" / "link.mp4").string(), config).empty());
-    CHECK(map_into_volume((root.path() / "volume").string(), config).empty());
-    CHECK(map_into_volume((root.path() / "secret.mp4").string(), InputDataConfig{}).empty());
+    const std::string root = "C:\\Users\\Ana\\Jarvis\\input_data";
+    CHECK(map_host_path("C:\\Users\\Ana\\Jarvis\\input_data\\Clip One.mp4", root, "/data") == "file:///data/Clip%20One.mp4");
+    CHECK(map_host_path("c:/users/ana/jarvis/INPUT_DATA/sub/x.MP4", root, "/data") == "file:///data/sub/x.MP4");
+    CHECK(map_host_path("C:\\Users\\Ana\\Jarvis\\input_data\\..\\secret.mp4", root, "/data") == std::nullopt);
+    CHECK(map_host_path("D:\\Users\\Ana\\Jarvis\\input_data\\x.mp4", root, "/data") == std::nullopt);
+    CHECK(map_host_path("C:\\Users\\Ana\\Jarvis\\input_data2\\x.mp4", root, "/data") == std::nullopt);
+    CHECK(map_host_path("C:relative\\x.mp4", root, "/data") == std::nullopt);
+    // UNC shares
+    CHECK(map_host_path("\\\\nas\\media\\input\\x.mp4", "\\\\NAS\\Media\\input", "/data") == "file:///data/x.mp4");
+    CHECK(map_host_path("\\\\nas\\other\\input\\x.mp4", "\\\\nas\\media\\input", "/data") == std::nullopt);
+    // A POSIX path never matches a Windows root, and the reverse.
+    CHECK(map_host_path("/c/Users/Ana/Jarvis/input_data/x.mp4", root, "/data") == std::nullopt);
 }
 
-TEST_CASE("delivery=auto uses the volume when the video is inside it, else inlines it", "[delivery]")
+TEST_CASE("nothing outside the volume maps: not the root itself, not through .., not a sibling", "[delivery][paths]")
 {
-    jarvis::test::TempDir volume;
-    const fs::path inside = volume.path() / "clip.mp4";
-    fs::copy_file(jarvis::test::sample_video(), inside);
-    jarvis::ProviderConfig config;
-    config.input_data = {volume.path().string(), "/data"};
+    CHECK(map_host_path("/srv/input_data", "/srv/input_data", "/data") == std::nullopt);
+    CHECK(map_host_path("/srv/input_data/../etc/passwd", "/srv/input_data", "/data") == std::nullopt);
+    CHECK(map_host_path("/srv/input_data2/x.mp4", "/srv/input_data", "/data") == std::nullopt);
+    CHECK(map_host_path("relative/x.mp4", "/srv/input_data", "/data") == std::nullopt);
+}
+
+TEST_CASE("delivery=auto: file for a local server with a volume, http with an advertised host, else frames", "[delivery]")
+{
+    const jarvis::MediaSource source = jarvis::MediaSource::open(jarvis::test::sample_video().string());
     const auto loadout = jarvis::parse_loadout("vllm://m#nativevideo");
+    jarvis::ProviderConfig config;
+    CHECK(jarvis::decide_delivery(source.info(), loadout, config).mode == jarvis::DeliveryMode::frames);
+    config.http_delivery.advertise = "host.docker.internal";
+    CHECK(jarvis::decide_delivery(source.info(), loadout, config).mode == jarvis::DeliveryMode::http);
+    config.input_data = {"/srv/input_data", "/data"};
+    CHECK(jarvis::decide_delivery(source.info(), loadout, config).mode == jarvis::DeliveryMode::file);
+    config.endpoint.base_url = "http://gpu-box:8000/v1"; // a remote server cannot see this machine's volume
+    CHECK(jarvis::decide_delivery(source.info(), loadout, config).mode == jarvis::DeliveryMode::http);
+    CHECK(jarvis::decide_delivery(source.info(), jarvis::parse_loadout("vllm://m#nativevideo#start=1"), config).mode ==
+          jarvis::DeliveryMode::frames);
+}
 
-    const auto in_volume = jarvis::choose_delivery(jarvis::MediaSource::open(inside.string()).info(), loadout, config);
-    CHECK(in_volume.mode == "file");
-    CHECK(in_volume.url == "file:///data/clip.mp4");
-
-    const auto outside = jarvis::choose_delivery(
-        jarvis::MediaSource::open(jarvis::test::sample_video().string()).info(), loadout, config);
-    CHECK(outside.mode == "data");
-    CHECK(outside.url.rfind("data:video/mp4;base64,", 0) == 0);
-    // base64 is 4/3 of the file, padded to a multiple of 4.
-    const auto size = fs::file_size(jarvis::test::sample_video());
-    CHECK(outside.url.size() == std::string("data:video/mp4;base64,").size() + (size + 2) / 3 * 4);
-
-    CHECK_THROWS_WITH(jarvis::choose_delivery(jarvis::MediaSource::open(jarvis::test::sample_video().string()).info(),
-                                              jarvis::parse_loadout("vllm://m#nativevideo#delivery=file"), config),
-                      Catch::Matchers::Contains("outside the shared volume"));
+TEST_CASE("explicit deliveries that cannot work say why", "[delivery][errors]")
+{
+    const jarvis::MediaSource source = jarvis::MediaSource::open(jarvis::test::sample_video().string());
+    const jarvis::ProviderConfig none;
+    CHECK_THROWS_WITH(jarvis::decide_delivery(source.info(), jarvis::parse_loadout("vllm://m#nativevideo#delivery=file"), none),
+                      Contains("needs the shared volume"));
+    jarvis::ProviderConfig open_bind;
+    open_bind.http_delivery.bind = "0.0.0.0";
+    CHECK_THROWS_WITH(jarvis::decide_delivery(source.info(), jarvis::parse_loadout("vllm://m#nativevideo#delivery=http"), open_bind),
+                      Contains("http_delivery.advertise"));
+    CHECK_THROWS_WITH(jarvis::decide_delivery(source.info(), jarvis::parse_loadout("vllm://m#nativevideo#delivery=data#start=1"), none),
+                      Contains("vLLM has no clipping"));
 }

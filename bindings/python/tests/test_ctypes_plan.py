@@ -30,7 +30,7 @@ class CtypesPlanTest(unittest.TestCase):
         stages = []
         with plugin.create_provider({"endpoint": {"base_url": "http://127.0.0.1:8000/v1"}}) as provider:
             plan = provider.plan({"video": self.video, "prompt": "What moves?",
-                                  "loadout": "vllm://Org/Model#nativevideo#max_tokens=64"},
+                                  "loadout": "vllm://Org/Model#nativevideo#delivery=data#max_tokens=64"},
                                  on_progress=lambda stage, f: stages.append(stage))
         self.assertEqual(plan["plugin"], "native_video")
         self.assertEqual(plan["request"]["model"], "Org/Model")

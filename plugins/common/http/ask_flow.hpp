@@ -12,4 +12,8 @@ namespace jarvis {
 nlohmann::json send_planned_request(const EndpointConfig& endpoint, const nlohmann::json& plan, const plugin::Call& call,
                                     double media_s);
 
+// The same for a body already serialised, with `summary` the plan document without its request.
+nlohmann::json send_request(const EndpointConfig& endpoint, const std::string& body, bool stream, const nlohmann::json& summary,
+                            const plugin::Call& call, double media_s);
+
 } // namespace jarvis

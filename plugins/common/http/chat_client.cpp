@@ -163,10 +163,13 @@ std::string server_error_message(const std::string& body)
 
 ChatAnswer send_chat(const EndpointConfig& endpoint, const json& body, const plugin::Call& call)
 {
+    return send_chat(endpoint, body.dump(), body.value("stream", false), call);
+}
+
+ChatAnswer send_chat(const EndpointConfig& endpoint, const std::string& payload, bool stream, const plugin::Call& call)
+{
     curl::ensure_global_init();
     const std::string url = chat_url(endpoint);
-    const std::string payload = body.dump();
-    const bool stream = body.value("stream", false);
 
     curl_slist* raw_headers = curl_slist_append(nullptr, "Content-Type: application/json");
     raw_headers = curl_slist_append(raw_headers, stream ? "Accept: text/event-stream" : "Accept: application/json");

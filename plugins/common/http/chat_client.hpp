@@ -29,6 +29,9 @@ struct ChatAnswer
 // JV_E_CANCELLED.
 ChatAnswer send_chat(const EndpointConfig& endpoint, const nlohmann::json& body, const plugin::Call& call);
 
+// The same for a body already serialised (a data-URL body is built in place and not copied again).
+ChatAnswer send_chat(const EndpointConfig& endpoint, const std::string& body, bool stream, const plugin::Call& call);
+
 // The message inside an error body: vLLM's nested {"error": {"message"}}, the older flat {"message"}, or the
 // body's text itself when it is not JSON (a proxy's HTML page).
 std::string server_error_message(const std::string& body);

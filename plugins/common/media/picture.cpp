@@ -89,7 +89,7 @@ av::Frame PictureConverter::convert(const AVFrame& decoded)
 
     if (!sws_ || std::memcmp(key, sws_key_, sizeof key) != 0) {
         sws_.reset(sws_getContext(decoded.width, source_h, static_cast<AVPixelFormat>(decoded.format), scaled_w, scaled_h,
-                                  AV_PIX_FMT_YUVJ420P, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr, nullptr));
+                                  AV_PIX_FMT_YUVJ420P, SWS_BICUBIC, nullptr, nullptr, nullptr));
         if (!sws_)
             throw MediaError(std::string("cannot convert pictures from ") + av_get_pix_fmt_name(static_cast<AVPixelFormat>(decoded.format)));
         // Source matrix and range from the frame; destination JPEG's: BT.601, full range.

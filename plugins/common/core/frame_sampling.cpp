@@ -1,0 +1,110 @@
+#include "core/frame_sampling.hpp"
+
+#include "core/base64.hpp"
+#include "core/chat_body.hpp"
+#include "core/frame_budget.hpp"
+#include "media/frame_choice.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+namespace jarvis {
+namespace {
+
+constexpr double default_fps = 2; // Qwen3-VL's training rate for clips under ~8 minutes
+constexpr int64_t default_max_frames = 768;
+
+// "<12.5 seconds>": the notation Qwen3-VL's processor puts before each frame group, which the model was trained on.
+std::string time_marker(double seconds)
+{
+    char text[48];
+    std::snprintf(text, sizeof text, "<%.1f seconds>", seconds);
+    return text;
+}
+
+// HDR transfer functions are converted to 8-bit without tone mapping; say so rather than send flat colours silently.
+bool is_hdr(const MediaSource& source)
+{
+    const auto trc = source.stream()->codecpar->color_trc;
+    return trc == AVCOL_TRC_SMPTE2084 || trc == AVCOL_TRC_ARIB_STD_B67;
+}
+
+} // namespace
+
+SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup, MediaSource& source, const plugin::Call& call,
+                            const PluginLog& log)
+{
+    const auto started = std::chrono::steady_clock::now();
+    const auto since = [](std::chrono::steady_clock::time_point t) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(); };
+    const Loadout& loadout = setup.loadout;
+    const MediaInfo& media = source.info();
+    const auto cancelled = [&] { return call.cancelled(); };
+    SampledFrames s;
+    call.progress("index", -1);
+    s.index = cached_frame_index(source, cancelled);
+    call.throw_if_cancelled();
+    log.debug("frames: index of {} frames in {:.3f} s", s.index->frames.size(), since(started));
+
+    const double clip_start = loadout.start_s.value_or(0);
+    const double clip_s = std::max(std::min(loadout.end_s.value_or(s.index->end_s), s.index->end_s) - clip_start, 0.0);
+    const double fps = loadout.fps.value_or(default_fps);
+    const int64_t wanted = sample_count(clip_s, fps, loadout.max_frames.value_or(default_max_frames));
+    const FrameBudget budget = fit_frame_budget(wanted, media.width, media.height, clip_s, loadout.max_pixels, loadout.ctx,
+                                                loadout.max_tokens.value_or(default_max_tokens),
+                                                qwen::estimate_text_tokens(setup.request.prompt.size()));
+    s.mode = loadout.seek.value_or(SeekMode::exact);
+    const FrameChoice choice = choose_frames(*s.index, budget.frames, fps, loadout.start_s, loadout.end_s, s.mode);
+    s.clip_start_s = choice.start_s;
+    s.clip_end_s = choice.end_s;
+
+    ExtractionRequest request;
+    request.source = media.source;
+    request.width = budget.size.width;
+    request.height = budget.size.height;
+    request.rotation_deg = media.rotation_deg;
+    request.jpeg_quality = config.frames.jpeg_quality;
+    request.mode = s.mode;
+    const auto decoding = std::chrono::steady_clock::now();
+    s.extraction = extract_frames(request, *s.index, choice.targets, {cancelled, [&](double f) { call.progress("decode", f); }});
+    log.debug("frames: {} decoded at {}x{} in {:.3f} s", s.extraction.frames.size(), request.width, request.height, since(decoding));
+
+    const std::vector<std::string>* lists[] = {&budget.warnings, &choice.warnings, &s.extraction.warnings};
+    for (const auto* list : lists)
+        s.warnings.insert(s.warnings.end(), list->begin(), list->end());
+    if (!s.index->damage.empty())
+        s.warnings.push_back(s.index->damage + "; only what decodes is used");
+    if (is_hdr(source))
+        s.warnings.push_back("the video is HDR (PQ/HLG); frames are converted to 8-bit without tone mapping and may look flat");
+    return s;
+}
+
+nlohmann::json image_parts(const SampledFrames& frames)
+{
+    nlohmann::json parts = nlohmann::json::array();
+    for (const EncodedFrame& f : frames.extraction.frames) {
+        std::string url = "data:image/jpeg;base64,";
+        append_base64(url, f.jpeg);
+        parts.push_back({{"type", "text"}, {"text", time_marker(f.time_s)}});
+        parts.push_back({{"type", "image_url"}, {"image_url", {{"url", std::move(url)}}}});
+    }
+    return parts;
+}
+
+nlohmann::json frame_list(const SampledFrames& frames)
+{
+    nlohmann::json list = nlohmann::json::array();
+    for (const EncodedFrame& f : frames.extraction.frames)
+        list.push_back({{"pts_s", f.time_s}, {"width", f.width}, {"height", f.height}, {"bytes", f.jpeg.size()}});
+    return list;
+}
+
+int64_t image_tokens(const SampledFrames& frames)
+{
+    int64_t total = 0;
+    for (const EncodedFrame& f : frames.extraction.frames)
+        total += frame_image_tokens({f.width, f.height}, f.time_s);
+    return total;
+}
+
+} // namespace jarvis

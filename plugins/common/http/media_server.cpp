@@ -1,0 +1,91 @@
+#include "http/media_server.hpp"
+
+#include "config/config_error.hpp"
+
+#include <httplib.h>
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <fcntl.h>
+#include <random>
+#include <unistd.h>
+#include <vector>
+
+namespace jarvis {
+namespace {
+
+std::string token128()
+{
+    std::random_device device;
+    return fmt::format("{:08x}{:08x}{:08x}{:08x}", device(), device(), device(), device());
+}
+
+std::string url_name(const std::filesystem::path& file)
+{
+    std::string out;
+    for (unsigned char c : file.filename().string())
+        out += std::isalnum(c) || c == '.' || c == '-' || c == '_' ? static_cast<char>(c) : '_';
+    return out.empty() ? "video" : out;
+}
+
+std::string host_for_url(const std::string& host)
+{
+    return host.find(':') != std::string::npos && host.front() != '[' ? "[" + host + "]" : host; // IPv6 literals
+}
+
+} // namespace
+
+std::string media_url_preview(const std::string& advertise, const std::filesystem::path& file)
+{
+    return fmt::format("http://{}:PORT/media/TOKEN/{}", host_for_url(advertise), url_name(file));
+}
+
+MediaServer::MediaServer(const std::string& bind, const std::string& advertise, const std::filesystem::path& file, const std::string& mime)
+    : server_(std::make_unique<httplib::Server>())
+{
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    if (ec)
+        throw ConfigError(fmt::format("cannot serve '{}': {}", file.string(), ec.message()));
+    const std::string path = "/media/" + token128() + "/" + url_name(file);
+    const std::string file_path = file.string();
+
+    server_->Get(path, [this, file_path, size, mime](const httplib::Request&, httplib::Response& res) {
+        ++served_;
+        const int fd = ::open(file_path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            res.status = 500;
+            return;
+        }
+        auto buffer = std::make_shared<std::vector<char>>(1 << 20);
+        // httplib answers HEAD and Range requests from this provider: it asks for the ranges it needs.
+        res.set_content_provider(
+            size, mime,
+            [fd, buffer](size_t offset, size_t length, httplib::DataSink& sink) {
+                while (length > 0) {
+                    const ssize_t n = ::pread(fd, buffer->data(), std::min(length, buffer->size()), static_cast<off_t>(offset));
+                    if (n <= 0 || !sink.write(buffer->data(), static_cast<size_t>(n)))
+                        return false;
+                    offset += static_cast<size_t>(n);
+                    length -= static_cast<size_t>(n);
+                }
+                return true;
+            },
+            [fd](bool) { ::close(fd); });
+    });
+    port_ = server_->bind_to_any_port(bind);
+    if (port_ <= 0)
+        throw ConfigError(fmt::format("http delivery: cannot listen on {} (http_delivery.bind)", bind));
+    url_ = fmt::format("http://{}:{}{}", host_for_url(advertise), port_, path);
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+}
+
+MediaServer::~MediaServer()
+{
+    server_->stop();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+} // namespace jarvis
