@@ -11,7 +11,7 @@ packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavfilter-dev
   libcpp-httplib-dev libssl-dev
   # ABI checks, test media and the Python binding test
-  abigail-tools binutils ffmpeg python3 util-linux
+  abigail-tools binutils ffmpeg python3 util-linux curl
   # benchmarks' reference tools
   python3-av nginx-light
 )

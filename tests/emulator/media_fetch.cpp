@@ -9,6 +9,7 @@
 #include <array>
 #include <cctype>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 namespace jarvis::emulator {
@@ -62,6 +63,8 @@ std::string fetch_http(const std::string& url, const FetchPolicy& policy)
         throw ApiError(500, "InternalServerError", fmt::format("Cannot fetch {}: {}", url, error[0] ? error : curl_easy_strerror(rc)));
     long status = 0;
     curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &status);
+    // The log line lets tests see what was fetched (and check afterwards that the URL is dead).
+    std::cerr << "vlm-emulator: fetched " << url << " (HTTP " << status << ", " << body.size() << " bytes)" << std::endl;
     if (status >= 400 && status != 408 && status != 429 && status < 500)
         throw ApiError(422, "UnprocessableEntityError", fmt::format("Failed to fetch media from URL: HTTP {} error", status),
                        "image_url");

@@ -126,7 +126,23 @@ HttpResult exchange(const std::string& url, const std::string* post_body)
 
 } // namespace
 
-Emulator::Emulator(std::vector<std::string> args) : process_(emulator_argv(std::move(args)))
+Emulator::Emulator(std::vector<std::string> args) : Emulator(emulator_argv(std::move(args)), true) {}
+
+Emulator::Emulator(std::vector<std::string> args, const Volume& volume) : Emulator(
+    [&] {
+        std::string script = "mount -t tmpfs none /mnt && mkdir -p '" + volume.container_dir + "' && mount --bind '" +
+                             volume.host_dir.string() + "' '" + volume.container_dir + "' && exec";
+        for (const auto& a : emulator_argv(std::move(args)))
+            script += " '" + a + "'";
+        return std::vector<std::string>{"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script};
+    }(),
+    true)
+{
+}
+
+Emulator::Emulator(std::vector<std::string> argv, bool) : process_(argv) { wait_until_listening(); }
+
+void Emulator::wait_until_listening()
 {
     const std::string marker = "listening on ";
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -35,11 +35,23 @@ class Emulator
 {
 public:
     explicit Emulator(std::vector<std::string> args = {});
+
+    // The way Docker shows a volume to vLLM: the emulator runs in a mount namespace of its own where `host_dir`
+    // is bind-mounted at `container_dir` (under /mnt, a private tmpfs there), a path that does not exist outside.
+    struct Volume
+    {
+        std::filesystem::path host_dir;
+        std::string container_dir = "/mnt/input_data";
+    };
+    Emulator(std::vector<std::string> args, const Volume& volume);
     const std::string& base_url() const { return base_url_; } // http://127.0.0.1:PORT/v1
     const std::string& root_url() const { return root_url_; } // http://127.0.0.1:PORT
     ChildProcess& process() { return process_; }
 
 private:
+    Emulator(std::vector<std::string> argv, bool);
+    void wait_until_listening();
+
     ChildProcess process_;
     std::string root_url_;
     std::string base_url_;

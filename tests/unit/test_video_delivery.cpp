@@ -1,6 +1,7 @@
 #include "config/config_error.hpp"
 #include "fixtures.hpp"
 #include "media/media_source.hpp"
+#include "staged_file.hpp"
 #include "video_delivery.hpp"
 #include "volume_paths.hpp"
 
@@ -72,4 +73,32 @@ TEST_CASE("explicit deliveries that cannot work say why", "[delivery][errors]")
                       Contains("http_delivery.advertise"));
     CHECK_THROWS_WITH(jarvis::decide_delivery(source.info(), jarvis::parse_loadout("vllm://m#nativevideo#delivery=data#start=1"), none),
                       Contains("vLLM has no clipping"));
+}
+
+TEST_CASE("staging links on the same filesystem, copies across filesystems, and always cleans up", "[delivery][staging]")
+{
+    const fs::path video = jarvis::test::sample_video();
+    const std::string bytes = jarvis::test::read_file(video);
+    jarvis::test::TempDir same_fs; // beside the video, in the temporary directory
+    std::string shm_root = "/dev/shm/jarvis-test-XXXXXX"; // tmpfs: another filesystem
+    REQUIRE(mkdtemp(shm_root.data()) != nullptr);
+    const fs::path other_fs = shm_root;
+
+    for (const auto& [volume, expect_link] : {std::pair{same_fs.path(), true}, std::pair{other_fs, false}}) {
+        INFO(volume);
+        fs::path staged_path;
+        {
+            jarvis::StagedFile staged(video, volume);
+            staged_path = staged.path();
+            CHECK(staged.linked() == expect_link);
+            CHECK(jarvis::test::read_file(staged.path()) == bytes);
+            CHECK(staged.relative_path().rfind(".jarvis-staging/jarvis-", 0) == 0);
+            CHECK_THAT(staged.relative_path(), Contains("-sample_h264.mp4"));
+            for (const auto& entry : fs::directory_iterator(volume / ".jarvis-staging"))
+                CHECK(entry.path().filename().string().rfind(".part-", 0) != 0); // no half-written file left
+        }
+        CHECK_FALSE(fs::exists(staged_path));
+    }
+    fs::remove_all(other_fs);
+    CHECK(jarvis::safe_file_name("Mi vídeo (1).MOV") == "Mi_v__deo__1_.MOV");
 }

@@ -1,0 +1,256 @@
+// native_video's deliveries end to end: jarvis-host asking the vlm-emulator, which fetches and decodes what it is
+// given. The shared volume is shown to the emulator the way Docker shows it to vLLM: in a mount namespace of its
+// own, at a container path that does not exist outside it.
+#include "child_process.hpp"
+#include "fixtures.hpp"
+#include "frame_marks.hpp"
+#include "http/media_server.hpp"
+#include "process.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
+using jarvis::test::Emulator;
+using nlohmann::json;
+using namespace jarvis::test;
+
+namespace {
+
+const std::string loadout = "vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo";
+
+fs::path write_config(const TempDir& dir, const json& config)
+{
+    const fs::path path = dir.path() / "jarvis.json";
+    std::ofstream(path) << config.dump();
+    return path;
+}
+
+std::vector<std::string> host_args(const fs::path& config, const std::string& command, const fs::path& video, std::vector<std::string> extra = {})
+{
+    std::vector<std::string> args = {host_binary().string(), "--config", config.string(), command, "--video", video.string(), "--prompt",
+                                     "What happens?", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+}
+
+json run_json(const std::vector<std::string>& args, int expected_exit = 0)
+{
+    const auto r = run_process(args, std::chrono::seconds(120));
+    INFO(r.err);
+    REQUIRE(r.exit_code == expected_exit);
+    return json::parse(r.out);
+}
+
+json described(const json& result) { return json::parse(result.at("answer").get<std::string>()); }
+
+size_t staged_files(const fs::path& volume)
+{
+    std::error_code ec;
+    size_t n = 0;
+    for (const auto& entry : fs::directory_iterator(volume / ".jarvis-staging", ec))
+        n += entry.is_regular_file() ? 1 : 0;
+    return n;
+}
+
+json volume_config(const Emulator& emulator, const fs::path& volume)
+{
+    return {{"endpoint", {{"base_url", emulator.base_url()}}},
+            {"loadout", loadout},
+            {"input_data", {{"host_path", volume.string()}, {"container_path", "/mnt/input_data"}}}};
+}
+
+} // namespace
+
+TEST_CASE("file: a video inside the volume reaches the server as file:/// under the container path", "[deliveries][file]")
+{
+    TempDir volume;
+    fs::create_directories(volume.path() / "clips");
+    const fs::path video = volume.path() / "clips" / "my clip.mp4";
+    fs::copy_file(sample_video(), video);
+    Emulator emulator({"--allowed-local-media-path", "/mnt/input_data"}, {volume.path()});
+    TempDir dir;
+    const fs::path config = write_config(dir, volume_config(emulator, volume.path()));
+
+    const json plan = run_json(host_args(config, "plan", video));
+    CHECK(plan["media"]["delivery"] == "file");
+    CHECK(plan["request"]["messages"][0]["content"][0]["video_url"]["url"] == "file:///mnt/input_data/clips/my%20clip.mp4");
+
+    const json result = run_json(host_args(config, "ask", video));
+    CHECK(result["media"]["delivery"] == "file");
+    CHECK(result["fallback"].is_null());
+    CHECK(described(result)["videos"][0]["sha256"] == sha256_hex_of_file(video));
+    CHECK(staged_files(volume.path()) == 0);
+}
+
+TEST_CASE("file: a video outside the volume is staged for the request and removed after it", "[deliveries][file][staging]")
+{
+    TempDir volume;
+    Emulator emulator({"--allowed-local-media-path", "/mnt/input_data"}, {volume.path()});
+    TempDir dir;
+    const fs::path config = write_config(dir, volume_config(emulator, volume.path()));
+
+    const json plan = run_json(host_args(config, "plan", sample_video()));
+    CHECK(plan["media"]["staged"] == true);
+    CHECK_THAT(plan["request"]["messages"][0]["content"][0]["video_url"]["url"].get<std::string>(),
+               Contains("file:///mnt/input_data/.jarvis-staging/jarvis-"));
+    CHECK(staged_files(volume.path()) == 0); // plan has no side effects
+
+    const json result = run_json(host_args(config, "ask", sample_video()));
+    CHECK(result["media"]["delivery"] == "file");
+    CHECK(result["media"]["staged"] == true);
+    CHECK(described(result)["videos"][0]["sha256"] == sha256_hex_of_file(sample_video()));
+    CHECK(staged_files(volume.path()) == 0);
+}
+
+TEST_CASE("file: a server without --allowed-local-media-path is answered through frames, once", "[deliveries][fallback]")
+{
+    TempDir volume;
+    Emulator emulator({}, {volume.path()});
+    TempDir dir;
+    const fs::path config = write_config(dir, volume_config(emulator, volume.path()));
+    const json result = run_json(host_args(config, "ask", sample_video()));
+    CHECK(result["fallback"]["from"] == "file");
+    CHECK(result["fallback"]["to"] == "frames");
+    CHECK_THAT(result["fallback"]["reason"].get<std::string>(), Contains("Cannot load local files without `--allowed-local-media-path`."));
+    CHECK(result["media"]["delivery"] == "frames");
+    CHECK(described(result)["videos"][0]["frames"] == result["media"]["frames"].size());
+    CHECK(staged_files(volume.path()) == 0);
+}
+
+TEST_CASE("staged files are removed after a refusal and after SIGINT", "[deliveries][staging][cancel]")
+{
+    TempDir volume;
+    TempDir dir;
+    {
+        Emulator refusing({"--fault-status", "400", "--fault-body", R"({"error": {"message": "no", "type": "BadRequestError", "code": 400}})"});
+        const auto r = run_process(host_args(write_config(dir, volume_config(refusing, volume.path())), "ask", sample_video()));
+        CHECK(r.exit_code == 5);
+        CHECK(staged_files(volume.path()) == 0);
+    }
+    {
+        Emulator hanging({"--fault-hang"});
+        ChildProcess host(host_args(write_config(dir, volume_config(hanging, volume.path())), "ask", sample_video()));
+        for (int i = 0; i < 500 && staged_files(volume.path()) == 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        REQUIRE(staged_files(volume.path()) == 1); // staged while the request waits
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        host.signal(SIGINT);
+        REQUIRE(host.wait_for(std::chrono::seconds(5)) == std::optional<int>(130));
+        CHECK(staged_files(volume.path()) == 0);
+    }
+}
+
+TEST_CASE("a volume that is missing or read-only is a configuration error naming it", "[deliveries][errors]")
+{
+    Emulator emulator;
+    TempDir dir;
+    const fs::path missing = dir.path() / "no-volume";
+    auto r = run_process(host_args(write_config(dir, volume_config(emulator, missing)), "ask", sample_video(), {"--loadout", loadout + "#delivery=file"}));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(missing.string()) && Contains("does not exist"));
+
+    // Read-only: jarvis-host runs where the volume is mounted read-only (root would write anywhere else).
+    TempDir volume;
+    const fs::path config = write_config(dir, volume_config(emulator, volume.path()));
+    std::string script = "mount --bind '" + volume.path().string() + "' '" + volume.path().string() + "' && mount -o remount,ro,bind '" +
+                         volume.path().string() + "' && exec";
+    for (const auto& a : host_args(config, "ask", sample_video(), {"--loadout", loadout + "#delivery=file"}))
+        script += " '" + a + "'";
+    r = run_process({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("is not writable"));
+}
+
+TEST_CASE("http: the server fetches the very file from our media server, which is gone afterwards", "[deliveries][http]")
+{
+    Emulator emulator;
+    TempDir dir;
+    const fs::path config = write_config(dir, {{"endpoint", {{"base_url", emulator.base_url()}}},
+                                               {"loadout", loadout},
+                                               {"http_delivery", {{"advertise", "127.0.0.1"}}}});
+    const json result = run_json(host_args(config, "ask", sample_video()));
+    CHECK(result["media"]["delivery"] == "http");
+    CHECK(described(result)["videos"][0]["sha256"] == sha256_hex_of_file(sample_video()));
+
+    std::smatch fetched;
+    const std::string log = emulator.process().err();
+    REQUIRE(std::regex_search(log, fetched, std::regex(R"(fetched (http://127\.0\.0\.1:\d+/media/([0-9a-f]{32})/\S+) \(HTTP 200)")));
+    CHECK_THROWS(http_get(fetched[1].str())); // nothing listens there any more
+}
+
+TEST_CASE("the media server serves one file: GET, HEAD, Range, 404 elsewhere", "[deliveries][http][media_server]")
+{
+    const std::string bytes = read_file(sample_video());
+    std::string url;
+    {
+        jarvis::MediaServer server("127.0.0.1", "127.0.0.1", sample_video(), "video/mp4");
+        jarvis::MediaServer other("127.0.0.1", "127.0.0.1", sample_video(), "video/mp4");
+        url = server.url();
+        CHECK(server.url() != other.url());
+        CHECK(std::regex_match(url, std::regex(R"(http://127\.0\.0\.1:\d+/media/[0-9a-f]{32}/sample_h264\.mp4)")));
+
+        const auto whole = http_get(url);
+        CHECK(whole.status == 200);
+        CHECK(whole.body == bytes);
+
+        const auto head = run_process({"/usr/bin/curl", "-sS", "-I", url});
+        CHECK_THAT(head.out, Contains("Content-Length: " + std::to_string(bytes.size())) && Contains("Content-Type: video/mp4"));
+        const auto range = run_process({"/usr/bin/curl", "-sS", "-r", "100-199", "-D", "-", url});
+        CHECK_THAT(range.out, Contains("206") && Contains("Content-Range: bytes 100-199/" + std::to_string(bytes.size())));
+        CHECK(range.out.substr(range.out.size() - 100) == bytes.substr(100, 100));
+
+        const std::string base = url.substr(0, url.find("/media/"));
+        CHECK(http_get(base + "/media/00000000000000000000000000000000/sample_h264.mp4").status == 404);
+        CHECK(http_get(base + "/").status == 404);
+        CHECK(server.requests_served() >= 3);
+    }
+    CHECK_THROWS(http_get(url));
+}
+
+TEST_CASE("frames: client frames reach vLLM with their true times, variable frame rate included", "[deliveries][frames]")
+{
+    const auto video = make_marked_video("marked_vfr.mkv", 320, 192, 30, 6, {"-c:v", "libx264", "-bf", "2", "-fps_mode", "vfr"},
+                                         "setpts='if(lt(N,60),N/30,2+(N-60)*4/30)/TB'");
+    Emulator emulator;
+    TempDir dir;
+    const fs::path config = write_config(dir, {{"endpoint", {{"base_url", emulator.base_url()}}}, {"loadout", loadout + "#delivery=frames#fps=1"}});
+    const json result = run_json(host_args(config, "ask", video));
+    CHECK(result["media"]["delivery"] == "frames");
+    const json& frames = result["media"]["frames"];
+    REQUIRE(frames.size() >= 17);
+    const json video_seen = described(result)["videos"][0];
+    CHECK(video_seen["frames"] == frames.size());
+    // vLLM prints one time per pair of frames: their mean, to a tenth of a second.
+    const json& stamps = video_seen["timestamps"];
+    REQUIRE(stamps.size() == (frames.size() + 1) / 2);
+    for (size_t k = 0; k < stamps.size(); ++k) {
+        const double a = frames[2 * k]["pts_s"];
+        const double b = frames[std::min(2 * k + 1, frames.size() - 1)]["pts_s"];
+        char expected[32];
+        std::snprintf(expected, sizeof expected, "%.1f", (a + b) / 2);
+        CHECK(stamps[k].get<double>() == Approx(std::strtod(expected, nullptr)).margin(1e-9));
+    }
+    // And the times are the frames' own: the last one is well past what index/fps would say.
+    CHECK(frames.back()["pts_s"].get<double>() > 15);
+}
+
+TEST_CASE("data: a video over the inline limit is refused with a suggestion", "[deliveries][data][errors]")
+{
+    TempDir dir;
+    const fs::path big = dir.path() / "big.mp4";
+    fs::copy_file(make_video("faststart.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x192:rate=25", "-t", "2", "-c:v", "libx264", "-movflags", "+faststart"}), big);
+    fs::resize_file(big, 70 * 1024 * 1024); // the header still opens; the file is now 70 MB
+    Emulator emulator;
+    const fs::path config = write_config(dir, {{"endpoint", {{"base_url", emulator.base_url()}}}, {"loadout", loadout + "#delivery=data"}});
+    const auto r = run_process(host_args(config, "ask", big));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("above the 64 MB limit of delivery=data") && Contains("delivery=file"));
+}
