@@ -123,6 +123,8 @@ TEST_CASE("every image sent is the frame whose time it claims, for many codecs",
             for (size_t k = 0; k < frames.size(); ++k) // played-at on a 0.5 s grid of a 24 fps video
                 CHECK(frames[k].claimed_s == Approx(0.5 * double(k)).margin(1.0 / 24));
             CHECK(doc["estimate"]["visual_tokens"].get<int>() > 8 * 60);
+            // Keyframe mode finds its keyframes by seeking, in every container: still true times.
+            check_frames_are_true(sent_frames(plan(video, "#seek=keyframe")), true_frame_times(video));
         }
     }
 }
@@ -169,6 +171,7 @@ TEST_CASE("a video whose timestamps start late is timed from its first frame", "
     check_frames_are_true(frames, true_frame_times(video));
     CHECK(frames.front().claimed_s == Approx(0).margin(1e-6));
     CHECK(doc["media"]["duration_s"].get<double>() == Approx(3).margin(0.1));
+    check_frames_are_true(sent_frames(plan(video, "#seek=keyframe")), true_frame_times(video));
 }
 
 TEST_CASE("odd sizes and interlaced sources", "[frame_slicer][sizes]")

@@ -41,8 +41,20 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
     const MediaInfo& media = source.info();
     const auto cancelled = [&] { return call.cancelled(); };
     SampledFrames s;
+    s.mode = loadout.seek.value_or(SeekMode::exact);
     call.progress("index", -1);
-    s.index = cached_frame_index(source, cancelled);
+    // Keyframe mode needs only keyframes, found by seeking, unless a full index is already at hand.
+    s.index = cached_frame_index(source, cancelled, s.mode == SeekMode::exact);
+    if (!s.index) {
+        const double end = std::min(loadout.end_s.value_or(media.duration_s), media.duration_s);
+        const double start = loadout.start_s.value_or(0);
+        const double fps_wanted = loadout.fps.value_or(default_fps);
+        const int64_t count = sample_count(std::max(end - start, 0.0), fps_wanted, loadout.max_frames.value_or(default_max_frames));
+        if (auto sparse = start < end ? keyframe_index_by_seeking(source, sample_times(count, fps_wanted, start, end)) : std::nullopt)
+            s.index = std::make_shared<const FrameIndex>(std::move(*sparse));
+        else
+            s.index = cached_frame_index(source, cancelled);
+    }
     call.throw_if_cancelled();
     log.debug("frames: index of {} frames in {:.3f} s", s.index->frames.size(), since(started));
 
@@ -53,13 +65,14 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
     const FrameBudget budget = fit_frame_budget(wanted, media.width, media.height, clip_s, loadout.max_pixels, loadout.ctx,
                                                 loadout.max_tokens.value_or(default_max_tokens),
                                                 qwen::estimate_text_tokens(setup.request.prompt.size()));
-    s.mode = loadout.seek.value_or(SeekMode::exact);
     const FrameChoice choice = choose_frames(*s.index, budget.frames, fps, loadout.start_s, loadout.end_s, s.mode);
     s.clip_start_s = choice.start_s;
     s.clip_end_s = choice.end_s;
 
     ExtractionRequest request;
     request.source = media.source;
+    request.stream_index = source.stream_index();
+    request.codec = source.stream()->codecpar;
     request.width = budget.size.width;
     request.height = budget.size.height;
     request.rotation_deg = media.rotation_deg;

@@ -21,6 +21,17 @@ int64_t sample_count(double duration_s, double fps, int64_t max_frames)
     return std::clamp<int64_t>(n, 2, std::max<int64_t>(2, max_frames));
 }
 
+std::vector<double> sample_times(int64_t count, double fps, double start_s, double end_s)
+{
+    const double clip = end_s - start_s;
+    const int64_t natural = samples_in(clip, fps);
+    const double step = count == natural ? 1.0 / fps : clip / static_cast<double>(std::max<int64_t>(count, 1));
+    std::vector<double> times;
+    for (int64_t k = 0; k < count; ++k)
+        times.push_back(start_s + static_cast<double>(k) * step);
+    return times;
+}
+
 FrameChoice choose_frames(const FrameIndex& index, int64_t count, double fps, std::optional<double> start_s,
                           std::optional<double> end_s, SeekMode mode)
 {
@@ -33,17 +44,12 @@ FrameChoice choose_frames(const FrameIndex& index, int64_t count, double fps, st
         c.warnings.push_back(fmt::format("end={} is after the end of the video; sampling up to {:.2f} s", c.end_s, index.end_s));
         c.end_s = index.end_s;
     }
-    const double clip = c.end_s - c.start_s;
-    const int64_t natural = samples_in(clip, fps);
-    const double step = count == natural ? 1.0 / fps : clip / static_cast<double>(std::max<int64_t>(count, 1));
     const size_t first_in_clip = index.played_at(c.start_s);
     const size_t last_in_clip = index.played_at(std::nextafter(c.end_s, 0.0));
 
     std::vector<size_t> positions;
-    for (int64_t k = 0; k < count; ++k) {
-        const double t = c.start_s + static_cast<double>(k) * step;
+    for (const double t : sample_times(count, fps, c.start_s, c.end_s))
         positions.push_back(mode == SeekMode::keyframe ? index.nearest_keyframe(t) : index.played_at(t));
-    }
     std::sort(positions.begin(), positions.end());
     positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
     if (positions.size() < 2 && last_in_clip > first_in_clip && mode == SeekMode::exact)

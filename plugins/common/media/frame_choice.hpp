@@ -28,6 +28,9 @@ struct FrameChoice
 // How many samples a clip of `duration_s` gets at `fps`, at most `max_frames`, at least 2.
 int64_t sample_count(double duration_s, double fps, int64_t max_frames);
 
+// The times choose_frames samples at (seconds from the first frame), for a clip ending at `end_s`.
+std::vector<double> sample_times(int64_t count, double fps, double start_s, double end_s);
+
 // Samples `count` times from start, 1/fps apart (or spread evenly over the clip when `count` is not what fps gives:
 // capped by max_frames or the token budget, or raised to 2), and takes the frame on screen at each ("played-at"),
 // or with SeekMode::keyframe the keyframe nearest to it. Frames chosen twice (a video with fewer frames than

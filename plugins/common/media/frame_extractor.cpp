@@ -18,31 +18,36 @@
 namespace jarvis {
 namespace {
 
-struct Chunk
+// The targets of one keyframe interval: what one worker decodes in one go.
+struct Interval
 {
     std::vector<FrameTarget> targets;
     std::vector<EncodedFrame> frames;
-    std::vector<std::string> warnings;
-    std::exception_ptr failure;
 };
 
-// Decodes one chunk of sorted targets with its own demuxer and decoder.
-class ChunkDecoder
+// What the workers share: the intervals to take, and a stop flag.
+struct WorkQueue
+{
+    std::vector<Interval>& intervals;
+    std::atomic<size_t> next{0};
+    std::atomic<bool> stop{false};
+    std::atomic<size_t> done{0}; // frames encoded
+};
+
+// One worker's demuxer, decoder, converter and encoder, reused for every interval it takes.
+class IntervalDecoder
 {
 public:
-    ChunkDecoder(const ExtractionRequest& request, const FrameIndex& index, Chunk& chunk, std::atomic<bool>& stop,
-                 std::atomic<size_t>& done, int decoder_threads)
-        : request_(request), index_(index), chunk_(chunk), stop_(stop), done_(done),
-          source_(MediaSource::open(request.source, [&stop] { return stop.load(); })),
-          converter_(request.width, request.height, request.rotation_deg, source_.stream()->codecpar->field_order),
-          encoder_(request.jpeg_quality)
+    IntervalDecoder(const ExtractionRequest& request, const FrameIndex& index, WorkQueue& work, int decoder_threads)
+        : request_(request), index_(index), work_(work),
+          source_(MediaSource::open_for_decoding(request.source, request.stream_index, [&work] { return work.stop.load(); })),
+          converter_(request.width, request.height, request.rotation_deg, request.codec->field_order), encoder_(request.jpeg_quality)
     {
-        const AVCodecParameters* par = source_.stream()->codecpar;
-        const AVCodec* decoder = avcodec_find_decoder(par->codec_id);
+        const AVCodec* decoder = avcodec_find_decoder(request.codec->codec_id);
         codec_.reset(avcodec_alloc_context3(decoder));
         if (!codec_)
             throw std::bad_alloc();
-        int rc = avcodec_parameters_to_context(codec_.get(), par);
+        int rc = avcodec_parameters_to_context(codec_.get(), request.codec);
         if (rc >= 0) {
             codec_->thread_count = decoder_threads;
             codec_->pkt_timebase = source_.stream()->time_base;
@@ -50,98 +55,105 @@ public:
         }
         if (rc < 0)
             throw MediaError(fmt::format("cannot use video '{}': cannot open its {} decoder: {}", request.source,
-                                         avcodec_get_name(par->codec_id), av::error_string(rc)));
-        for (const auto& t : chunk_.targets)
-            target_pts_.insert(t.pts);
+                                         avcodec_get_name(request.codec->codec_id), av::error_string(rc)));
+        packet_.reset(av_packet_alloc());
+        frame_.reset(av_frame_alloc());
+        if (!packet_ || !frame_)
+            throw std::bad_alloc();
     }
 
+    // Takes intervals until none is left (or the work is stopped).
     void run()
     {
-        if (request_.mode == SeekMode::keyframe)
-            run_keyframes();
-        else
-            run_exact();
+        while (!work_.stop) {
+            const size_t i = work_.next++;
+            if (i >= work_.intervals.size())
+                break;
+            Interval& interval = work_.intervals[i];
+            if (request_.mode == SeekMode::keyframe)
+                decode_keyframe(interval);
+            else
+                decode_interval(interval);
+        }
+    }
+
+    std::vector<std::string> warnings() const
+    {
+        std::vector<std::string> out = warnings_;
         if (damaged_packets_ > 0)
-            chunk_.warnings.push_back(fmt::format("{} damaged packet(s) of '{}' were skipped", damaged_packets_, request_.source));
+            out.push_back(fmt::format("{} damaged packet(s) of '{}' were skipped", damaged_packets_, request_.source));
+        return out;
     }
 
 private:
-    // Decodes forward from each target's keyframe, keeping on while the next target is in the same interval.
-    void run_exact()
+    // From the interval's keyframe forward to its last target. Frames no other frame needs are not decoded unless
+    // they are targets.
+    void decode_interval(Interval& interval)
     {
-        av::Packet packet(av_packet_alloc());
-        av::Frame frame(av_frame_alloc());
-        if (!packet || !frame)
-            throw std::bad_alloc();
-        const auto& targets = chunk_.targets;
-        while (next_ < targets.size() && !stop_) {
-            const size_t key = index_.frames[targets[next_].position].keyframe;
-            if (static_cast<int64_t>(key) != current_key_)
-                seek_to(key);
-            const int rc = av_read_frame(source_.format(), packet.get());
+        targets_ = &interval.targets;
+        out_ = &interval.frames;
+        next_ = 0;
+        target_pts_.clear();
+        for (const auto& t : interval.targets)
+            target_pts_.insert(t.pts);
+        seek_to(index_.frames[interval.targets.front().position].keyframe);
+        while (next_ < targets_->size() && !work_.stop) {
+            const int rc = av_read_frame(source_.format(), packet_.get());
             if (rc < 0) {
                 avcodec_send_packet(codec_.get(), nullptr); // end of file: drain what the decoder holds
-                receive_frames(frame.get());
+                receive_frames();
                 break;
             }
-            if (packet->stream_index == source_.stream_index()) {
-                const int64_t pts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
-                // Frames no other frame needs are not decoded unless they are wanted.
+            if (packet_->stream_index == source_.stream_index()) {
+                const int64_t pts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts : packet_->dts;
                 codec_->skip_frame = target_pts_.count(pts) ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
                 // A damaged packet is rejected and skipped; the decoder recovers at the next one it can use.
-                if (avcodec_send_packet(codec_.get(), packet.get()) < 0)
+                if (avcodec_send_packet(codec_.get(), packet_.get()) < 0)
                     ++damaged_packets_;
-                receive_frames(frame.get());
+                receive_frames();
             }
-            av_packet_unref(packet.get());
+            av_packet_unref(packet_.get());
         }
         // Targets past the last decodable frame (a truncated file) get the last frame that decoded.
-        if (next_ < targets.size() && !stop_) {
+        if (next_ < targets_->size() && !work_.stop) {
             if (!last_)
                 throw MediaError(fmt::format("cannot use video '{}': no frame of it could be decoded", request_.source));
-            chunk_.warnings.push_back(fmt::format("frames after {:.2f} s could not be decoded (damaged or truncated file); the "
-                                                  "last decodable frame stands in, reported at its own time",
-                                                  index_.seconds(last_->best_effort_timestamp)));
-            while (next_ < targets.size())
+            warnings_.push_back(fmt::format("frames after {:.2f} s could not be decoded (damaged or truncated file); the last "
+                                            "decodable frame stands in, reported at its own time",
+                                            index_.seconds(last_->best_effort_timestamp)));
+            while (next_ < targets_->size())
                 emit(*last_);
         }
     }
 
-    // Each target is a keyframe: seek to it, decode its one packet, drain the decoder, reset it for the next.
-    void run_keyframes()
+    // A keyframe target: its one packet, then the decoder drained and reset.
+    void decode_keyframe(Interval& interval)
     {
-        av::Packet packet(av_packet_alloc());
-        av::Frame frame(av_frame_alloc());
-        if (!packet || !frame)
-            throw std::bad_alloc();
-        for (const auto& target : chunk_.targets) {
-            if (stop_)
-                return;
-            seek_to(target.position);
-            bool sent = false;
-            while (!sent && av_read_frame(source_.format(), packet.get()) >= 0) {
-                const int64_t pts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
-                if (packet->stream_index == source_.stream_index() && pts == target.pts) {
-                    if (avcodec_send_packet(codec_.get(), packet.get()) < 0)
-                        ++damaged_packets_;
-                    sent = true;
-                }
-                av_packet_unref(packet.get());
+        const FrameTarget& target = interval.targets.front();
+        targets_ = &interval.targets;
+        out_ = &interval.frames;
+        next_ = 0;
+        seek_to(target.position);
+        bool sent = false;
+        while (!sent && av_read_frame(source_.format(), packet_.get()) >= 0) {
+            const int64_t pts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts : packet_->dts;
+            if (packet_->stream_index == source_.stream_index() && pts == target.pts) {
+                if (avcodec_send_packet(codec_.get(), packet_.get()) < 0)
+                    ++damaged_packets_;
+                sent = true;
             }
-            avcodec_send_packet(codec_.get(), nullptr);
-            bool emitted = false;
-            while (avcodec_receive_frame(codec_.get(), frame.get()) >= 0) {
-                if (!emitted) {
-                    emit(*frame);
-                    emitted = true;
-                }
-                av_frame_unref(frame.get());
-            }
-            avcodec_flush_buffers(codec_.get()); // leaves the drained (end-of-stream) state
-            if (!emitted)
-                throw MediaError(fmt::format("cannot use video '{}': its keyframe at {:.2f} s could not be decoded", request_.source,
-                                             target.time_s));
+            av_packet_unref(packet_.get());
         }
+        avcodec_send_packet(codec_.get(), nullptr);
+        while (avcodec_receive_frame(codec_.get(), frame_.get()) >= 0) {
+            if (next_ == 0)
+                emit(*frame_);
+            av_frame_unref(frame_.get());
+        }
+        avcodec_flush_buffers(codec_.get()); // leaves the drained (end-of-stream) state
+        if (next_ == 0)
+            throw MediaError(fmt::format("cannot use video '{}': its keyframe at {:.2f} s could not be decoded", request_.source,
+                                         target.time_s));
     }
 
     // Seeks so that the next packet read is at or before the keyframe. Some demuxers (MPEG-TS) land after the
@@ -163,48 +175,35 @@ private:
             throw MediaError(fmt::format("cannot use video '{}': seeking failed", request_.source));
         avcodec_flush_buffers(codec_.get());
         last_.reset();
-        current_key_ = static_cast<int64_t>(key_position);
     }
 
     // The pts of the next packet of the stream (consumed), or INT64_MAX at the end.
     int64_t first_packet_pts()
     {
-        av::Packet packet(av_packet_alloc());
-        while (packet && av_read_frame(source_.format(), packet.get()) >= 0) {
-            const bool ours = packet->stream_index == source_.stream_index();
-            const int64_t pts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
-            av_packet_unref(packet.get());
+        while (av_read_frame(source_.format(), packet_.get()) >= 0) {
+            const bool ours = packet_->stream_index == source_.stream_index();
+            const int64_t pts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts : packet_->dts;
+            av_packet_unref(packet_.get());
             if (ours)
                 return pts == AV_NOPTS_VALUE ? INT64_MAX : pts;
         }
         return INT64_MAX;
     }
 
-    void receive_frames(AVFrame* frame)
+    void receive_frames()
     {
-        const auto& targets = chunk_.targets;
-        while (next_ < targets.size()) {
-            const int rc = avcodec_receive_frame(codec_.get(), frame);
+        while (next_ < targets_->size()) {
+            const int rc = avcodec_receive_frame(codec_.get(), frame_.get());
             if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF)
                 return;
             if (rc < 0)
                 continue; // a frame that failed to decode: the next one may not
-            const int64_t pts = frame->best_effort_timestamp;
-            while (next_ < targets.size() && pts >= targets[next_].pts) {
-                // The frame on screen at the target's time: this one if it is the target, else the one before it.
-                const bool exact = pts == targets[next_].pts || !last_ || request_.mode == SeekMode::keyframe;
-                emit(exact ? *frame : *last_);
-                if (next_ < targets.size()) {
-                    const size_t key = request_.mode == SeekMode::keyframe ? targets[next_].position
-                                                                          : index_.frames[targets[next_].position].keyframe;
-                    if (static_cast<int64_t>(key) != current_key_) {
-                        av_frame_unref(frame);
-                        return; // the next target is in another interval: the caller seeks
-                    }
-                }
-            }
-            last_.reset(av_frame_clone(frame));
-            av_frame_unref(frame);
+            const int64_t pts = frame_->best_effort_timestamp;
+            // The frame on screen at a target's time: this one if it is the target, else the one before it.
+            while (next_ < targets_->size() && pts >= (*targets_)[next_].pts)
+                emit(pts == (*targets_)[next_].pts || !last_ ? *frame_ : *last_);
+            last_.reset(av_frame_clone(frame_.get()));
+            av_frame_unref(frame_.get());
         }
     }
 
@@ -217,48 +216,42 @@ private:
         out.width = converted->width;
         out.height = converted->height;
         out.jpeg = encoder_.encode(*converted);
-        chunk_.frames.push_back(std::move(out));
+        out_->push_back(std::move(out));
         ++next_;
-        ++done_;
+        ++work_.done;
     }
 
     const ExtractionRequest& request_;
     const FrameIndex& index_;
-    Chunk& chunk_;
-    std::atomic<bool>& stop_;
-    std::atomic<size_t>& done_;
+    WorkQueue& work_;
     MediaSource source_;
     av::CodecContext codec_;
+    av::Packet packet_;
+    av::Frame frame_;
     PictureConverter converter_;
     JpegEncoder encoder_;
+    const std::vector<FrameTarget>* targets_ = nullptr;
+    std::vector<EncodedFrame>* out_ = nullptr;
     std::set<int64_t> target_pts_;
     size_t next_ = 0;
-    int64_t current_key_ = -1;
-    int damaged_packets_ = 0;
     av::Frame last_;
+    std::vector<std::string> warnings_;
+    int damaged_packets_ = 0;
 };
 
-// Splits sorted targets into at most `parts` runs of whole keyframe intervals, about equal in size.
-std::vector<Chunk> split_by_interval(const FrameIndex& index, const std::vector<FrameTarget>& targets, unsigned parts, SeekMode mode)
+// Sorted targets grouped by the keyframe interval they decode from (each its own interval in keyframe mode).
+std::vector<Interval> group_by_interval(const FrameIndex& index, const std::vector<FrameTarget>& targets, SeekMode mode)
 {
-    std::vector<std::vector<FrameTarget>> intervals;
+    std::vector<Interval> intervals;
+    size_t current_key = SIZE_MAX;
     for (const auto& t : targets) {
         const size_t key = mode == SeekMode::keyframe ? t.position : index.frames[t.position].keyframe;
-        if (intervals.empty() || (mode == SeekMode::keyframe ? intervals.back().back().position : index.frames[intervals.back().back().position].keyframe) != key)
+        if (intervals.empty() || key != current_key || mode == SeekMode::keyframe)
             intervals.emplace_back();
-        intervals.back().push_back(t);
+        intervals.back().targets.push_back(t);
+        current_key = key;
     }
-    parts = std::max(1u, std::min<unsigned>(parts, static_cast<unsigned>(intervals.size())));
-    std::vector<Chunk> chunks(parts);
-    const size_t per_chunk = (targets.size() + parts - 1) / parts;
-    size_t c = 0;
-    for (auto& interval : intervals) {
-        if (chunks[c].targets.size() >= per_chunk && c + 1 < parts)
-            ++c;
-        chunks[c].targets.insert(chunks[c].targets.end(), interval.begin(), interval.end());
-    }
-    chunks.erase(std::remove_if(chunks.begin(), chunks.end(), [](const Chunk& ch) { return ch.targets.empty(); }), chunks.end());
-    return chunks;
+    return intervals;
 }
 
 } // namespace
@@ -269,48 +262,52 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
     Extraction result;
     if (targets.empty())
         return result;
+    std::vector<Interval> intervals = group_by_interval(index, targets, request.mode);
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     // A URL would be downloaded once per thread: one thread reads it.
     const unsigned wanted = is_http_url(request.source) ? 1u : (request.threads ? request.threads : cores);
-    std::vector<Chunk> chunks = split_by_interval(index, targets, wanted, request.mode);
-    const int decoder_threads = static_cast<int>(std::max<unsigned>(1, cores / static_cast<unsigned>(chunks.size())));
+    const auto workers_count = std::max<size_t>(1, std::min<size_t>(wanted, intervals.size()));
+    const int decoder_threads = static_cast<int>(std::max<size_t>(1, cores / workers_count));
 
-    std::atomic<bool> stop{false};
-    std::atomic<size_t> done{0};
+    WorkQueue work{intervals};
+    std::vector<std::exception_ptr> failures(workers_count);
+    std::vector<std::vector<std::string>> warnings(workers_count);
     std::atomic<size_t> finished{0};
     std::vector<std::thread> workers;
-    for (auto& chunk : chunks)
-        workers.emplace_back([&, &chunk = chunk] {
+    for (size_t w = 0; w < workers_count; ++w)
+        workers.emplace_back([&, w] {
             try {
-                ChunkDecoder(request, index, chunk, stop, done, decoder_threads).run();
+                IntervalDecoder decoder(request, index, work, decoder_threads);
+                decoder.run();
+                warnings[w] = decoder.warnings();
             } catch (...) {
-                chunk.failure = std::current_exception();
-                stop = true;
+                failures[w] = std::current_exception();
+                work.stop = true;
             }
             ++finished;
         });
     // Callbacks belong to the calling thread: it watches the workers, reports progress and relays cancellation.
     while (finished < workers.size()) {
         if (observer.cancelled && observer.cancelled())
-            stop = true;
+            work.stop = true;
         if (observer.progress)
-            observer.progress(double(done) / double(targets.size()));
+            observer.progress(double(work.done) / double(targets.size()));
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    for (auto& w : workers)
-        w.join();
+    for (auto& t : workers)
+        t.join();
     if (observer.cancelled && observer.cancelled())
         throw plugin::Error(JV_E_CANCELLED, "cancelled");
-    for (auto& chunk : chunks)
-        if (chunk.failure)
-            std::rethrow_exception(chunk.failure);
+    for (const auto& failure : failures)
+        if (failure)
+            std::rethrow_exception(failure);
 
-    for (auto& chunk : chunks) {
-        for (auto& f : chunk.frames)
+    for (auto& interval : intervals)
+        for (auto& f : interval.frames)
             if (result.frames.empty() || result.frames.back().pts != f.pts)
                 result.frames.push_back(std::move(f));
-        result.warnings.insert(result.warnings.end(), chunk.warnings.begin(), chunk.warnings.end());
-    }
+    for (auto& list : warnings)
+        result.warnings.insert(result.warnings.end(), list.begin(), list.end());
     if (observer.progress)
         observer.progress(1.0);
     return result;

@@ -23,6 +23,8 @@ struct EncodedFrame
 struct ExtractionRequest
 {
     std::string source;
+    int stream_index = 0;                          // the stream MediaSource::open chose
+    const AVCodecParameters* codec = nullptr;      // its codec parameters (read-only, shared by the workers)
     int width = 0;       // as displayed
     int height = 0;
     int rotation_deg = 0;
@@ -48,7 +50,8 @@ struct Extraction
 //  - Targets are sorted; the decoder keeps going forward while the next target is in the keyframe interval it is
 //    in, and seeks otherwise, so no interval is decoded twice.
 //  - Packets that are not targets are decoded only if other frames need them (AVDISCARD_NONREF).
-//  - Keyframe intervals are split across threads, each with its own demuxer and decoder (local files).
+//  - Keyframe intervals are shared out to worker threads as they become free, each with its own demuxer and decoder
+//    (local files).
 //  - SeekMode::keyframe decodes only keyframes.
 //  - A truncated or damaged file gives what decodes: a target that cannot be decoded is replaced by the last frame
 //    that could, reported at that frame's own time, with a warning.

@@ -114,7 +114,8 @@ FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptChe
     return index;
 }
 
-std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted)
+std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted,
+                                                     bool scan_if_missing)
 {
     struct Cached
     {
@@ -141,6 +142,8 @@ std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const 
                 return it->index;
             }
     }
+    if (!scan_if_missing)
+        return nullptr;
     auto index = std::make_shared<const FrameIndex>(scan_frame_index(source, interrupted));
     if (!key.empty()) {
         std::lock_guard lock(mutex);
@@ -148,6 +151,69 @@ std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const 
         if (cache.size() > capacity)
             cache.pop_back();
     }
+    return index;
+}
+
+} // namespace jarvis
+
+namespace jarvis {
+
+std::optional<FrameIndex> keyframe_index_by_seeking(MediaSource& source, const std::vector<double>& times)
+{
+    AVFormatContext* fmt = source.format();
+    const AVStream* stream = source.stream();
+    const double duration = source.info().duration_s;
+    // Only containers with a sample index (MP4's tables, Matroska's cues) land on true keyframes when seeking;
+    // others (MPEG-TS) land anywhere and flag packets after a seek as keyframes that are not.
+    if (duration <= 0 || (fmt->iformat->flags & AVFMT_NOTIMESTAMPS) || avformat_index_get_entries_count(stream) == 0)
+        return std::nullopt;
+    FrameIndex index;
+    index.time_base = stream->time_base;
+    av::Packet packet(av_packet_alloc());
+    if (!packet)
+        throw std::bad_alloc();
+    // The next packet of the stream: its pts (or dts) and whether it is a keyframe.
+    auto next_packet = [&](int64_t& pts, bool& key) {
+        while (av_read_frame(fmt, packet.get()) >= 0) {
+            // Packets an edit list discards are decoded but never shown: they are not frames of the video.
+            const bool ours = packet->stream_index == source.stream_index() && !(packet->flags & AV_PKT_FLAG_DISCARD);
+            pts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
+            key = (packet->flags & AV_PKT_FLAG_KEY) != 0;
+            av_packet_unref(packet.get());
+            if (ours && pts != AV_NOPTS_VALUE)
+                return true;
+        }
+        return false;
+    };
+
+    // Time 0 is the first presented frame: the smallest pts among the first packets (B-frames come out of order).
+    const int64_t start = stream->start_time != AV_NOPTS_VALUE ? stream->start_time : 0;
+    if (av_seek_frame(fmt, source.stream_index(), start, AVSEEK_FLAG_BACKWARD) < 0)
+        return std::nullopt;
+    int64_t origin = INT64_MAX;
+    int64_t pts = 0;
+    bool key = false;
+    for (int i = 0; i < 16 && next_packet(pts, key); ++i)
+        origin = std::min(origin, pts);
+    if (origin == INT64_MAX)
+        return std::nullopt;
+    index.origin_pts = origin;
+    index.end_s = duration;
+
+    for (const double t : times) {
+        if (av_seek_frame(fmt, source.stream_index(), index.pts_at(t), AVSEEK_FLAG_BACKWARD) < 0 || !next_packet(pts, key))
+            return std::nullopt;
+        if (!key)
+            return std::nullopt; // a demuxer that does not land on keyframes: scan instead
+        const auto at = std::lower_bound(index.frames.begin(), index.frames.end(), pts,
+                                         [](const FrameIndex::Entry& e, int64_t p) { return e.pts < p; });
+        if (at == index.frames.end() || at->pts != pts)
+            index.frames.insert(at, {pts, 0, true});
+    }
+    if (index.frames.empty())
+        return std::nullopt;
+    for (size_t i = 0; i < index.frames.size(); ++i)
+        index.frames[i].keyframe = i;
     return index;
 }
 

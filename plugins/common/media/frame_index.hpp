@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,14 @@ struct FrameIndex
 FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted);
 
 // Indexes of recently used local files, keyed by path, size and modification time, so that repeated questions
-// about one video skip the scan.
-std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted);
+// about one video skip the scan. With `scan_if_missing` false it only looks (and may return nothing).
+std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted,
+                                                     bool scan_if_missing = true);
+
+// An index of just the keyframes at or before each of `times` (seconds from the first frame), found by seeking,
+// without reading the whole file: what seek=keyframe needs, at a cost that grows with the frames taken, not the
+// video's length. Returns nothing when the container has no sample index, cannot say its duration, or does not land
+// on keyframes, so the caller scans instead.
+std::optional<FrameIndex> keyframe_index_by_seeking(MediaSource& source, const std::vector<double>& times);
 
 } // namespace jarvis

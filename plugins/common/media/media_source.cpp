@@ -184,4 +184,30 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     return m;
 }
 
+MediaSource MediaSource::open_for_decoding(const std::string& source, int stream_index, InterruptCheck interrupted)
+{
+    MediaSource m;
+    m.info_.source = source;
+    m.info_.is_url = is_http_url(source);
+    m.interrupted_ = std::make_unique<InterruptCheck>(std::move(interrupted));
+    AVFormatContext* raw = avformat_alloc_context();
+    if (raw == nullptr)
+        throw std::bad_alloc();
+    raw->interrupt_callback.callback = &MediaSource::interrupt_trampoline;
+    raw->interrupt_callback.opaque = m.interrupted_.get();
+    const std::string url = m.info_.is_url ? source : "file:" + source;
+    if (const int rc = avformat_open_input(&raw, url.c_str(), nullptr, nullptr); rc < 0)
+        fail(source, rc == AVERROR_EXIT ? std::string("cancelled") : av::error_string(rc));
+    m.format_.reset(raw);
+    // Demuxers that find streams only while reading (some MPEG-TS) need the probe after all.
+    if (stream_index >= static_cast<int>(raw->nb_streams)) {
+        if (const int rc = avformat_find_stream_info(raw, nullptr); rc < 0)
+            fail(source, "cannot read stream information: " + av::error_string(rc));
+        if (stream_index >= static_cast<int>(raw->nb_streams))
+            fail(source, "its video stream is gone on reopening");
+    }
+    m.stream_index_ = stream_index;
+    return m;
+}
+
 } // namespace jarvis

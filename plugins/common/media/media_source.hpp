@@ -35,6 +35,10 @@ public:
     // `interrupted` is polled during blocking I/O; when it returns true the open fails with "cancelled".
     static MediaSource open(const std::string& source, InterruptCheck interrupted = {}, double io_timeout_s = 30);
 
+    // Opens `source` again for decoding `stream_index`, which an earlier open() chose: no stream probing (it decodes
+    // frames just to look at them), the caller has the codec parameters already.
+    static MediaSource open_for_decoding(const std::string& source, int stream_index, InterruptCheck interrupted);
+
     const MediaInfo& info() const { return info_; }
     AVFormatContext* format() const { return format_.get(); }
     AVStream* stream() const { return format_->streams[stream_index_]; }
