@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Frame sampling benchmark (issue #4): 32 frames spread over a 10-minute 1080p30 H.264 video (a keyframe every
+"""Frame sampling benchmark (issue #4): 32 frames spread over a 10-minute 1080p30 H.264 video (x264 veryfast CRF 23,
+as in frame-sampling.md §4.3; a keyframe every
 250 frames), taken by jarvis-vision's frame_slicer (exact and keyframe seeking) and by PyAV 10 from Debian, seeking
 per frame and decoding every frame while keeping 32. Methods alternate within each round; the report gives median
 wall times, their ratios, and each process's peak memory (max RSS).
@@ -26,7 +27,7 @@ def make_video(path, seconds):
         return
     print(f"generating {path} ({seconds} s of 1080p30, keyframe every 250 frames) ...", file=sys.stderr, flush=True)
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    f"testsrc2=size=1920x1080:rate=30:duration={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
+                    f"testsrc2=size=1920x1080:rate=30:duration={seconds}", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
                     "-g", "250", "-keyint_min", "250", "-sc_threshold", "0", "-bf", "2", "-pix_fmt", "yuv420p",
                     path + ".part.mp4"], check=True)
     os.rename(path + ".part.mp4", path)
@@ -91,8 +92,8 @@ def main():
                         help="rounds of 'PyAV decode all' on the long video (each takes minutes)")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    long_video = os.path.join(args.work, "1080p30_10min_gop250.mp4")
-    short_video = os.path.join(args.work, "1080p30_1min_gop250.mp4")
+    long_video = os.path.join(args.work, "1080p30_10min_gop250_veryfast.mp4")
+    short_video = os.path.join(args.work, "1080p30_1min_gop250_veryfast.mp4")
     make_video(long_video, 600)
     make_video(short_video, 60)
 

@@ -160,10 +160,11 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
                                           config.http_delivery.bind));
         return {DeliveryMode::http, "delivery=http"};
     case Delivery::data:
-        if (media.size_bytes > data_delivery_limit_bytes)
-            throw ConfigError(fmt::format("video '{}' is {:.1f} MB, above the {} MB limit of delivery=data; use delivery=file "
-                                          "with a shared volume, delivery=http or delivery=frames",
-                                          media.source, media.size_bytes / 1e6, data_delivery_limit_bytes / (1024 * 1024)));
+        if (media.size_bytes > config.data_delivery.max_bytes)
+            throw ConfigError(fmt::format("video '{}' is {:.1f} MB, above the {} MB limit of delivery=data "
+                                          "(data_delivery.max_mb); use delivery=file with a shared volume, delivery=http or "
+                                          "delivery=frames",
+                                          media.source, media.size_bytes / 1e6, config.data_delivery.max_bytes / (1024 * 1024)));
         return {DeliveryMode::data, "delivery=data"};
     default: break;
     }

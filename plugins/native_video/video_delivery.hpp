@@ -59,9 +59,6 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
 // base64-encoded straight into the body, which is the only copy of it in memory.
 std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup);
 
-// The data delivery's size limit: inline videos above it make requests too large to be sensible.
-inline constexpr int64_t data_delivery_limit_bytes = 64LL * 1024 * 1024;
-
 std::string video_mime_type(const std::string& container);
 
 } // namespace jarvis

@@ -213,6 +213,32 @@ TEST_CASE("odd sizes and interlaced sources", "[frame_slicer][sizes]")
     }
 }
 
+TEST_CASE("the video stream is chosen, never cover art, and URLs are read over HTTP", "[frame_slicer][sources]")
+{
+    const auto video = make_marked_video("marked_h264_bframes.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "3", "-g", "48", "-pix_fmt", "yuv420p"});
+    TempDir dir;
+    // Cover art first: an attached picture stream (a PNG) ahead of the real video.
+    const fs::path cover = dir.path() / "cover.png";
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=red:size=640x640", "-frames:v", "1", cover.string()}).exit_code == 0);
+    const fs::path with_cover = dir.path() / "with_cover.mp4";
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-i", video.string(), "-i", cover.string(), "-map", "1", "-map", "0", "-c", "copy",
+                         "-disposition:v:0", "attached_pic", with_cover.string()})
+                .exit_code == 0);
+    const json doc = plan(with_cover);
+    CHECK(doc["media"]["width"] == 320);
+    check_frames_are_true(sent_frames(doc), true_frame_times(video));
+
+    httplib::Server media;
+    const std::string bytes = read_file(video);
+    media.Get("/clip.mp4", [&](const httplib::Request&, httplib::Response& res) { res.set_content(bytes, "video/mp4"); });
+    const int port = media.bind_to_any_port("127.0.0.1");
+    std::thread serving([&] { media.listen_after_bind(); });
+    const json from_url = plan("http://127.0.0.1:" + std::to_string(port) + "/clip.mp4");
+    check_frames_are_true(sent_frames(from_url), true_frame_times(video));
+    media.stop();
+    serving.join();
+}
+
 TEST_CASE("start and end clip the sampled range", "[frame_slicer][clip]")
 {
     const auto video = make_marked_video("marked_h264_bframes.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "3", "-g", "48", "-pix_fmt", "yuv420p"});

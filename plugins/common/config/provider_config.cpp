@@ -69,7 +69,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
 {
     Reader r(origin);
     ProviderConfig c;
-    r.only_keys(doc, "", {"endpoint", "loadout", "plugin_dir", "log_level", "input_data", "http_delivery", "frames"});
+    r.only_keys(doc, "", {"endpoint", "loadout", "plugin_dir", "log_level", "input_data", "http_delivery", "frames", "data_delivery"});
     r.string(doc, "", "loadout", c.loadout);
     r.string(doc, "", "plugin_dir", c.plugin_dir);
     r.string(doc, "", "log_level", c.log_level);
@@ -113,6 +113,15 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
             c.frames.jpeg_quality = f["jpeg_quality"].get<int>();
             if (c.frames.jpeg_quality < 2 || c.frames.jpeg_quality > 31)
                 r.fail("frames.jpeg_quality", fmt::format("{} is out of range [2, 31]", c.frames.jpeg_quality));
+        }
+    }
+    if (doc.contains("data_delivery")) {
+        const json& d = doc.at("data_delivery");
+        r.only_keys(d, "data_delivery", {"max_mb"});
+        if (d.contains("max_mb")) {
+            if (!d["max_mb"].is_number() || d["max_mb"].get<double>() <= 0)
+                r.fail("data_delivery.max_mb", "must be a positive number of megabytes");
+            c.data_delivery.max_bytes = static_cast<int64_t>(d["max_mb"].get<double>() * 1024 * 1024);
         }
     }
     return c;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace jarvis {
@@ -34,6 +35,12 @@ struct FramesConfig
     int jpeg_quality = 5; // FFmpeg's qscale: 2 (best, largest) .. 31; 5 is about Pillow's default quality 75
 };
 
+// Inline (data:) delivery of whole videos.
+struct DataDeliveryConfig
+{
+    int64_t max_bytes = 64LL * 1024 * 1024; // above it the request is refused with a suggestion of another delivery
+};
+
 // The configuration document a host hands to a provider (CONTRACT.md, jarvis-host config). The same schema is
 // the config file's, so one parser serves both.
 struct ProviderConfig
@@ -45,6 +52,7 @@ struct ProviderConfig
     InputDataConfig input_data;
     HttpDeliveryConfig http_delivery;
     FramesConfig frames;
+    DataDeliveryConfig data_delivery;
 };
 
 // Throws ConfigError naming the key (as a JSON path, e.g. endpoint.timeout_s) and the problem. `origin` (a file

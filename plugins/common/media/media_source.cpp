@@ -86,6 +86,24 @@ int choose_video_stream(AVFormatContext* fmt)
     return chosen;
 }
 
+bool header_describes_video(const AVFormatContext* fmt)
+{
+    if (fmt->ctx_flags & AVFMTCTX_NOHEADER)
+        return false;
+    bool any_video = false;
+    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+        const AVStream* s = fmt->streams[i];
+        if (s->codecpar->codec_type != AVMEDIA_TYPE_VIDEO || (s->disposition & AV_DISPOSITION_ATTACHED_PIC))
+            continue;
+        any_video = true;
+        // The pixel format is left out: headers rarely carry it, and the decoder learns it from the first frame.
+        if (s->codecpar->codec_id == AV_CODEC_ID_NONE || s->codecpar->width <= 0 || s->codecpar->height <= 0 ||
+            (s->avg_frame_rate.num <= 0 && s->r_frame_rate.num <= 0))
+            return false;
+    }
+    return any_video;
+}
+
 } // namespace
 
 bool is_http_url(const std::string& source)
@@ -141,9 +159,13 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     }
     m.format_.reset(raw);
 
-    rc = avformat_find_stream_info(raw, nullptr);
-    if (rc < 0)
-        fail(source, rc == AVERROR_EXIT ? std::string("cancelled") : "cannot read stream information: " + av::error_string(rc));
+    // Containers with a header (MP4, Matroska) already say what their streams are; probing would decode frames
+    // just to look at them, which costs more than the rest of a request. Others (MPEG-TS, raw) are probed.
+    if (!header_describes_video(raw)) {
+        rc = avformat_find_stream_info(raw, nullptr);
+        if (rc < 0)
+            fail(source, rc == AVERROR_EXIT ? std::string("cancelled") : "cannot read stream information: " + av::error_string(rc));
+    }
 
     m.stream_index_ = choose_video_stream(raw);
     if (m.stream_index_ < 0)
