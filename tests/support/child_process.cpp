@@ -1,6 +1,7 @@
 #include "child_process.hpp"
 
 #include "fixtures.hpp"
+#include "process.hpp"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -16,7 +17,6 @@
 #include <thread>
 #include <unistd.h>
 
-extern char** environ;
 
 namespace jarvis::test {
 namespace fs = std::filesystem;
@@ -37,13 +37,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vect
         args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     std::vector<std::string> env_storage;
-    for (char** e = environ; *e != nullptr; ++e)
-        env_storage.emplace_back(*e);
-    env_storage.insert(env_storage.end(), extra_env.begin(), extra_env.end());
-    std::vector<char*> env;
-    for (auto& e : env_storage)
-        env.push_back(e.data());
-    env.push_back(nullptr);
+    std::vector<char*> env = environment_with(extra_env, env_storage);
     const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), env.data());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0)

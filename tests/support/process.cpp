@@ -14,6 +14,19 @@ extern char** environ;
 
 namespace jarvis::test {
 
+std::vector<char*> environment_with(const std::vector<std::string>& extra, std::vector<std::string>& storage)
+{
+    storage.clear();
+    for (char** e = environ; *e != nullptr; ++e)
+        storage.emplace_back(*e);
+    storage.insert(storage.end(), extra.begin(), extra.end());
+    std::vector<char*> env;
+    for (auto& e : storage)
+        env.push_back(e.data());
+    env.push_back(nullptr);
+    return env;
+}
+
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                           const std::vector<std::string>& extra_env)
 {
@@ -33,14 +46,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
         args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     std::vector<std::string> env_storage;
-    for (char** e = environ; *e != nullptr; ++e)
-        env_storage.emplace_back(*e);
-    for (const auto& e : extra_env)
-        env_storage.push_back(e);
-    std::vector<char*> env;
-    for (auto& e : env_storage)
-        env.push_back(e.data());
-    env.push_back(nullptr);
+    std::vector<char*> env = environment_with(extra_env, env_storage);
 
     pid_t pid = 0;
     const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data());

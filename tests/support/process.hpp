@@ -14,6 +14,9 @@ struct ProcessResult
     bool timed_out = false;
 };
 
+// This process's environment plus `extra` ("NAME=value" entries), as posix_spawn takes it; `storage` owns the text.
+std::vector<char*> environment_with(const std::vector<std::string>& extra, std::vector<std::string>& storage);
+
 // Runs a program (no shell), captures stdout and stderr, kills it after `timeout`.
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::seconds(60),
                           const std::vector<std::string>& extra_env = {});

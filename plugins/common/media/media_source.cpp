@@ -112,6 +112,32 @@ bool is_http_url(const std::string& source)
     return starts("http://") || starts("https://");
 }
 
+void MediaSource::open_input(InterruptCheck interrupted, std::unique_ptr<AVDictionary, av::DictionaryFreer>& options)
+{
+    const std::string& source = info_.source;
+    interrupted_ = std::make_unique<InterruptCheck>(std::move(interrupted));
+    AVFormatContext* raw = avformat_alloc_context();
+    if (raw == nullptr)
+        throw std::bad_alloc();
+    raw->interrupt_callback.callback = &MediaSource::interrupt_trampoline;
+    raw->interrupt_callback.opaque = interrupted_.get();
+    // The path goes to FFmpeg behind "file:" so that names containing ':' are not taken for protocols.
+    const std::string url = info_.is_url ? source : "file:" + source;
+    AVDictionary* opts = options.release();
+    take_last_ffmpeg_error();
+    const int rc = avformat_open_input(&raw, url.c_str(), nullptr, &opts); // frees raw on failure
+    options.reset(opts);
+    if (rc < 0) {
+        if (rc == AVERROR_EXIT)
+            fail(source, "cancelled");
+        const std::string detail = take_last_ffmpeg_error();
+        if (rc == AVERROR_INVALIDDATA)
+            fail(source, "not a video file FFmpeg can read (" + (detail.empty() ? "invalid data" : detail) + ")");
+        fail(source, av::error_string(rc) + (detail.empty() ? "" : " (" + detail + ")"));
+    }
+    format_.reset(raw);
+}
+
 int MediaSource::interrupt_trampoline(void* opaque)
 {
     const auto* check = static_cast<const InterruptCheck*>(opaque);
@@ -129,13 +155,6 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
         m.info_.size_bytes = check_local_file(source);
     }
 
-    m.interrupted_ = std::make_unique<InterruptCheck>(std::move(interrupted));
-    AVFormatContext* raw = avformat_alloc_context();
-    if (raw == nullptr)
-        throw std::bad_alloc();
-    raw->interrupt_callback.callback = &MediaSource::interrupt_trampoline;
-    raw->interrupt_callback.opaque = m.interrupted_.get();
-
     AVDictionary* options_raw = nullptr;
     if (m.info_.is_url) {
         const auto us = std::to_string(static_cast<int64_t>(io_timeout_s * 1e6));
@@ -143,21 +162,9 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
         av_dict_set(&options_raw, "reconnect", "1", 0);
     }
     std::unique_ptr<AVDictionary, av::DictionaryFreer> options(options_raw);
-    // The path goes to FFmpeg behind "file:" so that names containing ':' are not taken for protocols.
-    const std::string url = m.info_.is_url ? source : "file:" + source;
-    AVDictionary* opts = options.release();
-    take_last_ffmpeg_error();
-    int rc = avformat_open_input(&raw, url.c_str(), nullptr, &opts); // frees raw on failure
-    options.reset(opts);
-    if (rc < 0) {
-        if (rc == AVERROR_EXIT)
-            fail(source, "cancelled");
-        const std::string detail = take_last_ffmpeg_error();
-        if (rc == AVERROR_INVALIDDATA)
-            fail(source, "not a video file FFmpeg can read (" + (detail.empty() ? "invalid data" : detail) + ")");
-        fail(source, av::error_string(rc) + (detail.empty() ? "" : " (" + detail + ")"));
-    }
-    m.format_.reset(raw);
+    m.open_input(std::move(interrupted), options);
+    AVFormatContext* raw = m.format_.get();
+    int rc = 0;
 
     // Containers with a header (MP4, Matroska) already say what their streams are; probing would decode frames
     // just to look at them, which costs more than the rest of a request. Others (MPEG-TS, raw) are probed.
@@ -211,16 +218,9 @@ MediaSource MediaSource::open_for_decoding(const std::string& source, int stream
     MediaSource m;
     m.info_.source = source;
     m.info_.is_url = is_http_url(source);
-    m.interrupted_ = std::make_unique<InterruptCheck>(std::move(interrupted));
-    AVFormatContext* raw = avformat_alloc_context();
-    if (raw == nullptr)
-        throw std::bad_alloc();
-    raw->interrupt_callback.callback = &MediaSource::interrupt_trampoline;
-    raw->interrupt_callback.opaque = m.interrupted_.get();
-    const std::string url = m.info_.is_url ? source : "file:" + source;
-    if (const int rc = avformat_open_input(&raw, url.c_str(), nullptr, nullptr); rc < 0)
-        fail(source, rc == AVERROR_EXIT ? std::string("cancelled") : av::error_string(rc));
-    m.format_.reset(raw);
+    std::unique_ptr<AVDictionary, av::DictionaryFreer> no_options;
+    m.open_input(std::move(interrupted), no_options);
+    AVFormatContext* raw = m.format_.get();
     // Demuxers that find streams only while reading (some MPEG-TS) need the probe after all.
     if (stream_index >= static_cast<int>(raw->nb_streams)) {
         if (const int rc = avformat_find_stream_info(raw, nullptr); rc < 0)

@@ -46,6 +46,8 @@ public:
 
 private:
     MediaSource() = default;
+    // Opens the demuxer for info_.source with the interrupt check installed; fails naming the source and the reason.
+    void open_input(InterruptCheck interrupted, std::unique_ptr<AVDictionary, av::DictionaryFreer>& options);
     static int interrupt_trampoline(void* opaque);
 
     std::unique_ptr<InterruptCheck> interrupted_; // stable address for FFmpeg's callback
