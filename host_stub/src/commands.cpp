@@ -2,6 +2,7 @@
 
 #include "config/config_error.hpp"
 #include "plugin_loader.hpp"
+#include "vllm_command.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -136,6 +137,21 @@ ExitCode run_ask(const CliOptions& cli, const HostConfig& config)
         std::cout << std::endl;
     else
         std::cout << result.value("answer", "") << std::endl;
+    return exit_ok;
+}
+
+ExitCode run_vllm_command(const CliOptions& cli, const HostConfig& config)
+{
+    const VllmLaunch launch = make_vllm_launch(config.parsed, config.loadout);
+    const std::string format = cli.format.value_or("docker");
+    if (format == "docker")
+        std::cout << render_docker(launch) << std::endl;
+    else if (format == "compose")
+        std::cout << render_compose(launch);
+    else if (format == "args")
+        std::cout << render_args(launch) << std::endl;
+    else
+        throw ConfigError("--format '" + format + "' is not one of docker, compose, args");
     return exit_ok;
 }
 

@@ -70,7 +70,9 @@ int run(const std::vector<std::string>& args)
             return run_plan(cli, config);
         if (cli.command == "ask")
             return run_ask(cli, config);
-        if (cli.command == "vllm-command" || cli.command == "probe")
+        if (cli.command == "vllm-command")
+            return run_vllm_command(cli, config);
+        if (cli.command == "probe")
             return report(exit_usage, "command '" + cli.command + "' is not available in this version", json);
         return report(exit_usage, "unknown command '" + cli.command + "' (see jarvis-host --help)", json);
     } catch (const jarvis::ConfigError& e) {

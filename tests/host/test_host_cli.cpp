@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 
 using Catch::Matchers::Contains;
 using jarvis::test::run_process;
@@ -118,4 +119,65 @@ TEST_CASE("plan --json prints the contract's plan document and FFmpeg stays off 
                                 "--video", jarvis::test::sample_video().string(), "--prompt", "x", "--json"});
     REQUIRE(override.exit_code == 0);
     CHECK(json::parse(override.out)["endpoint"] == "http://127.0.0.1:9/v1");
+}
+
+TEST_CASE("vllm-command renders the launch that matches the configuration", "[host][vllm]")
+{
+    jarvis::test::TempDir dir;
+    const auto config = dir.path() / "jarvis.json";
+    std::ofstream(config) << json{{"loadout", "vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo#ctx=32768"},
+                                  {"endpoint", {{"base_url", "http://127.0.0.1:8300/v1"}}},
+                                  {"input_data", {{"host_path", "C:\\Users\\Ana Maria\\Jarvis\\input_data"}, {"container_path", "/data"}}}}
+                                 .dump();
+
+    const auto args = host({"--config", config.string(), "vllm-command", "--format", "args"});
+    REQUIRE(args.exit_code == 0);
+    const json vllm_args = json::parse(args.out);
+    const std::vector<std::string> expected_start = {"--model", "QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ", "--served-model-name",
+                                                     "QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ", "--gpu-memory-utilization", "0.85",
+                                                     "--max-model-len", "32768", "--allowed-local-media-path", "/data"};
+    CHECK(std::vector<std::string>(vllm_args.begin(), vllm_args.begin() + 10) == expected_start);
+    CHECK_THAT(args.out, Contains("--media-io-kwargs.video.num_frames") && Contains("--limit-mm-per-prompt.video"));
+
+    const auto docker = host({"--config", config.string(), "vllm-command"});
+    REQUIRE(docker.exit_code == 0);
+    CHECK_THAT(docker.out, Contains("vllm/vllm-openai:v0.30.0") && Contains("--name jarvis-vllm-quanttrio-qwen3-vl-30b-a3b-instruct-awq") &&
+                               Contains("-p 8300:8000"));
+    CHECK(docker.out.find("latest") == std::string::npos);
+    CHECK(docker.out.find('\'') == std::string::npos); // nothing PowerShell 5 would mangle
+    CHECK(docker.out.find('{') == std::string::npos);
+    // bash splits it into exactly the arguments meant (printf stands in for docker).
+    const std::string line = docker.out.substr(0, docker.out.find('\n'));
+    const auto split = jarvis::test::run_process({"/bin/bash", "-c", "printf '%s\\n' " + line.substr(std::string("docker ").size())});
+    std::vector<std::string> words;
+    std::istringstream in(split.out);
+    for (std::string w; std::getline(in, w);)
+        words.push_back(w);
+    CHECK(std::find(words.begin(), words.end(), "type=bind,source=C:\\Users\\Ana Maria\\Jarvis\\input_data,target=/data,readonly") != words.end());
+    CHECK(std::vector<std::string>(words.end() - static_cast<long>(vllm_args.size()), words.end()) == vllm_args.get<std::vector<std::string>>());
+
+    const auto compose = host({"--config", config.string(), "vllm-command", "--format", "compose"});
+    REQUIRE(compose.exit_code == 0);
+    CHECK_THAT(compose.out, Contains("image: vllm/vllm-openai:v0.30.0") && Contains("target: /data") && Contains("read_only: true") &&
+                                Contains("- \"--allowed-local-media-path\"") && Contains("driver: nvidia"));
+}
+
+TEST_CASE("vllm-command refuses an unpinned image and paths no shell keeps literal", "[host][vllm][errors]")
+{
+    jarvis::test::TempDir dir;
+    const auto latest = dir.path() / "latest.json";
+    std::ofstream(latest) << R"({"vllm": {"image": "vllm/vllm-openai:latest"}})";
+    auto r = host({"--config", latest.string(), "vllm-command"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("vllm.image") && Contains("pinned"));
+
+    const auto dollar = dir.path() / "dollar.json";
+    std::ofstream(dollar) << R"({"input_data": {"host_path": "/srv/$HOME/in", "container_path": "/data"}})";
+    r = host({"--config", dollar.string(), "vllm-command"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("no shell keeps literal"));
+
+    r = host({"vllm-command", "--format", "helm"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("--format 'helm'"));
 }

@@ -69,7 +69,8 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
 {
     Reader r(origin);
     ProviderConfig c;
-    r.only_keys(doc, "", {"endpoint", "loadout", "plugin_dir", "log_level", "input_data", "http_delivery", "frames", "data_delivery"});
+    r.only_keys(doc, "", {"endpoint", "loadout", "plugin_dir", "log_level", "input_data", "http_delivery", "frames", "data_delivery",
+                          "vllm"});
     r.string(doc, "", "loadout", c.loadout);
     r.string(doc, "", "plugin_dir", c.plugin_dir);
     r.string(doc, "", "log_level", c.log_level);
@@ -113,6 +114,21 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
             c.frames.jpeg_quality = f["jpeg_quality"].get<int>();
             if (c.frames.jpeg_quality < 2 || c.frames.jpeg_quality > 31)
                 r.fail("frames.jpeg_quality", fmt::format("{} is out of range [2, 31]", c.frames.jpeg_quality));
+        }
+    }
+    if (doc.contains("vllm")) {
+        const json& v = doc.at("vllm");
+        r.only_keys(v, "vllm", {"image", "container_name", "gpu_memory_utilization", "hf_cache"});
+        r.string(v, "vllm", "image", c.vllm.image);
+        r.string(v, "vllm", "container_name", c.vllm.container_name);
+        r.string(v, "vllm", "hf_cache", c.vllm.hf_cache);
+        if (c.vllm.image.find(':') == std::string::npos || c.vllm.image.substr(c.vllm.image.rfind(':')) == ":latest")
+            r.fail("vllm.image", fmt::format("'{}' must name a pinned tag (e.g. vllm/vllm-openai:v0.30.0), not latest", c.vllm.image));
+        if (v.contains("gpu_memory_utilization")) {
+            if (!v["gpu_memory_utilization"].is_number() || v["gpu_memory_utilization"].get<double>() <= 0 ||
+                v["gpu_memory_utilization"].get<double>() > 1)
+                r.fail("vllm.gpu_memory_utilization", "must be a number in (0, 1]");
+            c.vllm.gpu_memory_utilization = v["gpu_memory_utilization"].get<double>();
         }
     }
     if (doc.contains("data_delivery")) {

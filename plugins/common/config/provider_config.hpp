@@ -41,6 +41,15 @@ struct DataDeliveryConfig
     int64_t max_bytes = 64LL * 1024 * 1024; // above it the request is refused with a suggestion of another delivery
 };
 
+// How vLLM's container is launched (jarvis-host vllm-command).
+struct VllmLaunchConfig
+{
+    std::string image = "vllm/vllm-openai:v0.30.0"; // pinned: never "latest"
+    std::string container_name;                     // empty: derived from the model
+    double gpu_memory_utilization = 0.85;
+    std::string hf_cache;                           // host folder of the Hugging Face cache, mounted if set
+};
+
 // The configuration document a host hands to a provider (CONTRACT.md, jarvis-host config). The same schema is
 // the config file's, so one parser serves both.
 struct ProviderConfig
@@ -53,6 +62,7 @@ struct ProviderConfig
     HttpDeliveryConfig http_delivery;
     FramesConfig frames;
     DataDeliveryConfig data_delivery;
+    VllmLaunchConfig vllm;
 };
 
 // Throws ConfigError naming the key (as a JSON path, e.g. endpoint.timeout_s) and the problem. `origin` (a file
