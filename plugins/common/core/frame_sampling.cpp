@@ -42,26 +42,29 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
     const auto cancelled = [&] { return call.cancelled(); };
     SampledFrames s;
     s.mode = loadout.seek.value_or(SeekMode::exact);
+    const double fps = loadout.fps.value_or(default_fps);
+    const int64_t max_frames = loadout.max_frames.value_or(default_max_frames);
+    const double clip_start = loadout.start_s.value_or(0);
+    // The clip's length in a video ending at `video_end`.
+    const auto clip_length = [&](double video_end) {
+        return std::max(std::min(loadout.end_s.value_or(video_end), video_end) - clip_start, 0.0);
+    };
+
     call.progress("index", -1);
     // Keyframe mode needs only keyframes, found by seeking, unless a full index is already at hand.
     s.index = cached_frame_index(source, cancelled, s.mode == SeekMode::exact);
     if (!s.index) {
-        const double end = std::min(loadout.end_s.value_or(media.duration_s), media.duration_s);
-        const double start = loadout.start_s.value_or(0);
-        const double fps_wanted = loadout.fps.value_or(default_fps);
-        const int64_t count = sample_count(std::max(end - start, 0.0), fps_wanted, loadout.max_frames.value_or(default_max_frames));
-        if (auto sparse = start < end ? keyframe_index_by_seeking(source, sample_times(count, fps_wanted, start, end)) : std::nullopt)
-            s.index = std::make_shared<const FrameIndex>(std::move(*sparse));
-        else
-            s.index = cached_frame_index(source, cancelled);
+        const double clip = clip_length(media.duration_s);
+        std::optional<FrameIndex> sparse;
+        if (clip > 0)
+            sparse = keyframe_index_by_seeking(source, sample_times(sample_count(clip, fps, max_frames), fps, clip_start, clip_start + clip));
+        s.index = sparse ? std::make_shared<const FrameIndex>(std::move(*sparse)) : cached_frame_index(source, cancelled);
     }
     call.throw_if_cancelled();
     log.debug("frames: index of {} frames in {:.3f} s", s.index->frames.size(), since(started));
 
-    const double clip_start = loadout.start_s.value_or(0);
-    const double clip_s = std::max(std::min(loadout.end_s.value_or(s.index->end_s), s.index->end_s) - clip_start, 0.0);
-    const double fps = loadout.fps.value_or(default_fps);
-    const int64_t wanted = sample_count(clip_s, fps, loadout.max_frames.value_or(default_max_frames));
+    const double clip_s = clip_length(s.index->end_s);
+    const int64_t wanted = sample_count(clip_s, fps, max_frames);
     const FrameBudget budget = fit_frame_budget(wanted, media.width, media.height, clip_s, loadout.max_pixels, loadout.ctx,
                                                 loadout.max_tokens.value_or(default_max_tokens),
                                                 qwen::estimate_text_tokens(setup.request.prompt.size()));
