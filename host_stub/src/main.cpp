@@ -3,6 +3,7 @@
 #include "commands.hpp"
 #include "config/config_error.hpp"
 #include "host_config.hpp"
+#include "probe_command.hpp"
 
 #include <jarvis/vision_provider.hpp>
 
@@ -73,7 +74,7 @@ int run(const std::vector<std::string>& args)
         if (cli.command == "vllm-command")
             return run_vllm_command(cli, config);
         if (cli.command == "probe")
-            return report(exit_usage, "command '" + cli.command + "' is not available in this version", json);
+            return run_probe(cli, config);
         return report(exit_usage, "unknown command '" + cli.command + "' (see jarvis-host --help)", json);
     } catch (const jarvis::ConfigError& e) {
         return report(exit_usage, e.what(), json);

@@ -132,7 +132,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
                 const Fallback next = e.code() == JV_E_REFUSED ? fallback_for(e.what()) : Fallback::none;
                 // A refusal that has nothing to do with the delivery (the context, the model) is the answer; so is
                 // frames refused by a server that takes video.
-                if (next == Fallback::none || (next == Fallback::frames && mode == DeliveryMode::frames))
+                if (next == Fallback::none || (next == Fallback::frames && mode == DeliveryMode::frames) || !setup.loadout.fallback)
                     throw;
                 if (next == Fallback::frames) {
                     log_.warn("native_video: the server refused delivery={} ({}); retrying once with frames", to_string(mode), e.what());

@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <thread>
 
@@ -253,4 +254,46 @@ TEST_CASE("data: a video over the inline limit is refused with a suggestion", "[
     const auto r = run_process(host_args(config, "ask", big));
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Contains("above the 64 MB limit of delivery=data") && Contains("delivery=file"));
+}
+
+TEST_CASE("probe checks every delivery against the server and says what to change", "[deliveries][probe]")
+{
+    TempDir volume;
+    TempDir dir;
+    auto probe = [&](const Emulator& emulator) {
+        json config = volume_config(emulator, volume.path());
+        config["http_delivery"] = {{"advertise", "127.0.0.1"}};
+        return run_json({host_binary().string(), "--config", write_config(dir, config).string(), "probe", "--json"});
+    };
+    auto by_delivery = [](const json& report) {
+        std::map<std::string, json> out;
+        for (const auto& d : report["deliveries"])
+            out[d["delivery"].get<std::string>()] = d;
+        return out;
+    };
+    {
+        Emulator ready({"--allowed-local-media-path", "/mnt/input_data"}, {volume.path()});
+        const json report = probe(ready);
+        CHECK(report["model_served"] == true);
+        const auto d = by_delivery(report);
+        REQUIRE(d.size() == 4);
+        for (const auto& [name, entry] : d) {
+            INFO(name << ": " << entry.dump());
+            CHECK(entry["ok"] == true);
+            CHECK(entry["prompt_tokens"].get<int>() > 100); // the proof the video arrived
+        }
+    }
+    {
+        Emulator unready({}, {volume.path()});
+        const auto d = by_delivery(probe(unready));
+        CHECK(d.at("file")["ok"] == false);
+        CHECK_THAT(d.at("file")["error"].get<std::string>(), Contains("Cannot load local files"));
+        CHECK_THAT(d.at("file")["advice"].get<std::string>(), Contains("--allowed-local-media-path /mnt/input_data"));
+        CHECK(d.at("frames")["ok"] == true); // no fallback hid anything, and the rest still work
+        CHECK(d.at("http")["ok"] == true);
+    }
+    CHECK(fs::is_empty(volume.path())); // the probe's own video is gone
+    const auto unreachable = run_process({host_binary().string(), "--endpoint", "http://127.0.0.1:9/v1", "probe"});
+    CHECK(unreachable.exit_code == 4);
+    CHECK_THAT(unreachable.err, Contains("cannot reach http://127.0.0.1:9/v1/models"));
 }

@@ -62,5 +62,8 @@ TEST_CASE("bad loadouts are clear errors naming the problem", "[loadout][errors]
     CHECK_THROWS_WITH(parse_loadout("vllm://m##fps=1"), Contains("empty option"));
     CHECK_THROWS_WITH(parse_loadout("vllm://m#ctx="), Contains("has no value"));
     CHECK_THROWS_WITH(parse_loadout("vllm://m#delivery=file"), Contains("only with #nativevideo"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://m#fallback=off"), Contains("only with #nativevideo"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://m#nativevideo#fallback=maybe"), Contains("not one of on|off"));
+    CHECK_FALSE(parse_loadout("vllm://m#nativevideo#Fallback=OFF").fallback);
     CHECK_THROWS_AS(parse_loadout("vllm://m#bogus=1"), ConfigError);
 }

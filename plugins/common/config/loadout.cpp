@@ -73,6 +73,8 @@ constexpr std::array<std::pair<std::string_view, Delivery>, 5> deliveries{{
     {"frames", Delivery::frames},
 }};
 
+constexpr std::array<std::pair<std::string_view, bool>, 2> on_off{{{"on", true}, {"off", false}}};
+
 constexpr std::array<std::string_view, 3> engines{"vllm", "sglang", "openai"};
 constexpr double max_seconds = 1e7; // about 116 days: far beyond any real video
 
@@ -139,9 +141,11 @@ Loadout parse_loadout(std::string_view text)
             out.seek = parse_choice(text, key, value, seek_modes);
         else if (key == "delivery")
             out.delivery = parse_choice(text, key, value, deliveries);
+        else if (key == "fallback")
+            out.fallback = parse_choice(text, key, value, on_off);
         else
             fail(text, fmt::format("unknown key '{}' (known keys: fps, max_frames, start, end, max_pixels, ctx, "
-                                   "max_tokens, seek, delivery)",
+                                   "max_tokens, seek, delivery, fallback)",
                                    key));
     }
 
@@ -149,6 +153,8 @@ Loadout parse_loadout(std::string_view text)
         fail(text, fmt::format("end={} must be after start={}", *out.end_s, *out.start_s));
     if (out.delivery && !out.native_video)
         fail(text, "delivery= applies only with #nativevideo (frame_slicer always sends images)");
+    if (!out.fallback && !out.native_video)
+        fail(text, "fallback= applies only with #nativevideo");
     return out;
 }
 

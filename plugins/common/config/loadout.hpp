@@ -28,6 +28,7 @@ struct Loadout
     std::optional<int64_t> max_tokens;
     std::optional<SeekMode> seek;
     std::optional<Delivery> delivery;
+    bool fallback = true; // native_video: retry a refused delivery with frames, or images (fallback=off: report it)
 
     // The plugin this loadout routes to.
     std::string plugin_name() const { return native_video ? "native_video" : "frame_slicer"; }
