@@ -17,7 +17,8 @@ commands:
   ask  --video SRC --prompt TEXT [--stream] [--json]
                                              send it and print the answer
   vllm-command [--format docker|compose|args]
-  probe [--json]
+  probe [--json]                             check the endpoint with every delivery
+  vram [--json]                              the GPU memory this configuration needs, and settings that fit
 
 SRC is a local path or an http(s) URL. A loadout is ENGINE://MODEL#flag#key=value..., for example
 vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo#fps=2.

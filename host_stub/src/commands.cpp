@@ -3,7 +3,9 @@
 #include "config/config_error.hpp"
 #include "plugin_loader.hpp"
 #include "vllm_command.hpp"
+#include "vram_planner.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -152,6 +154,33 @@ ExitCode run_vllm_command(const CliOptions& cli, const HostConfig& config)
         std::cout << render_args(launch) << std::endl;
     else
         throw ConfigError("--format '" + format + "' is not one of docker, compose, args");
+    return exit_ok;
+}
+
+ExitCode run_vram(const CliOptions& cli, const HostConfig& config)
+{
+    const VramPlan p = plan_vram(config.parsed, config.loadout);
+    json out = {{"total_gb", p.total_gb},     {"reserve_gb", p.reserve_gb},   {"weights_gb", p.weights_gb},
+                {"kv_cache_gb", p.kv_gb},     {"video_tokens", p.video_tokens}, {"encoder_gb", p.encoder_gb},
+                {"peak_gb", p.peak_gb},       {"fits", p.fits},               {"gpu_memory_utilization", p.gpu_memory_utilization},
+                {"notes", p.notes}};
+    if (p.suggested_max_frames > 0)
+        out["suggestion"] = {{"max_frames", p.suggested_max_frames}, {"max_pixels", p.suggested_max_pixels}, {"fps", p.suggested_fps}};
+    if (cli.json) {
+        std::cout << out.dump(2) << std::endl;
+        return exit_ok;
+    }
+    std::cout << fmt::format("{:.1f} GB weights + {:.1f} GB KV cache + {:.1f} GB vision encoder ({} video tokens) + 0.5 GB margin = "
+                             "{:.1f} GB; with {:.1f} GB reserved for speech, {} on a {:.1f} GB card\n",
+                             p.weights_gb, p.kv_gb, p.encoder_gb, p.video_tokens, p.peak_gb, p.reserve_gb, p.fits ? "fits" : "does NOT fit",
+                             p.total_gb)
+              << fmt::format("vLLM's --gpu-memory-utilization: {:.2f}\n", p.gpu_memory_utilization);
+    if (p.suggested_max_frames > 0)
+        std::cout << fmt::format("to fit: #max_frames={}#max_pixels={}#fps={:.2g}\n", p.suggested_max_frames, p.suggested_max_pixels,
+                                 p.suggested_fps);
+    for (const auto& n : p.notes)
+        std::cout << "note: " << n << "\n";
+    std::cout.flush();
     return exit_ok;
 }
 

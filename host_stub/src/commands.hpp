@@ -15,5 +15,6 @@ ExitCode run_plugins(const CliOptions& cli, const HostConfig& config);
 ExitCode run_plan(const CliOptions& cli, const HostConfig& config);
 ExitCode run_ask(const CliOptions& cli, const HostConfig& config);
 ExitCode run_vllm_command(const CliOptions& cli, const HostConfig& config);
+ExitCode run_vram(const CliOptions& cli, const HostConfig& config);
 
 } // namespace jarvis::host

@@ -73,6 +73,8 @@ int run(const std::vector<std::string>& args)
             return run_ask(cli, config);
         if (cli.command == "vllm-command")
             return run_vllm_command(cli, config);
+        if (cli.command == "vram")
+            return run_vram(cli, config);
         if (cli.command == "probe")
             return run_probe(cli, config);
         return report(exit_usage, "unknown command '" + cli.command + "' (see jarvis-host --help)", json);

@@ -1,6 +1,7 @@
 #include "vllm_command.hpp"
 
 #include "config/config_error.hpp"
+#include "vram_planner.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -75,8 +76,9 @@ VllmLaunch make_vllm_launch(const ProviderConfig& config, const Loadout& loadout
     }
 
     auto& a = l.vllm_args;
-    a = {"--model", loadout.model, "--served-model-name", loadout.model, "--gpu-memory-utilization",
-         fmt::format("{:.2f}", config.vllm.gpu_memory_utilization)};
+    const double utilization = config.vllm.gpu_memory_utilization ? *config.vllm.gpu_memory_utilization
+                                                                  : plan_vram(config, loadout).gpu_memory_utilization;
+    a = {"--model", loadout.model, "--served-model-name", loadout.model, "--gpu-memory-utilization", fmt::format("{:.2f}", utilization)};
     if (loadout.ctx)
         a.insert(a.end(), {"--max-model-len", std::to_string(*loadout.ctx)});
     if (config.input_data.configured())

@@ -127,14 +127,15 @@ TEST_CASE("vllm-command renders the launch that matches the configuration", "[ho
     const auto config = dir.path() / "jarvis.json";
     std::ofstream(config) << json{{"loadout", "vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo#ctx=32768"},
                                   {"endpoint", {{"base_url", "http://127.0.0.1:8300/v1"}}},
-                                  {"input_data", {{"host_path", "C:\\Users\\Ana Maria\\Jarvis\\input_data"}, {"container_path", "/data"}}}}
+                                  {"input_data", {{"host_path", "C:\\Users\\Ana Maria\\Jarvis\\input_data"}, {"container_path", "/data"}}},
+                                  {"gpu", {{"total_gb", 32}}}}
                                  .dump();
 
     const auto args = host({"--config", config.string(), "vllm-command", "--format", "args"});
     REQUIRE(args.exit_code == 0);
     const json vllm_args = json::parse(args.out);
     const std::vector<std::string> expected_start = {"--model", "QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ", "--served-model-name",
-                                                     "QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ", "--gpu-memory-utilization", "0.85",
+                                                     "QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ", "--gpu-memory-utilization", "0.71",
                                                      "--max-model-len", "32768", "--allowed-local-media-path", "/data"};
     CHECK(std::vector<std::string>(vllm_args.begin(), vllm_args.begin() + 10) == expected_start);
     CHECK_THAT(args.out, Contains("--media-io-kwargs.video.num_frames") && Contains("--limit-mm-per-prompt.video"));
@@ -180,4 +181,54 @@ TEST_CASE("vllm-command refuses an unpinned image and paths no shell keeps liter
     r = host({"vllm-command", "--format", "helm"});
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Contains("--format 'helm'"));
+}
+
+TEST_CASE("vram plans weights, KV cache and the vision encoder against the card and suggests what fits", "[host][vram]")
+{
+    jarvis::test::TempDir dir;
+    const auto config = [&](const json& doc) {
+        const auto path = dir.path() / "vram.json";
+        std::ofstream(path) << doc.dump();
+        return path.string();
+    };
+    const std::string model = "vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ";
+
+    // An RTX 5090 at 32k context: the measured 17.96 GB + 0.915 GB per 10k tokens, plus the encoder, fits.
+    auto r = host({"--config", config({{"loadout", model + "#ctx=32768"}, {"gpu", {{"total_gb", 32}}}}), "vram", "--json"});
+    REQUIRE(r.exit_code == 0);
+    json plan = json::parse(r.out);
+    CHECK(plan["fits"] == true);
+    CHECK(plan["weights_gb"] == 17.96);
+    CHECK(plan["kv_cache_gb"].get<double>() == Approx(3.0).margin(0.01));
+    CHECK(plan["video_tokens"] == 12288);
+    CHECK(plan["encoder_gb"].get<double>() > 0.5);
+    CHECK(plan["peak_gb"].get<double>() + 4 <= 32);
+    CHECK(plan["gpu_memory_utilization"] == 0.71);
+    CHECK_FALSE(plan.contains("suggestion"));
+
+    // An RTX 4090 with 4 GB kept for speech: too tight at 16k; the suggestion is settings that would fit.
+    r = host({"--config", config({{"loadout", model + "#ctx=16384"}}), "vram", "--json"});
+    plan = json::parse(r.out);
+    CHECK(plan["fits"] == false);
+    REQUIRE(plan.contains("suggestion"));
+    const int64_t frames = plan["suggestion"]["max_frames"];
+    const int64_t pixels = plan["suggestion"]["max_pixels"];
+    r = host({"--config", config({{"loadout", model + "#ctx=16384#max_frames=" + std::to_string(frames) + "#max_pixels=" + std::to_string(pixels)}}),
+              "vram", "--json"});
+    CHECK(json::parse(r.out)["fits"] == true); // following the suggestion fits
+
+    // A model without measured figures is a clear configuration error; the configuration can add them.
+    r = host({"--config", config({{"loadout", "vllm://Org/Other-VL"}}), "vram"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("gpu.models has no memory figures for 'Org/Other-VL'"));
+    r = host({"--config", config({{"loadout", "vllm://Org/Other-VL#ctx=8192"},
+                                  {"gpu", {{"total_gb", 48}, {"models", {{"other-vl", {{"base_vram_gb", 10}, {"kv_cache_gb_per_10k", 1}}}}}}}}),
+              "vram", "--json"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(json::parse(r.out)["weights_gb"] == 10);
+
+    // vllm-command takes the planner's share unless the configuration names one.
+    r = host({"--config", config({{"loadout", model + "#ctx=32768"}, {"gpu", {{"total_gb", 32}}}, {"vllm", {{"gpu_memory_utilization", 0.8}}}}),
+              "vllm-command", "--format", "args"});
+    CHECK_THAT(r.out, Contains("\"--gpu-memory-utilization\",\"0.80\""));
 }

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace jarvis {
@@ -70,7 +72,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
     Reader r(origin);
     ProviderConfig c;
     r.only_keys(doc, "", {"endpoint", "loadout", "plugin_dir", "log_level", "input_data", "http_delivery", "frames", "data_delivery",
-                          "vllm"});
+                          "vllm", "gpu"});
     r.string(doc, "", "loadout", c.loadout);
     r.string(doc, "", "plugin_dir", c.plugin_dir);
     r.string(doc, "", "log_level", c.log_level);
@@ -131,6 +133,32 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
             c.vllm.gpu_memory_utilization = v["gpu_memory_utilization"].get<double>();
         }
     }
+    if (doc.contains("gpu")) {
+        const json& g = doc.at("gpu");
+        r.only_keys(g, "gpu", {"total_gb", "reserve_gb", "models"});
+        auto gigabytes = [&](const json& object, const std::string& path, const char* key, double& out) {
+            if (!object.contains(key))
+                return;
+            if (!object[key].is_number() || object[key].get<double>() < 0 || object[key].get<double>() > 4096)
+                r.fail(path + "." + key, "must be a number of gigabytes");
+            out = object[key].get<double>();
+        };
+        gigabytes(g, "gpu", "total_gb", c.gpu.total_gb);
+        gigabytes(g, "gpu", "reserve_gb", c.gpu.reserve_gb);
+        if (g.contains("models")) {
+            const json& models = g["models"];
+            if (!models.is_object())
+                r.fail("gpu.models", "must map model names to {\"base_vram_gb\", \"kv_cache_gb_per_10k\"}");
+            for (const auto& [name, figures] : models.items()) {
+                const std::string path = "gpu.models." + name;
+                r.only_keys(figures, path, {"base_vram_gb", "kv_cache_gb_per_10k"});
+                ModelMemory m;
+                gigabytes(figures, path, "base_vram_gb", m.base_vram_gb);
+                gigabytes(figures, path, "kv_cache_gb_per_10k", m.kv_cache_gb_per_10k);
+                c.gpu.models.insert(c.gpu.models.begin(), {name, m}); // the configuration's entries first
+            }
+        }
+    }
     if (doc.contains("data_delivery")) {
         const json& d = doc.at("data_delivery");
         r.only_keys(d, "data_delivery", {"max_mb"});
@@ -141,6 +169,21 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
         }
     }
     return c;
+}
+
+ModelMemory GpuConfig::memory_for(const std::string& model) const
+{
+    std::string folded = model;
+    std::transform(folded.begin(), folded.end(), folded.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const auto& [name, memory] : models) {
+        std::string key = name;
+        std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (folded.find(key) != std::string::npos)
+            return memory;
+    }
+    throw ConfigError(fmt::format("gpu.models has no memory figures for '{}': add an entry with base_vram_gb and "
+                                  "kv_cache_gb_per_10k measured for it",
+                                  model));
 }
 
 ProviderConfig parse_provider_config(const std::string& json_text, const std::string& origin)

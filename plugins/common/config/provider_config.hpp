@@ -3,7 +3,10 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace jarvis {
 
@@ -46,8 +49,28 @@ struct VllmLaunchConfig
 {
     std::string image = "vllm/vllm-openai:v0.30.0"; // pinned: never "latest"
     std::string container_name;                     // empty: derived from the model
-    double gpu_memory_utilization = 0.85;
+    std::optional<double> gpu_memory_utilization;   // empty: the VRAM planner's
     std::string hf_cache;                           // host folder of the Hugging Face cache, mounted if set
+};
+
+// Measured memory of a model under vLLM: weights (with CUDA context) and KV cache per 10k tokens of context.
+struct ModelMemory
+{
+    double base_vram_gb = 0;
+    double kv_cache_gb_per_10k = 0;
+};
+
+// The card vLLM shares with speech-to-text and text-to-speech (jarvis-host vram, vllm-command).
+struct GpuConfig
+{
+    double total_gb = 24;  // an RTX 4090; 32 for a 5090
+    double reserve_gb = 4; // for speech-to-text and text-to-speech beside vLLM
+    // Model name substring (case-insensitive) -> measured figures. The default entry is the Jarvis host's
+    // calibration of the QuantTrio AWQ model on an RTX 5090.
+    std::vector<std::pair<std::string, ModelMemory>> models = {{"qwen3-vl-30b-a3b-instruct-awq", {17.96, 0.915}}};
+
+    // Throws ConfigError when no entry matches.
+    ModelMemory memory_for(const std::string& model) const;
 };
 
 // The configuration document a host hands to a provider (CONTRACT.md, jarvis-host config). The same schema is
@@ -63,6 +86,7 @@ struct ProviderConfig
     FramesConfig frames;
     DataDeliveryConfig data_delivery;
     VllmLaunchConfig vllm;
+    GpuConfig gpu;
 };
 
 // Throws ConfigError naming the key (as a JSON path, e.g. endpoint.timeout_s) and the problem. `origin` (a file
