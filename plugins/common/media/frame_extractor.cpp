@@ -1,5 +1,6 @@
 #include "media/frame_extractor.hpp"
 
+#include "media/h264_references.hpp"
 #include "media/media_error.hpp"
 #include "media/picture.hpp"
 
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -77,6 +79,8 @@ public:
         }
     }
 
+    size_t skipped_references() const { return skipped_references_; }
+
     std::vector<std::string> warnings() const
     {
         std::vector<std::string> out = warnings_;
@@ -86,8 +90,8 @@ public:
     }
 
 private:
-    // From the interval's keyframe forward to its last target. Frames no other frame needs are not decoded unless
-    // they are targets.
+    // From the interval's keyframe forward to its last target's packet, then the decoder drained. Frames no other
+    // frame needs are not decoded unless they are targets.
     void decode_interval(Interval& interval)
     {
         targets_ = &interval.targets;
@@ -96,21 +100,30 @@ private:
         target_pts_.clear();
         for (const auto& t : interval.targets)
             target_pts_.insert(t.pts);
-        seek_to(index_.frames[interval.targets.front().position].keyframe);
-        while (next_ < targets_->size() && !work_.stop) {
+        const size_t key = index_.frames[interval.targets.front().position].keyframe;
+        plan_interval(key);
+        seek_to(key);
+        size_t targets_sent = 0;
+        bool drained = false;
+        while (next_ < targets_->size() && !work_.stop && !drained) {
             const int rc = av_read_frame(source_.format(), packet_.get());
             if (rc < 0) {
-                avcodec_send_packet(codec_.get(), nullptr); // end of file: drain what the decoder holds
-                receive_frames();
+                drain();
                 break;
             }
             if (packet_->stream_index == source_.stream_index()) {
                 const int64_t pts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts : packet_->dts;
-                codec_->skip_frame = target_pts_.count(pts) ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
+                const bool target = target_pts_.count(pts) != 0;
+                codec_->skip_frame = skip_for(pts, target);
                 // A damaged packet is rejected and skipped; the decoder recovers at the next one it can use.
                 if (avcodec_send_packet(codec_.get(), packet_.get()) < 0)
                     ++damaged_packets_;
                 receive_frames();
+                // Every target is in the decoder: draining outputs them without decoding the packets after.
+                if (target && ++targets_sent == target_pts_.size()) {
+                    drain();
+                    drained = true;
+                }
             }
             av_packet_unref(packet_.get());
         }
@@ -124,6 +137,59 @@ private:
             while (next_ < targets_->size())
                 emit(*last_);
         }
+    }
+
+    // For H.264, reads the interval's packets once without decoding (from the keyframe to the last target) and
+    // works out which pictures the targets depend on. Leaves `plan_` empty when there is nothing to gain or the
+    // stream is not modelled; then only non-reference pictures are skipped.
+    void plan_interval(size_t key_position)
+    {
+        plan_.clear();
+        if (!request_.skip_unused_references || request_.codec->codec_id != AV_CODEC_ID_H264)
+            return;
+        h264::ReferenceAnalysis analysis(request_.codec->extradata, static_cast<size_t>(request_.codec->extradata_size));
+        if (!analysis.usable())
+            return;
+        const int64_t key_pts = index_.frames[key_position].pts;
+        seek_to(key_position);
+        std::vector<int64_t> order;
+        size_t targets_seen = 0;
+        while (targets_seen < target_pts_.size() && !work_.stop && av_read_frame(source_.format(), packet_.get()) >= 0) {
+            if (packet_->stream_index == source_.stream_index()) {
+                const int64_t pts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts : packet_->dts;
+                // Packets before the keyframe (demuxers that land early) are skipped when decoding; the IDR resets all.
+                if (!order.empty() || pts == key_pts) {
+                    const bool target = target_pts_.count(pts) != 0;
+                    analysis.add_picture(packet_->data, static_cast<size_t>(packet_->size), target);
+                    order.push_back(pts);
+                    targets_seen += target ? 1 : 0;
+                }
+            }
+            av_packet_unref(packet_.get());
+        }
+        const std::optional<h264::DecodePlan> plan = analysis.pictures_to_decode();
+        if (!plan || plan->skipped_references == 0)
+            return;
+        for (size_t i = 0; i < order.size(); ++i)
+            if (!plan_.emplace(order[i], plan->decode[i]).second) { // two packets with one pts: not something to rely on
+                plan_.clear();
+                return;
+            }
+        skipped_references_ += plan->skipped_references;
+    }
+
+    AVDiscard skip_for(int64_t pts, bool target) const
+    {
+        if (plan_.empty())
+            return target ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
+        const auto decision = plan_.find(pts);
+        return decision != plan_.end() && decision->second ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+    }
+
+    void drain()
+    {
+        avcodec_send_packet(codec_.get(), nullptr);
+        receive_frames();
     }
 
     // A keyframe target: its one packet, then the decoder drained and reset.
@@ -233,6 +299,8 @@ private:
     const std::vector<FrameTarget>* targets_ = nullptr;
     std::vector<EncodedFrame>* out_ = nullptr;
     std::set<int64_t> target_pts_;
+    std::map<int64_t, bool> plan_; // pts -> decode it (H.264 with pictures worth skipping; empty otherwise)
+    size_t skipped_references_ = 0;
     size_t next_ = 0;
     av::Frame last_;
     std::vector<std::string> warnings_;
@@ -272,6 +340,7 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
     WorkQueue work{intervals};
     std::vector<std::exception_ptr> failures(workers_count);
     std::vector<std::vector<std::string>> warnings(workers_count);
+    std::vector<size_t> skipped(workers_count, 0);
     std::atomic<size_t> finished{0};
     std::vector<std::thread> workers;
     for (size_t w = 0; w < workers_count; ++w)
@@ -280,6 +349,7 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
                 IntervalDecoder decoder(request, index, work, decoder_threads);
                 decoder.run();
                 warnings[w] = decoder.warnings();
+                skipped[w] = decoder.skipped_references();
             } catch (...) {
                 failures[w] = std::current_exception();
                 work.stop = true;
@@ -308,6 +378,8 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
                 result.frames.push_back(std::move(f));
     for (auto& list : warnings)
         result.warnings.insert(result.warnings.end(), list.begin(), list.end());
+    for (size_t n : skipped)
+        result.skipped_references += n;
     if (observer.progress)
         observer.progress(1.0);
     return result;

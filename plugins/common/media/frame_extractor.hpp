@@ -31,6 +31,7 @@ struct ExtractionRequest
     int jpeg_quality = 3; // FFmpeg's qscale: 2 (best) .. 31
     SeekMode mode = SeekMode::exact;
     unsigned threads = 0; // 0: one per core
+    bool skip_unused_references = true; // H.264: also skip reference pictures no target depends on
 };
 
 // Runs on the calling thread between units of work: `cancelled` is polled, `progress` gets the fraction done.
@@ -44,12 +45,15 @@ struct Extraction
 {
     std::vector<EncodedFrame> frames; // in time order
     std::vector<std::string> warnings;
+    size_t skipped_references = 0;    // reference pictures not decoded because no target depended on them
 };
 
 // Decodes exactly the targeted frames and turns them into JPEGs at the requested size, upright.
 //  - Targets are sorted; the decoder keeps going forward while the next target is in the keyframe interval it is
 //    in, and seeks otherwise, so no interval is decoded twice.
-//  - Packets that are not targets are decoded only if other frames need them (AVDISCARD_NONREF).
+//  - Packets that are not targets are decoded only if other frames need them (AVDISCARD_NONREF); for H.264 the
+//    slice headers of the interval are read first, so that reference pictures no target depends on are skipped too
+//    (see h264_references.hpp). Each interval stops at its last target's packet and drains the decoder.
 //  - Keyframe intervals are shared out to worker threads as they become free, each with its own demuxer and decoder
 //    (local files).
 //  - SeekMode::keyframe decodes only keyframes.

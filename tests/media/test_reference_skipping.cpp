@@ -1,0 +1,103 @@
+// Skipping H.264 reference pictures no target depends on must not change a single pixel: for many x264 reference
+// structures, every frame taken with skipping is byte for byte the JPEG taken without it, and where the structure
+// allows it (OBS-style ref=1 with b-pyramid) reference pictures really are skipped.
+#include "fixtures.hpp"
+
+#include "media/frame_choice.hpp"
+#include "media/frame_extractor.hpp"
+#include "media/frame_index.hpp"
+#include "media/media_source.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace jarvis;
+using namespace jarvis::test;
+
+namespace {
+
+Extraction take(const std::string& video, int frames, bool skip_unused_references, unsigned threads = 1)
+{
+    MediaSource source = MediaSource::open(video);
+    const auto index = cached_frame_index(source, {});
+    const FrameChoice choice = choose_frames(*index, frames, 2, std::nullopt, std::nullopt, SeekMode::exact);
+    ExtractionRequest request;
+    request.source = video;
+    request.stream_index = source.stream_index();
+    request.codec = source.stream()->codecpar;
+    request.width = source.info().width;
+    request.height = source.info().height;
+    request.threads = threads;
+    request.skip_unused_references = skip_unused_references;
+    return extract_frames(request, *index, choice.targets, {});
+}
+
+void check_same_frames(const std::string& video, int frames)
+{
+    const Extraction all = take(video, frames, false);
+    const Extraction skipping = take(video, frames, true);
+    REQUIRE(all.frames.size() == skipping.frames.size());
+    CHECK(all.skipped_references == 0);
+    for (size_t i = 0; i < all.frames.size(); ++i) {
+        INFO("frame " << i << " at " << all.frames[i].time_s << " s");
+        CHECK(skipping.frames[i].pts == all.frames[i].pts);
+        CHECK(skipping.frames[i].jpeg == all.frames[i].jpeg);
+    }
+    CHECK(skipping.warnings == all.warnings);
+}
+
+std::vector<std::string> x264(const std::string& params, const std::string& preset = "veryfast")
+{
+    return {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "12", "-c:v", "libx264", "-preset", preset,
+            "-x264-params", params, "-pix_fmt", "yuv420p"};
+}
+
+} // namespace
+
+TEST_CASE("skipping unused H.264 references changes no pixel", "[media][h264]")
+{
+    struct Case
+    {
+        std::string name;
+        std::vector<std::string> args;
+        bool skips; // whether this structure has reference pictures no later picture uses
+    };
+    const std::vector<Case> cases = {
+        // OBS's default: x264 veryfast, 2 B-frames, b-pyramid, one reference.
+        {"refs_obs.mp4", x264("keyint=150:min-keyint=150:scenecut=0:bframes=2:b-pyramid=normal:ref=1"), true},
+        {"refs_pyramid3.mp4", x264("keyint=150:min-keyint=150:scenecut=0:bframes=3:b-pyramid=normal:ref=1"), true},
+        {"refs_strict.mp4", x264("keyint=150:scenecut=0:bframes=3:b-pyramid=strict:ref=2"), false},
+        {"refs_medium.mp4", x264("keyint=150:bframes=3:b-pyramid=normal:ref=3", "medium"), false},
+        {"refs_weightp.mp4", x264("keyint=150:bframes=2:b-pyramid=normal:ref=2:weightp=2"), false},
+        {"refs_slices.mp4", x264("keyint=150:bframes=2:b-pyramid=normal:ref=1:slices=4"), true},
+        {"refs_nob.mp4", x264("keyint=150:bframes=0:ref=1"), false},
+        {"refs_openGOP.mp4", x264("keyint=60:bframes=3:b-pyramid=normal:ref=1:open-gop=1"), false},
+        {"refs_annexb.ts", x264("keyint=150:min-keyint=150:scenecut=0:bframes=2:b-pyramid=normal:ref=1"), true},
+        {"refs_baseline.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "12", "-c:v", "libx264", "-profile:v",
+                               "baseline", "-x264-params", "keyint=150:ref=4", "-pix_fmt", "yuv420p"}, false},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.name)
+        {
+            const std::string video = make_video(c.name, c.args).string();
+            check_same_frames(video, 24);
+            check_same_frames(video, 7);
+            const Extraction skipping = take(video, 24, true);
+            if (c.skips)
+                CHECK(skipping.skipped_references > 0);
+            INFO("skipped references: " << skipping.skipped_references);
+            CHECK(skipping.frames.size() == 24);
+        }
+    }
+}
+
+TEST_CASE("skipping unused references is the same with workers in parallel", "[media][h264]")
+{
+    const std::string video =
+        make_video("refs_obs.mp4", x264("keyint=150:min-keyint=150:scenecut=0:bframes=2:b-pyramid=normal:ref=1")).string();
+    const Extraction one = take(video, 24, true, 1);
+    const Extraction two = take(video, 24, true, 2);
+    REQUIRE(one.frames.size() == two.frames.size());
+    for (size_t i = 0; i < one.frames.size(); ++i)
+        CHECK(one.frames[i].jpeg == two.frames[i].jpeg);
+    CHECK(one.skipped_references == two.skipped_references);
+}
