@@ -105,6 +105,10 @@ TEST_CASE("every image sent is the frame whose time it claims, for many codecs",
     };
     const std::vector<Case> cases = {
         {"marked_h264_bframes.mp4", {"-c:v", "libx264", "-bf", "3", "-g", "48", "-pix_fmt", "yuv420p"}},
+        // OBS's x264 settings: reference B-frames that only their neighbours use are skipped (media_tests).
+        {"marked_h264_obs.mp4", {"-c:v", "libx264", "-preset", "veryfast", "-x264-params", "keyint=48:bframes=2:b-pyramid=normal:ref=1", "-pix_fmt", "yuv420p"}},
+        // Keyframes that are recovery points, not IDR pictures: frames are withheld until the refresh is whole.
+        {"marked_h264_intra_refresh.mp4", {"-c:v", "libx264", "-x264-params", "keyint=24:intra-refresh=1:bframes=2", "-pix_fmt", "yuv420p"}},
         {"marked_hevc10.mkv", {"-c:v", "libx265", "-pix_fmt", "yuv420p10le", "-x265-params", "log-level=error:keyint=40:bframes=4"}},
         {"marked_vp9.webm", {"-c:v", "libvpx-vp9", "-b:v", "400k", "-g", "40", "-deadline", "realtime", "-cpu-used", "8"}},
         {"marked_av1.mkv", {"-c:v", "libaom-av1", "-b:v", "300k", "-g", "40", "-cpu-used", "8", "-row-mt", "1"}},

@@ -96,36 +96,20 @@ private:
     {
         targets_ = &interval.targets;
         out_ = &interval.frames;
-        next_ = 0;
         target_pts_.clear();
         for (const auto& t : interval.targets)
             target_pts_.insert(t.pts);
         const size_t key = index_.frames[interval.targets.front().position].keyframe;
         plan_interval(key);
-        seek_to(key);
-        size_t targets_sent = 0;
-        bool drained = false;
-        while (next_ < targets_->size() && !work_.stop && !drained) {
-            const int rc = av_read_frame(source_.format(), packet_.get());
-            if (rc < 0) {
-                drain();
-                break;
-            }
-            if (packet_->stream_index == source_.stream_index()) {
-                const int64_t pts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts : packet_->dts;
-                const bool target = target_pts_.count(pts) != 0;
-                codec_->skip_frame = skip_for(pts, target);
-                // A damaged packet is rejected and skipped; the decoder recovers at the next one it can use.
-                if (avcodec_send_packet(codec_.get(), packet_.get()) < 0)
-                    ++damaged_packets_;
-                receive_frames();
-                // Every target is in the decoder: draining outputs them without decoding the packets after.
-                if (target && ++targets_sent == target_pts_.size()) {
-                    drain();
-                    drained = true;
-                }
-            }
-            av_packet_unref(packet_.get());
+        held_back_ = false;
+        const Stop stop = decode_from(key, true);
+        if (((stop == Stop::drained_early && next_ < targets_->size()) || held_back_) && !work_.stop) {
+            // The decoder held a target back: after a recovery point (intra refresh) pictures are not output until
+            // they are whole. Start one keyframe earlier, so that they are by the targets' time.
+            work_.done -= next_;
+            out_->clear();
+            plan_.clear();
+            decode_from(key > 0 ? index_.frames[key - 1].keyframe : key, false);
         }
         // Targets past the last decodable frame (a truncated file) get the last frame that decoded.
         if (next_ < targets_->size() && !work_.stop) {
@@ -137,6 +121,44 @@ private:
             while (next_ < targets_->size())
                 emit(*last_);
         }
+    }
+
+    enum class Stop { targets_out, drained_early, end_of_file, stopped };
+
+    // Decodes from the keyframe until every target is out; with `stop_at_last_target`, sends nothing after the last
+    // target's packet and drains the decoder instead.
+    Stop decode_from(size_t key_position, bool stop_at_last_target)
+    {
+        next_ = 0;
+        seek_to(key_position);
+        size_t targets_sent = 0;
+        while (next_ < targets_->size()) {
+            if (work_.stop)
+                return Stop::stopped;
+            if (av_read_frame(source_.format(), packet_.get()) < 0) {
+                drain();
+                return Stop::end_of_file;
+            }
+            bool drained = false;
+            if (packet_->stream_index == source_.stream_index()) {
+                const int64_t pts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts : packet_->dts;
+                const bool target = target_pts_.count(pts) != 0;
+                codec_->skip_frame = skip_for(pts, target);
+                // A damaged packet is rejected and skipped; the decoder recovers at the next one it can use.
+                if (avcodec_send_packet(codec_.get(), packet_.get()) < 0)
+                    ++damaged_packets_;
+                receive_frames();
+                // Every target is in the decoder: draining outputs them without decoding the packets after.
+                if (target && ++targets_sent == target_pts_.size() && stop_at_last_target && next_ < targets_->size()) {
+                    drain();
+                    drained = true;
+                }
+            }
+            av_packet_unref(packet_.get());
+            if (drained)
+                return Stop::drained_early;
+        }
+        return Stop::targets_out;
     }
 
     // For H.264, reads the interval's packets once without decoding (from the keyframe to the last target) and
@@ -199,6 +221,7 @@ private:
         targets_ = &interval.targets;
         out_ = &interval.frames;
         next_ = 0;
+        codec_->skip_frame = AVDISCARD_DEFAULT;
         seek_to(target.position);
         bool sent = false;
         while (!sent && av_read_frame(source_.format(), packet_.get()) >= 0) {
@@ -217,6 +240,13 @@ private:
             av_frame_unref(frame_.get());
         }
         avcodec_flush_buffers(codec_.get()); // leaves the drained (end-of-stream) state
+        if (next_ == 0 && target.position > 0) {
+            // A keyframe that is a recovery point (intra refresh) is not a whole picture on its own: decode up to it
+            // from the keyframe before.
+            target_pts_ = {target.pts};
+            plan_.clear();
+            decode_from(index_.frames[target.position - 1].keyframe, false);
+        }
         if (next_ == 0)
             throw MediaError(fmt::format("cannot use video '{}': its keyframe at {:.2f} s could not be decoded", request_.source,
                                          target.time_s));
@@ -265,9 +295,12 @@ private:
             if (rc < 0)
                 continue; // a frame that failed to decode: the next one may not
             const int64_t pts = frame_->best_effort_timestamp;
-            // The frame on screen at a target's time: this one if it is the target, else the one before it.
-            while (next_ < targets_->size() && pts >= (*targets_)[next_].pts)
+            // The frame on screen at a target's time: this one if it is the target, else the one before it. With
+            // none before it (the decoder held frames back), this later one stands in, and the caller is told.
+            while (next_ < targets_->size() && pts >= (*targets_)[next_].pts) {
+                held_back_ = held_back_ || (pts != (*targets_)[next_].pts && !last_);
                 emit(pts == (*targets_)[next_].pts || !last_ ? *frame_ : *last_);
+            }
             last_.reset(av_frame_clone(frame_.get()));
             av_frame_unref(frame_.get());
         }
@@ -301,6 +334,7 @@ private:
     std::set<int64_t> target_pts_;
     std::map<int64_t, bool> plan_; // pts -> decode it (H.264 with pictures worth skipping; empty otherwise)
     size_t skipped_references_ = 0;
+    bool held_back_ = false; // a target got a later frame because none came out before it
     size_t next_ = 0;
     av::Frame last_;
     std::vector<std::string> warnings_;
