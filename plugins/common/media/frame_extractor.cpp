@@ -189,6 +189,8 @@ private:
             }
             av_packet_unref(packet_.get());
         }
+        if (targets_seen < target_pts_.size()) // the index and this read disagree: decode as without a plan
+            return;
         const std::optional<h264::DecodePlan> plan = analysis.pictures_to_decode();
         if (!plan || plan->skipped_references == 0)
             return;

@@ -94,7 +94,7 @@ private:
             if (s.type == SliceType::i)
                 continue;
             std::vector<Entry> lists[2];
-            initial_lists(s, h.frame_num, max_fn, poc, lists);
+            initial_lists(s, poc, lists);
             for (int l = 0; l < (s.type == SliceType::b ? 2 : 1); ++l) {
                 if (!modify(lists[l], s.modifications[l], s.num_ref_idx_active[l], h.frame_num, max_fn))
                     return false;
@@ -178,13 +178,12 @@ private:
                        dpb_.end());
     }
 
-    // §8.2.4.2.1 (P: by PicNum, newest first) and §8.2.4.2.3 (B: by order count around the current picture).
-    void initial_lists(const SliceHeader& s, uint32_t frame_num, uint32_t max_fn, int64_t poc, std::vector<Entry> lists[2]) const
+    // §8.2.4.2.1 (P: by PicNum, newest first, which is FFmpeg's insertion order) and §8.2.4.2.3 (B: by order count
+    // around the current picture).
+    void initial_lists(const SliceHeader& s, int64_t poc, std::vector<Entry> lists[2]) const
     {
         if (s.type == SliceType::p) {
-            auto pic_num = [&](const Entry& e) { return e.frame_num > frame_num ? int64_t(e.frame_num) - max_fn : int64_t(e.frame_num); };
             lists[0] = dpb_;
-            std::stable_sort(lists[0].begin(), lists[0].end(), [&](const Entry& a, const Entry& b) { return pic_num(a) > pic_num(b); });
             return;
         }
         std::vector<Entry> before;
