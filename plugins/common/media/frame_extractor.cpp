@@ -20,6 +20,12 @@
 namespace jarvis {
 namespace {
 
+// A packet's presentation time, or its decoding time where the container gives none (as the index does).
+int64_t packet_time(const AVPacket& packet)
+{
+    return packet.pts != AV_NOPTS_VALUE ? packet.pts : packet.dts;
+}
+
 // The targets of one keyframe interval: what one worker decodes in one go.
 struct Interval
 {
@@ -141,7 +147,7 @@ private:
             }
             bool drained = false;
             if (packet_->stream_index == source_.stream_index()) {
-                const int64_t pts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts : packet_->dts;
+                const int64_t pts = packet_time(*packet_);
                 const bool target = target_pts_.count(pts) != 0;
                 codec_->skip_frame = skip_for(pts, target);
                 // A damaged packet is rejected and skipped; the decoder recovers at the next one it can use.
@@ -178,7 +184,7 @@ private:
         size_t targets_seen = 0;
         while (targets_seen < target_pts_.size() && !work_.stop && av_read_frame(source_.format(), packet_.get()) >= 0) {
             if (packet_->stream_index == source_.stream_index()) {
-                const int64_t pts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts : packet_->dts;
+                const int64_t pts = packet_time(*packet_);
                 // Packets before the keyframe (demuxers that land early) are skipped when decoding; the IDR resets all.
                 if (!order.empty() || pts == key_pts) {
                     const bool target = target_pts_.count(pts) != 0;
@@ -227,7 +233,7 @@ private:
         seek_to(target.position);
         bool sent = false;
         while (!sent && av_read_frame(source_.format(), packet_.get()) >= 0) {
-            const int64_t pts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts : packet_->dts;
+            const int64_t pts = packet_time(*packet_);
             if (packet_->stream_index == source_.stream_index() && pts == target.pts) {
                 if (avcodec_send_packet(codec_.get(), packet_.get()) < 0)
                     ++damaged_packets_;
@@ -280,7 +286,7 @@ private:
     {
         while (av_read_frame(source_.format(), packet_.get()) >= 0) {
             const bool ours = packet_->stream_index == source_.stream_index();
-            const int64_t pts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts : packet_->dts;
+            const int64_t pts = packet_time(*packet_);
             av_packet_unref(packet_.get());
             if (ours)
                 return pts == AV_NOPTS_VALUE ? INT64_MAX : pts;
