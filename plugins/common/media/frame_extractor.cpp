@@ -33,10 +33,11 @@ struct Interval
     std::vector<EncodedFrame> frames;
 };
 
-// What the workers share: the intervals to take, and a stop flag.
+// What the workers share: the intervals to take (in `order`), and a stop flag.
 struct WorkQueue
 {
     std::vector<Interval>& intervals;
+    std::vector<size_t> order;
     std::atomic<size_t> next{0};
     std::atomic<bool> stop{false};
     std::atomic<size_t> done{0}; // frames encoded
@@ -75,9 +76,9 @@ public:
     {
         while (!work_.stop) {
             const size_t i = work_.next++;
-            if (i >= work_.intervals.size())
+            if (i >= work_.order.size())
                 break;
-            Interval& interval = work_.intervals[i];
+            Interval& interval = work_.intervals[work_.order[i]];
             if (request_.mode == SeekMode::keyframe)
                 decode_keyframe(interval);
             else
@@ -364,6 +365,23 @@ std::vector<Interval> group_by_interval(const FrameIndex& index, const std::vect
     return intervals;
 }
 
+// The order workers take intervals in. One worker goes in time order (a download is read forward); several take the
+// longest decodes first, so that no worker is left with a long one while the others are done.
+std::vector<size_t> work_order(const FrameIndex& index, const std::vector<Interval>& intervals, size_t workers)
+{
+    std::vector<size_t> order(intervals.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    if (workers > 1) {
+        const auto frames_to_decode = [&](size_t i) {
+            const size_t last = intervals[i].targets.back().position;
+            return last - std::min<size_t>(last, static_cast<size_t>(index.frames[last].keyframe));
+        };
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return frames_to_decode(a) > frames_to_decode(b); });
+    }
+    return order;
+}
+
 } // namespace
 
 Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& index, const std::vector<FrameTarget>& targets,
@@ -379,7 +397,7 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
     const auto workers_count = std::max<size_t>(1, std::min<size_t>(wanted, intervals.size()));
     const int decoder_threads = static_cast<int>(std::max<size_t>(1, cores / workers_count));
 
-    WorkQueue work{intervals};
+    WorkQueue work{intervals, work_order(index, intervals, workers_count)};
     std::vector<std::exception_ptr> failures(workers_count);
     std::vector<std::vector<std::string>> warnings(workers_count);
     std::vector<size_t> skipped(workers_count, 0);
