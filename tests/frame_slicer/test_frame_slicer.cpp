@@ -15,6 +15,7 @@ extern "C" {
 }
 #include <fstream>
 #include <thread>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -359,6 +360,12 @@ TEST_CASE("bad input exits 3 with one line naming the file and the reason", "[fr
     const auto text = dir.path() / "notes.mp4";
     std::ofstream(text) << "not a video\n";
     const auto audio = make_video("audio_only.m4a", {"-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-c:a", "aac"});
+    // H.264 stored under a codec tag no decoder knows.
+    const auto unknown_codec = make_video("unknown_codec.mov", {"-i", sample_video().string(), "-t", "1", "-c:v", "copy", "-tag:v", "ABCD", "-strict", "-2"});
+    // Unreadable: root reads anything, so the host runs without the capabilities that let it.
+    const auto locked = dir.path() / "locked.mp4";
+    fs::copy_file(sample_video(), locked);
+    fs::permissions(locked, fs::perms::none);
 
     httplib::Server media;
     const int port = media.bind_to_any_port("127.0.0.1");
@@ -371,11 +378,18 @@ TEST_CASE("bad input exits 3 with one line naming the file and the reason", "[fr
         {empty.string(), "the file is empty"},
         {text.string(), "not a video file"},
         {audio.string(), "no video stream"},
+        {unknown_codec.string(), "its video codec with tag 'ABCD' is not supported"},
+        {locked.string(), "cannot read it: Permission denied"},
         {missing_url, "404"},
     };
+    std::vector<std::string> host = {host_binary().string()};
+    if (::geteuid() == 0)
+        host.insert(host.begin(), {"/usr/bin/setpriv", "--bounding-set=-dac_override,-dac_read_search"});
     for (const auto& [video, reason] : cases) {
         INFO(video);
-        const auto r = run_process({host_binary().string(), "plan", "--video", video, "--prompt", "x"});
+        std::vector<std::string> argv = host;
+        argv.insert(argv.end(), {"plan", "--video", video, "--prompt", "x"});
+        const auto r = run_process(argv);
         CHECK(r.exit_code == 3);
         CHECK_THAT(r.err, Contains(video) && Contains(reason));
         CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);

@@ -180,8 +180,14 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
 
     const AVStream* st = m.stream();
     const AVCodecParameters* par = st->codecpar;
-    if (avcodec_find_decoder(par->codec_id) == nullptr)
-        fail(source, fmt::format("its video codec '{}' is not supported by this FFmpeg", avcodec_get_name(par->codec_id)));
+    if (avcodec_find_decoder(par->codec_id) == nullptr) {
+        // An unknown codec has no name; its container tag (a fourcc) is what a user can look up.
+        char tag[AV_FOURCC_MAX_STRING_SIZE] = {};
+        const std::string codec = par->codec_id != AV_CODEC_ID_NONE ? fmt::format("'{}'", avcodec_get_name(par->codec_id))
+                                  : par->codec_tag != 0 ? fmt::format("with tag '{}'", av_fourcc_make_string(tag, par->codec_tag))
+                                                        : std::string("of unknown kind");
+        fail(source, fmt::format("its video codec {} is not supported by this FFmpeg", codec));
+    }
     if (par->width <= 0 || par->height <= 0)
         fail(source, "its video stream has no picture size (damaged header?)");
 
