@@ -54,9 +54,11 @@ struct Extraction
 //  - Packets that are not targets are decoded only if other frames need them (AVDISCARD_NONREF); for H.264 the
 //    slice headers of the interval are read first, so that reference pictures no target depends on are skipped too
 //    (see h264_references.hpp). Each interval stops at its last target's packet and drains the decoder.
-//  - Keyframe intervals are shared out to worker threads as they become free, each with its own demuxer and decoder
-//    (local files).
+//  - Keyframe intervals are shared out to worker threads as they become free, longest first, each worker with its
+//    own demuxer and decoder (local files).
 //  - SeekMode::keyframe decodes only keyframes.
+//  - Keyframes that are recovery points (intra refresh), whose pictures FFmpeg withholds until they are whole, are
+//    decoded from the keyframe before.
 //  - A truncated or damaged file gives what decodes: a target that cannot be decoded is replaced by the last frame
 //    that could, reported at that frame's own time, with a warning.
 // Throws MediaError, or plugin::Error(JV_E_CANCELLED) when cancelled.

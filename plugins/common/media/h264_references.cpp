@@ -35,7 +35,7 @@ public:
         Replay r;
         r.lists.resize(pictures_.size());
         r.poc.assign(pictures_.size(), 0);
-        dpb_.clear();
+        start_afresh();
         for (size_t i = 0; i < pictures_.size(); ++i) {
             if (!decoded[i])
                 continue;
@@ -49,6 +49,16 @@ public:
     }
 
 private:
+    // What FFmpeg's idr() leaves: no references, frame_num and order counts from zero (order count MSB 65536).
+    void start_afresh()
+    {
+        dpb_.clear();
+        prev_frame_num_ = 0;
+        prev_frame_num_offset_ = 0;
+        prev_poc_msb_ = 1 << 16;
+        prev_poc_lsb_ = -1;
+    }
+
     bool picture(size_t i, Replay& r)
     {
         const PictureHeaders& pic = pictures_[i];
@@ -60,11 +70,7 @@ private:
         if (h.idr) {
             if (i != 0 || h.long_term_reference)
                 return false;
-            dpb_.clear();
-            prev_frame_num_ = 0;
-            prev_frame_num_offset_ = 0;
-            prev_poc_msb_ = 1 << 16;
-            prev_poc_lsb_ = -1;
+            start_afresh();
         } else if (i == 0 || !fill_frame_num_gap(h.frame_num, sps)) {
             return false;
         }
