@@ -2,6 +2,7 @@
 
 #include "config/config_error.hpp"
 #include "plugin_loader.hpp"
+#include "progress_line.hpp"
 #include "vllm_command.hpp"
 #include "vram_planner.hpp"
 
@@ -98,7 +99,12 @@ ExitCode run_plan(const CliOptions& cli, const HostConfig& config)
 {
     const json request = make_request(cli);
     vision::Provider provider = open_routed_provider(config);
-    const json plan = json::parse(provider.plan(request.dump()));
+    ProgressLine progress;
+    vision::CallHandlers handlers;
+    handlers.is_cancelled = [] { return interrupted.load(); };
+    handlers.on_progress = [&](std::string_view stage, double fraction) { progress.show(stage, fraction); };
+    const json plan = json::parse(provider.plan(request.dump(), handlers));
+    progress.clear();
     if (cli.json) {
         std::cout << plan.dump(2) << std::endl;
         return exit_ok;
@@ -122,10 +128,19 @@ ExitCode run_ask(const CliOptions& cli, const HostConfig& config)
 {
     const json request = make_request(cli);
     vision::Provider provider = open_routed_provider(config);
+    ProgressLine progress;
+    bool answering = false; // once the answer is being printed, the progress line would cut into it
     vision::CallHandlers handlers;
     handlers.is_cancelled = [] { return interrupted.load(); };
+    handlers.on_progress = [&](std::string_view stage, double fraction) {
+        if (!answering)
+            progress.show(stage, fraction);
+    };
     if (cli.stream)
         handlers.on_text = [&](std::string_view text) {
+            if (!answering)
+                progress.clear();
+            answering = true;
             if (cli.json)
                 std::cout << json{{"delta", std::string(text)}}.dump() << "\n";
             else
@@ -133,6 +148,7 @@ ExitCode run_ask(const CliOptions& cli, const HostConfig& config)
             std::cout.flush();
         };
     const json result = json::parse(provider.ask(request.dump(), handlers));
+    progress.clear();
     if (cli.json)
         std::cout << result.dump(cli.stream ? -1 : 2) << std::endl;
     else if (cli.stream)

@@ -332,14 +332,25 @@ TEST_CASE("max_pixels caps the frame size and jpeg quality is configurable", "[f
 
 TEST_CASE("progress is reported and cancellation stops decoding", "[frame_slicer][cancel]")
 {
-    const auto video = make_marked_video("marked_budget.mp4", 1280, 720, 10, 10, {"-c:v", "libx264", "-preset", "ultrafast"});
+    const auto video = make_marked_video("marked_progress.mp4", 320, 192, 100, 10, {"-c:v", "libx264", "-preset", "ultrafast"});
     auto provider = slicer();
     const std::string request = json{{"video", video.string()}, {"prompt", "x"}, {"loadout", "vllm://m#fps=4"}}.dump();
     std::vector<std::string> stages;
+    std::vector<double> index_read; // fractions of the file the index scan has read
     jarvis::vision::CallHandlers handlers;
-    handlers.on_progress = [&](std::string_view stage, double) { stages.emplace_back(stage); };
+    handlers.on_progress = [&](std::string_view stage, double f) {
+        stages.emplace_back(stage);
+        if (stage == "index" && f >= 0)
+            index_read.push_back(f);
+    };
     provider.plan(request, handlers);
     CHECK(std::find(stages.begin(), stages.end(), "decode") != stages.end());
+    // 1000 frames: the scan reports how far it has read, rising, within [0, 1].
+    REQUIRE(index_read.size() >= 3);
+    CHECK(std::is_sorted(index_read.begin(), index_read.end()));
+    CHECK(index_read.front() < 0.5);
+    CHECK(index_read.back() > 0.5);
+    CHECK(index_read.back() <= 1.0);
 
     bool decoding = false;
     handlers.on_progress = [&](std::string_view stage, double) { decoding = decoding || stage == "decode"; };
@@ -396,4 +407,27 @@ TEST_CASE("bad input exits 3 with one line naming the file and the reason", "[fr
     }
     media.stop();
     serving.join();
+}
+
+TEST_CASE("a scan cancelled half way leaves no short index behind", "[frame_slicer][cancel]")
+{
+    const auto video = make_marked_video("marked_cancel_scan.mp4", 320, 192, 100, 10, {"-c:v", "libx264", "-preset", "ultrafast"});
+    auto provider = slicer();
+    const std::string request = json{{"video", video.string()}, {"prompt", "What happens?"}, {"loadout", "vllm://m#fps=1"}}.dump();
+    bool scanning = false;
+    jarvis::vision::CallHandlers handlers;
+    handlers.on_progress = [&](std::string_view stage, double f) { scanning = scanning || (stage == "index" && f > 0); };
+    handlers.is_cancelled = [&] { return scanning; };
+    try {
+        provider.plan(request, handlers);
+        FAIL("expected cancellation");
+    } catch (const jarvis::vision::Error& e) {
+        CHECK(e.code() == JV_E_CANCELLED);
+    }
+    // The same provider (and its index cache) asked again: the whole video, no word of damage.
+    const json doc = json::parse(provider.plan(request));
+    CHECK(doc["warnings"].empty());
+    const auto frames = sent_frames(doc);
+    CHECK(frames.size() == 10);
+    check_frames_are_true(frames, true_frame_times(video));
 }

@@ -1,13 +1,17 @@
 // jarvis-host as a user runs it: a real process, its stdout, stderr and exit code.
+#include "child_process.hpp"
 #include "fixtures.hpp"
 #include "process.hpp"
 
 #include <catch2/catch.hpp>
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 using Catch::Matchers::Contains;
 using jarvis::test::run_process;
@@ -231,4 +235,52 @@ TEST_CASE("vram plans weights, KV cache and the vision encoder against the card 
     r = host({"--config", config({{"loadout", model + "#ctx=32768"}, {"gpu", {{"total_gb", 32}}}, {"vllm", {{"gpu_memory_utilization", 0.8}}}}),
               "vllm-command", "--format", "args"});
     CHECK_THAT(r.out, Contains("\"--gpu-memory-utilization\",\"0.80\""));
+}
+
+TEST_CASE("SIGINT cancels a plan while it reads the video: exit 130, one line", "[host][cancel]")
+{
+    // A server that trickles the video out (16 KB every 50 ms), so the plan is still reading when the signal comes.
+    const std::string bytes = jarvis::test::read_file(jarvis::test::sample_video());
+    httplib::Server slow;
+    slow.Get("/clip.mp4", [&](const httplib::Request&, httplib::Response& res) {
+        res.set_content_provider(bytes.size(), "video/mp4", [&](size_t offset, size_t length, httplib::DataSink& sink) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            return sink.write(bytes.data() + offset, std::min<size_t>(length, 16 * 1024));
+        });
+    });
+    const int port = slow.bind_to_any_port("127.0.0.1");
+    std::thread serving([&] { slow.listen_after_bind(); });
+    const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/clip.mp4";
+
+    jarvis::test::ChildProcess plan({jarvis::test::host_binary().string(), "plan", "--video", url, "--prompt", "x"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    REQUIRE_FALSE(plan.wait_for(std::chrono::milliseconds(0))); // still reading
+    const auto sent = std::chrono::steady_clock::now();
+    plan.signal(SIGINT);
+    const auto code = plan.wait_for(std::chrono::seconds(5));
+    const auto latency = std::chrono::steady_clock::now() - sent;
+    slow.stop();
+    serving.join();
+    REQUIRE(code.has_value());
+    CHECK(*code == 130);
+    CHECK(plan.err() == "jarvis-host: cancelled\n");
+    CHECK(plan.out().empty());
+    CHECK(latency < std::chrono::seconds(2));
+}
+
+TEST_CASE("on a terminal, plan shows its stages and percentages on one line, then erases it", "[host][progress]")
+{
+    const std::string video = jarvis::test::sample_video().string();
+    // script(1) gives jarvis-host a pseudo-terminal; without one (every other test) stderr stays empty.
+    const auto r = run_process({"/usr/bin/script", "-qec",
+                                jarvis::test::host_binary().string() + " plan --video " + video + " --prompt x", "/dev/null"});
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("\r\033[Kindex") && Contains("\r\033[Kdecode") && Contains("%"));
+    // The line is erased before the plan is printed, so the plan starts at the left margin.
+    CHECK_THAT(r.out, Contains("\r\033[Kplugin:   frame_slicer"));
+
+    const auto piped = host({"plan", "--video", video, "--prompt", "x"});
+    REQUIRE(piped.exit_code == 0);
+    CHECK(piped.err.empty());
+    CHECK(piped.out.rfind("plugin:   frame_slicer", 0) == 0);
 }

@@ -51,14 +51,16 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
     };
 
     call.progress("index", -1);
+    const auto index_progress = [&](double f) { call.progress("index", f); };
     // Keyframe mode needs only keyframes, found by seeking, unless a full index is already at hand.
-    s.index = cached_frame_index(source, cancelled, s.mode == SeekMode::exact);
+    s.index = cached_frame_index(source, cancelled, s.mode == SeekMode::exact, index_progress);
     if (!s.index) {
         const double clip = clip_length(media.duration_s);
         std::optional<FrameIndex> sparse;
         if (clip > 0)
             sparse = keyframe_index_by_seeking(source, sample_times(sample_count(clip, fps, max_frames), fps, clip_start, clip_start + clip));
-        s.index = sparse ? std::make_shared<const FrameIndex>(std::move(*sparse)) : cached_frame_index(source, cancelled);
+        s.index = sparse ? std::make_shared<const FrameIndex>(std::move(*sparse))
+                         : cached_frame_index(source, cancelled, true, index_progress);
     }
     call.throw_if_cancelled();
     log.debug("frames: index of {} frames in {:.3f} s", s.index->frames.size(), since(started));

@@ -398,7 +398,9 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
     const int decoder_threads = static_cast<int>(std::max<size_t>(1, cores / workers_count));
 
     WorkQueue work{intervals, work_order(index, intervals, workers_count)};
-    std::vector<std::exception_ptr> failures(workers_count);
+    // The first failure stops the others; what they then fail with is a consequence, not the reason.
+    std::mutex failure_mutex;
+    std::exception_ptr failure;
     std::vector<std::vector<std::string>> warnings(workers_count);
     std::vector<size_t> skipped(workers_count, 0);
     std::atomic<size_t> finished{0};
@@ -411,7 +413,9 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
                 warnings[w] = decoder.warnings();
                 skipped[w] = decoder.skipped_references();
             } catch (...) {
-                failures[w] = std::current_exception();
+                std::lock_guard lock(failure_mutex);
+                if (!failure)
+                    failure = std::current_exception();
                 work.stop = true;
             }
             ++finished;
@@ -428,9 +432,8 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
         t.join();
     if (observer.cancelled && observer.cancelled())
         throw plugin::Error(JV_E_CANCELLED, "cancelled");
-    for (const auto& failure : failures)
-        if (failure)
-            std::rethrow_exception(failure);
+    if (failure)
+        std::rethrow_exception(failure);
 
     for (auto& interval : intervals)
         for (auto& f : interval.frames)

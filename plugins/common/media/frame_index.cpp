@@ -2,6 +2,8 @@
 
 #include "media/media_error.hpp"
 
+#include <jarvis/plugin_adapter.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -31,7 +33,7 @@ size_t FrameIndex::nearest_keyframe(double s) const
     return best;
 }
 
-FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted)
+FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted, const ScanProgress& progress)
 {
     AVFormatContext* fmt = source.format();
     const AVStream* stream = source.stream();
@@ -50,14 +52,21 @@ FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptChe
         throw std::bad_alloc();
     int64_t last_dts = AV_NOPTS_VALUE;
     int read_error = 0;
-    while (true) {
+    const int64_t file_size = fmt->pb != nullptr ? avio_size(fmt->pb) : -1;
+    for (uint64_t packets_read = 0;; ++packets_read) {
         if (interrupted && interrupted())
-            throw MediaError(fmt::format("cannot use video '{}': cancelled", source.info().source));
+            throw plugin::Error(JV_E_CANCELLED, "cancelled");
         const int rc = av_read_frame(fmt, packet.get());
         if (rc < 0) {
+            // A read cut short by cancellation must not leave a short index behind (it would be cached).
+            if (rc == AVERROR_EXIT || (interrupted && interrupted()))
+                throw plugin::Error(JV_E_CANCELLED, "cancelled");
             read_error = rc == AVERROR_EOF ? 0 : rc; // a truncated file ends early: what was read is the video
             break;
         }
+        // Where the packet lies, not where the reader is: an MP4 index at the end would put the reader there first.
+        if (progress && file_size > 0 && packets_read % 256 == 0 && packet->pos >= 0)
+            progress(std::clamp(double(packet->pos) / double(file_size), 0.0, 1.0));
         if (packet->stream_index == source.stream_index() && !(packet->flags & AV_PKT_FLAG_DISCARD)) {
             // Streams without pts (AVI, raw) have dts; streams with neither get the previous dts plus one tick.
             int64_t pts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
@@ -115,7 +124,7 @@ FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptChe
 }
 
 std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted,
-                                                     bool scan_if_missing)
+                                                     bool scan_if_missing, const ScanProgress& progress)
 {
     struct Cached
     {
@@ -144,7 +153,7 @@ std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const 
     }
     if (!scan_if_missing)
         return nullptr;
-    auto index = std::make_shared<const FrameIndex>(scan_frame_index(source, interrupted));
+    auto index = std::make_shared<const FrameIndex>(scan_frame_index(source, interrupted, progress));
     if (!key.empty()) {
         std::lock_guard lock(mutex);
         cache.push_front({key, index});

@@ -3,6 +3,7 @@
 #include "media/media_source.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,14 +36,17 @@ struct FrameIndex
     size_t nearest_keyframe(double seconds) const;
 };
 
+// The fraction of the file read so far, reported now and then during a scan (not at all when the size is unknown).
+using ScanProgress = std::function<void(double)>;
+
 // Scans `source`'s chosen stream (it reads the whole file, or the whole download for a URL). Throws MediaError when no
 // frame is found. `interrupted` is polled between packets.
-FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted);
+FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted, const ScanProgress& progress = {});
 
 // Indexes of recently used local files, keyed by path, size and modification time, so that repeated questions
 // about one video skip the scan. With `scan_if_missing` false it only looks (and may return nothing).
 std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted,
-                                                     bool scan_if_missing = true);
+                                                     bool scan_if_missing = true, const ScanProgress& progress = {});
 
 // An index of just the keyframes at or before each of `times` (seconds from the first frame), found by seeking,
 // without reading the whole file: what seek=keyframe needs, at a cost that grows with the frames taken, not the

@@ -3,6 +3,8 @@
 #include "media/ffmpeg_log.hpp"
 #include "media/media_error.hpp"
 
+#include <jarvis/plugin_adapter.hpp>
+
 extern "C" {
 #include <libavutil/display.h>
 }
@@ -128,8 +130,9 @@ void MediaSource::open_input(InterruptCheck interrupted, std::unique_ptr<AVDicti
     const int rc = avformat_open_input(&raw, url.c_str(), nullptr, &opts); // frees raw on failure
     options.reset(opts);
     if (rc < 0) {
-        if (rc == AVERROR_EXIT)
-            fail(source, "cancelled");
+        // Cut short by the interrupt check, a read can fail with any error: the reason is the cancellation.
+        if (rc == AVERROR_EXIT || interrupt_trampoline(interrupted_.get()) != 0)
+            throw plugin::Error(JV_E_CANCELLED, "cancelled");
         const std::string detail = take_last_ffmpeg_error();
         if (rc == AVERROR_INVALIDDATA)
             fail(source, "not a video file FFmpeg can read (" + (detail.empty() ? "invalid data" : detail) + ")");
@@ -170,8 +173,10 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     // just to look at them, which costs more than the rest of a request. Others (MPEG-TS, raw) are probed.
     if (!header_describes_video(raw)) {
         rc = avformat_find_stream_info(raw, nullptr);
+        if (rc == AVERROR_EXIT || (rc < 0 && interrupt_trampoline(m.interrupted_.get()) != 0))
+            throw plugin::Error(JV_E_CANCELLED, "cancelled");
         if (rc < 0)
-            fail(source, rc == AVERROR_EXIT ? std::string("cancelled") : "cannot read stream information: " + av::error_string(rc));
+            fail(source, "cannot read stream information: " + av::error_string(rc));
     }
 
     m.stream_index_ = choose_video_stream(raw);
