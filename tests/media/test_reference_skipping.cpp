@@ -51,10 +51,10 @@ void check_same_frames(const std::string& video, int frames)
     CHECK(skipping.warnings == all.warnings);
 }
 
-std::vector<std::string> x264(const std::string& params, const std::string& preset = "veryfast")
+std::vector<std::string> x264(const std::string& params, const std::string& preset = "veryfast", const std::string& pix_fmt = "yuv420p")
 {
     return {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "12", "-c:v", "libx264", "-preset", preset,
-            "-x264-params", params, "-pix_fmt", "yuv420p"};
+            "-x264-params", params, "-pix_fmt", pix_fmt};
 }
 
 } // namespace
@@ -83,6 +83,10 @@ TEST_CASE("skipping unused H.264 references changes no pixel", "[media][h264]")
         {"refs_wrap.mp4", x264("keyint=400:min-keyint=400:scenecut=0:bframes=2:b-pyramid=normal:ref=1"), true}, // frame_num wraps
         {"refs_interlaced.mp4", x264("keyint=150:bframes=2:b-pyramid=normal:ref=1:interlaced=1"), false}, // not modelled
         {"refs_intra_refresh.mp4", x264("keyint=60:bframes=2:ref=1:intra-refresh=1"), false},
+        {"refs_high10.mp4", x264("keyint=150:bframes=2:b-pyramid=normal:ref=1", "veryfast", "yuv420p10le"), true},
+        {"refs_444.mp4", x264("keyint=150:bframes=2:b-pyramid=normal:ref=1:cqm=jvt", "veryfast", "yuv444p"), true}, // scaling lists
+        {"refs_slower.mp4", x264("keyint=150:bframes=3:b-adapt=2", "slower"), false},
+        {"refs_zerolatency.mp4", x264("keyint=150:sliced-threads=1:threads=4:bframes=0", "veryfast"), false},
         {"refs_baseline.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "12", "-c:v", "libx264", "-profile:v",
                                "baseline", "-x264-params", "keyint=150:ref=4", "-pix_fmt", "yuv420p"}, false},
     };
