@@ -102,9 +102,11 @@ TEST_CASE("one native_video provider streams four asks at once against the emula
 
 TEST_CASE("frame_slicer decodes keyframe intervals on worker threads, for two host threads at once", "[threads][frame_slicer]")
 {
-    // Ten keyframe intervals: the extractor splits them across its workers.
+    // Ten keyframe intervals: the extractor splits them across its workers. OBS-style references, so that each
+    // worker also reads slice headers and skips references no target needs.
     const auto video = jarvis::test::make_video("threads_gop10.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x192:rate=20", "-t", "5",
-                                                                      "-c:v", "libx264", "-g", "10", "-keyint_min", "10", "-sc_threshold", "0"});
+                                                                      "-c:v", "libx264", "-preset", "veryfast", "-x264-params",
+                                                                      "keyint=10:min-keyint=10:scenecut=0:bframes=2:b-pyramid=normal:ref=1"});
     const auto plugin = jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / "frame_slicer.so");
     jarvis::vision::Provider provider(plugin, "{}");
     const std::string request = json{{"video", video.string()}, {"prompt", "x"}, {"loadout", "vllm://m#fps=4"}}.dump();
