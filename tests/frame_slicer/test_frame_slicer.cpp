@@ -438,3 +438,26 @@ TEST_CASE("a scan cancelled half way leaves no short index behind", "[frame_slic
     CHECK(doc["media"]["frames"].size() == 3);
     CHECK(doc["media"]["frames"][2]["pts_s"] == 2.0);
 }
+
+TEST_CASE("a file damaged inside says that FFmpeg concealed damage, and still gives every frame at its time", "[frame_slicer][damaged]")
+{
+    const auto whole = make_video("damaged_inside.mp4", {"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "4", "-c:v", "libx264",
+                                                         "-preset", "veryfast", "-g", "30", "-movflags", "+faststart", "-pix_fmt", "yuv420p"});
+    std::string bytes = read_file(whole);
+    // Every 4 KB past the header (the moov is first), a few bytes flipped: slices that no longer decode cleanly.
+    for (size_t at = bytes.size() / 10; at + 8 < bytes.size(); at += 4096)
+        for (size_t k = 0; k < 8; ++k)
+            bytes[at + k] = static_cast<char>(bytes[at + k] ^ 0xa5);
+    TempDir dir;
+    const fs::path damaged = dir.path() / "damaged.mp4";
+    std::ofstream(damaged, std::ios::binary) << bytes;
+    const json doc = plan(damaged);
+    const json& frames = doc["media"]["frames"];
+    REQUIRE(frames.size() == 8);
+    for (size_t k = 0; k < frames.size(); ++k)
+        CHECK(frames[k]["pts_s"].get<double>() == Approx(0.5 * double(k)).margin(1.0 / 30));
+    bool concealed = false;
+    for (const auto& w : doc["warnings"])
+        concealed = concealed || w.get<std::string>().find("had damage that FFmpeg concealed") != std::string::npos;
+    CHECK(concealed);
+}

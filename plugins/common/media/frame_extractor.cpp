@@ -93,6 +93,8 @@ public:
         std::vector<std::string> out = warnings_;
         if (damaged_packets_ > 0)
             out.push_back(fmt::format("{} damaged packet(s) of '{}' were skipped", damaged_packets_, request_.source));
+        if (concealed_frames_ > 0)
+            out.push_back(fmt::format("{} decoded frame(s) of '{}' had damage that FFmpeg concealed", concealed_frames_, request_.source));
         return out;
     }
 
@@ -108,14 +110,18 @@ private:
             target_pts_.insert(t.pts);
         const size_t key = index_.frames[interval.targets.front().position].keyframe;
         plan_interval(key);
-        held_back_ = false;
-        const Stop stop = decode_from(key, true);
+        const Damage before = {damaged_packets_, concealed_frames_};
+        Stop stop = decode_from(key, true);
+        if (!plan_.empty() && errors_seen_ && !work_.stop) {
+            // FFmpeg conceals damage from the reference pictures it has, and which those are depends on what was
+            // skipped: a damaged interval is decoded again without skipping, to give what a full decode gives.
+            start_over(before);
+            stop = decode_from(key, true);
+        }
         if (((stop == Stop::drained_early && next_ < targets_->size()) || held_back_) && !work_.stop) {
             // The decoder held a target back: after a recovery point (intra refresh) pictures are not output until
             // they are whole. Start one keyframe earlier, so that they are by the targets' time.
-            work_.done -= next_;
-            out_->clear();
-            plan_.clear();
+            start_over(before);
             decode_from(key > 0 ? index_.frames[key - 1].keyframe : key, false);
         }
         // Targets past the last decodable frame (a truncated file) get the last frame that decoded.
@@ -132,11 +138,29 @@ private:
 
     enum class Stop { targets_out, drained_early, end_of_file, stopped };
 
+    struct Damage
+    {
+        int packets = 0;
+        int frames = 0;
+    };
+
+    // Forgets what an attempt at the current interval produced, and its plan, before another attempt.
+    void start_over(const Damage& before)
+    {
+        work_.done -= next_;
+        out_->clear();
+        plan_.clear();
+        damaged_packets_ = before.packets;
+        concealed_frames_ = before.frames;
+    }
+
     // Decodes from the keyframe until every target is out; with `stop_at_last_target`, sends nothing after the last
     // target's packet and drains the decoder instead.
     Stop decode_from(size_t key_position, bool stop_at_last_target)
     {
         next_ = 0;
+        held_back_ = false;
+        errors_seen_ = false;
         seek_to(key_position);
         size_t targets_sent = 0;
         while (next_ < targets_->size()) {
@@ -152,8 +176,10 @@ private:
                 const bool target = target_pts_.count(pts) != 0;
                 codec_->skip_frame = skip_for(pts, target);
                 // A damaged packet is rejected and skipped; the decoder recovers at the next one it can use.
-                if (avcodec_send_packet(codec_.get(), packet_.get()) < 0)
+                if (avcodec_send_packet(codec_.get(), packet_.get()) < 0) {
                     ++damaged_packets_;
+                    errors_seen_ = true;
+                }
                 receive_frames();
                 // Every target is in the decoder: draining outputs them without decoding the packets after.
                 if (target && ++targets_sent == target_pts_.size() && stop_at_last_target && next_ < targets_->size()) {
@@ -217,10 +243,11 @@ private:
         return decision != plan_.end() && decision->second ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
     }
 
+    // Ends the decoder's input; every frame it still holds comes out (and is looked at for damage).
     void drain()
     {
         avcodec_send_packet(codec_.get(), nullptr);
-        receive_frames();
+        receive_frames(true);
     }
 
     // A keyframe target: its one packet, then the decoder drained and reset.
@@ -295,15 +322,20 @@ private:
         return INT64_MAX;
     }
 
-    void receive_frames()
+    // Takes the frames the decoder has ready, until the targets are out (or with `all`, every one).
+    void receive_frames(bool all = false)
     {
-        while (next_ < targets_->size()) {
+        while (all || next_ < targets_->size()) {
             const int rc = avcodec_receive_frame(codec_.get(), frame_.get());
             if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF)
                 return;
             if (rc < 0)
                 continue; // a frame that failed to decode: the next one may not
             const int64_t pts = frame_->best_effort_timestamp;
+            if (frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT) != 0) {
+                errors_seen_ = true;
+                ++concealed_frames_;
+            }
             // The frame on screen at a target's time: this one if it is the target, else the one before it. With
             // none before it (the decoder held frames back), this later one stands in, and the caller is told.
             while (next_ < targets_->size() && pts >= (*targets_)[next_].pts) {
@@ -343,11 +375,13 @@ private:
     std::set<int64_t> target_pts_;
     std::map<int64_t, bool> plan_; // pts -> decode it (H.264 with pictures worth skipping; empty otherwise)
     size_t skipped_references_ = 0;
-    bool held_back_ = false; // a target got a later frame because none came out before it
+    bool held_back_ = false;   // a target got a later frame because none came out before it
+    bool errors_seen_ = false; // a packet was refused or a frame concealed
     size_t next_ = 0;
     av::Frame last_;
     std::vector<std::string> warnings_;
     int damaged_packets_ = 0;
+    int concealed_frames_ = 0;
 };
 
 // Sorted targets grouped by the keyframe interval they decode from (each its own interval in keyframe mode).

@@ -192,12 +192,8 @@ private:
             lists[0] = dpb_;
             return;
         }
-        std::vector<Entry> before;
-        std::vector<Entry> after;
-        for (const auto& e : dpb_)
-            (e.poc < poc ? before : after).push_back(e);
-        std::stable_sort(before.begin(), before.end(), [](const Entry& a, const Entry& b) { return a.poc > b.poc; });
-        std::stable_sort(after.begin(), after.end(), [](const Entry& a, const Entry& b) { return a.poc < b.poc; });
+        const std::vector<Entry> before = by_order_count(poc, true);
+        const std::vector<Entry> after = by_order_count(poc, false);
         lists[0] = before;
         lists[0].insert(lists[0].end(), after.begin(), after.end());
         lists[1] = after;
@@ -205,6 +201,27 @@ private:
         const auto same = [](const Entry& a, const Entry& b) { return a.picture == b.picture && a.frame_num == b.frame_num; };
         if (lists[1].size() > 1 && std::equal(lists[0].begin(), lists[0].end(), lists[1].begin(), lists[1].end(), same))
             std::swap(lists[1][0], lists[1][1]);
+    }
+
+    // FFmpeg's add_sorted(): the references at or before `limit` (`before`, nearest first) or after it (ascending).
+    // Of frames with the same order count only one is listed, and a later one in the buffer wins the tie in the
+    // `before` direction, which matters when a placeholder's made-up order count equals a real picture's.
+    std::vector<Entry> by_order_count(int64_t limit, bool before) const
+    {
+        std::vector<Entry> out;
+        for (;;) {
+            const Entry* chosen = nullptr;
+            int64_t best = before ? INT64_MIN : INT64_MAX;
+            for (const auto& e : dpb_)
+                if (((e.poc > limit) != before) && ((e.poc < best) != before)) {
+                    best = e.poc;
+                    chosen = &e;
+                }
+            if (chosen == nullptr)
+                return out;
+            out.push_back(*chosen);
+            limit = chosen->poc - (before ? 1 : 0);
+        }
     }
 
     // §8.2.4.3.1, as FFmpeg does it: truncated to the active size; a modification naming a frame that is not there
