@@ -228,7 +228,7 @@ bool read_slice(BitReader in, int nal_ref_idc, bool idr, const ParameterSets& se
 {
     s.nal_ref_idc = nal_ref_idc;
     s.idr = idr;
-    s.first_mb = in.ue();
+    in.ue(); // first_mb_in_slice
     const uint32_t type = in.ue();
     if (type > 9)
         return false;

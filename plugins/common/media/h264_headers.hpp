@@ -56,7 +56,6 @@ struct SliceHeader
 {
     int nal_ref_idc = 0;
     bool idr = false;
-    uint32_t first_mb = 0;
     SliceType type = SliceType::i;
     uint32_t pps_id = 0;
     uint32_t frame_num = 0;
