@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <map>
 #include <regex>
 #include <thread>
@@ -185,6 +186,23 @@ TEST_CASE("http: the server fetches the very file from our media server, which i
     const std::string log = emulator.process().err();
     REQUIRE(std::regex_search(log, fetched, std::regex(R"(fetched (http://127\.0\.0\.1:\d+/media/([0-9a-f]{32})/\S+) \(HTTP 200)")));
     CHECK_THROWS(http_get(fetched[1].str())); // nothing listens there any more
+}
+
+TEST_CASE("a media server destroyed right after it starts stops instead of hanging", "[deliveries][http][media_server]")
+{
+    // A request that fails fast destroys the server microseconds after its listening thread was started; httplib's
+    // stop() used to come before the listening loop, which then waited in accept() for good.
+    auto start_and_stop = std::async(std::launch::async, [] {
+        for (int i = 0; i < 300; ++i)
+            jarvis::MediaServer server("127.0.0.1", "127.0.0.1", sample_video(), "video/mp4");
+    });
+    const bool stopped = start_and_stop.wait_for(std::chrono::seconds(120)) == std::future_status::ready;
+    if (!stopped) {
+        std::fprintf(stderr, "300 media servers did not stop within 120 s: a destructor hangs\n");
+        std::_Exit(1); // the hung thread cannot be joined
+    }
+    CHECK(stopped);
+    start_and_stop.get();
 }
 
 TEST_CASE("the media server serves one file: GET, HEAD, Range, 404 elsewhere", "[deliveries][http][media_server]")

@@ -78,7 +78,15 @@ MediaServer::MediaServer(const std::string& bind, const std::string& advertise, 
     if (port_ <= 0)
         throw ConfigError(fmt::format("http delivery: cannot listen on {} (http_delivery.bind)", bind));
     url_ = fmt::format("http://{}:{}{}", host_for_url(advertise), port_, path);
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    thread_ = std::thread([this] {
+        server_->listen_after_bind();
+        listen_returned_ = true;
+    });
+    // httplib's stop() does nothing until the listening loop has started, after which nothing else would end it:
+    // the server is ready before the constructor returns, so that the destructor's stop() always takes. (It is a
+    // matter of microseconds: the thread has only to start.)
+    while (!server_->is_running() && !listen_returned_)
+        std::this_thread::yield();
 }
 
 MediaServer::~MediaServer()

@@ -35,6 +35,7 @@ private:
     std::string url_;
     int port_ = 0;
     std::atomic<int> served_{0};
+    std::atomic<bool> listen_returned_{false};
 };
 
 // The URL form a MediaServer would get, for plans (which start no server): "http://ADVERTISE:PORT/media/TOKEN/name".
