@@ -3,8 +3,6 @@
 #include "config/config_error.hpp"
 #include "plugin_loader.hpp"
 #include "progress_line.hpp"
-#include "vllm_command.hpp"
-#include "vram_planner.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -41,19 +39,35 @@ int32_t to_jv_level(spdlog::level::level_enum level)
     }
 }
 
-// Loads the plugins and creates a provider of the one the loadout routes to.
-vision::Provider open_routed_provider(const HostConfig& config)
+// Loads the plugins and creates a provider of the named one (by default, the one the loadout routes to).
+vision::Provider open_provider(const HostConfig& config, const std::string& wanted, const char* why)
 {
     const PluginScan scan = scan_plugin_dir(config.plugin_dir);
     for (const auto& failure : scan.errors)
         spdlog::warn("skipped plugin {}: {}", failure.path.string(), failure.message);
-    const std::string wanted = config.loadout.plugin_name();
     const LoadedPlugin* chosen = scan.find(wanted);
     if (chosen == nullptr)
-        throw ConfigError("the loadout routes to plugin '" + wanted + "', which is not in " + config.plugin_dir.string());
+        throw ConfigError(std::string(why) + " plugin '" + wanted + "', which is not in " + config.plugin_dir.string());
     spdlog::debug("routing to {} {} ({})", chosen->plugin.name(), chosen->plugin.version(), chosen->path.string());
     auto log = [](int32_t level, std::string_view message) { spdlog::log(to_spdlog(level), "{}", message); };
     return vision::Provider(chosen->plugin, config.document.dump(), log, to_jv_level(spdlog::get_level()));
+}
+
+vision::Provider open_routed_provider(const HostConfig& config)
+{
+    return open_provider(config, config.loadout.plugin_name(), "the loadout routes to");
+}
+
+// Runs a plugin's host tool with Ctrl-C and the progress line wired up.
+json run_tool(vision::Provider& provider, const json& request)
+{
+    ProgressLine progress;
+    vision::CallHandlers handlers;
+    handlers.is_cancelled = [] { return interrupted.load(); };
+    handlers.on_progress = [&](std::string_view stage, double fraction) { progress.show(stage, fraction); };
+    const json result = json::parse(provider.tool(request.dump(), handlers));
+    progress.clear();
+    return result;
 }
 
 json make_request(const CliOptions& cli)
@@ -160,44 +174,67 @@ ExitCode run_ask(const CliOptions& cli, const HostConfig& config)
 
 ExitCode run_vllm_command(const CliOptions& cli, const HostConfig& config)
 {
-    const VllmLaunch launch = make_vllm_launch(config.parsed, config.loadout);
-    const std::string format = cli.format.value_or("docker");
-    if (format == "docker")
-        std::cout << render_docker(launch) << std::endl;
-    else if (format == "compose")
-        std::cout << render_compose(launch);
-    else if (format == "args")
-        std::cout << render_args(launch) << std::endl;
-    else
-        throw ConfigError("--format '" + format + "' is not one of docker, compose, args");
+    vision::Provider provider = open_routed_provider(config);
+    const json result = run_tool(provider, {{"tool", "vllm_command"}, {"format", cli.format.value_or("docker")}});
+    const std::string& command = result.at("command").get_ref<const std::string&>();
+    std::cout << command << (command.empty() || command.back() != '\n' ? "\n" : "");
+    std::cout.flush();
     return exit_ok;
 }
 
 ExitCode run_vram(const CliOptions& cli, const HostConfig& config)
 {
-    const VramPlan p = plan_vram(config.parsed, config.loadout);
-    json out = {{"total_gb", p.total_gb},     {"reserve_gb", p.reserve_gb},   {"weights_gb", p.weights_gb},
-                {"kv_cache_gb", p.kv_gb},     {"video_tokens", p.video_tokens}, {"encoder_gb", p.encoder_gb},
-                {"peak_gb", p.peak_gb},       {"fits", p.fits},               {"gpu_memory_utilization", p.gpu_memory_utilization},
-                {"notes", p.notes}};
-    if (p.suggested_max_frames > 0)
-        out["suggestion"] = {{"max_frames", p.suggested_max_frames}, {"max_pixels", p.suggested_max_pixels}, {"fps", p.suggested_fps}};
+    vision::Provider provider = open_routed_provider(config);
+    json out = run_tool(provider, {{"tool", "vram"}});
+    out.erase("warnings");
     if (cli.json) {
         std::cout << out.dump(2) << std::endl;
         return exit_ok;
     }
+    auto number = [&](const char* key) { return out.at(key).get<double>(); };
     std::cout << fmt::format("{:.1f} GB weights + {:.1f} GB KV cache + {:.1f} GB vision encoder ({} video tokens) + 0.5 GB margin = "
                              "{:.1f} GB; with {:.1f} GB reserved for speech, {} on a {:.1f} GB card\n",
-                             p.weights_gb, p.kv_gb, p.encoder_gb, p.video_tokens, p.peak_gb, p.reserve_gb, p.fits ? "fits" : "does NOT fit",
-                             p.total_gb)
-              << fmt::format("vLLM's --gpu-memory-utilization: {:.2f}\n", p.gpu_memory_utilization);
-    if (p.suggested_max_frames > 0)
-        std::cout << fmt::format("to fit: #max_frames={}#max_pixels={}#fps={:.2g}\n", p.suggested_max_frames, p.suggested_max_pixels,
-                                 p.suggested_fps);
-    for (const auto& n : p.notes)
-        std::cout << "note: " << n << "\n";
+                             number("weights_gb"), number("kv_cache_gb"), number("encoder_gb"), out.at("video_tokens").get<int64_t>(),
+                             number("peak_gb"), number("reserve_gb"), out.at("fits").get<bool>() ? "fits" : "does NOT fit", number("total_gb"))
+              << fmt::format("vLLM's --gpu-memory-utilization: {:.2f}\n", number("gpu_memory_utilization"));
+    if (out.contains("suggestion")) {
+        const json& s = out["suggestion"];
+        std::cout << fmt::format("to fit: #max_frames={}#max_pixels={}#fps={:.2g}\n", s.at("max_frames").get<int64_t>(),
+                                 s.at("max_pixels").get<int64_t>(), s.at("fps").get<double>());
+    }
+    for (const auto& n : out.at("notes"))
+        std::cout << "note: " << n.get<std::string>() << "\n";
     std::cout.flush();
     return exit_ok;
+}
+
+ExitCode run_probe(const CliOptions& cli, const HostConfig& config)
+{
+    vision::Provider provider = open_provider(config, "native_video", "probe needs the");
+    json report = run_tool(provider, {{"tool", "probe"}});
+    report.erase("warnings");
+    // No delivery works: the server refused them all (exit 5), though the report is printed in full.
+    const ExitCode code = report.value("ok", false) ? exit_ok : exit_refused;
+    if (cli.json) {
+        std::cout << report.dump(2) << std::endl;
+        return code;
+    }
+    const auto& models = report.at("models");
+    std::cout << "endpoint: " << report.value("endpoint", "") << " (serves " << models.size() << " model"
+              << (models.size() == 1 ? "" : "s") << (report.value("model_served", false) ? ", including " : ", not ")
+              << report.value("model", "") << ")\n";
+    for (const auto& r : report.at("deliveries")) {
+        std::cout << "  " << r["delivery"].get<std::string>() << ": ";
+        if (r["ok"].get<bool>())
+            std::cout << "works, " << r["prompt_tokens"].get<int>() << " prompt tokens, " << r["latency_s"].get<double>() << " s\n";
+        else
+            std::cout << "refused: " << r["error"].get<std::string>() << (r.contains("advice") ? "\n      -> " + r["advice"].get<std::string>() : "")
+                      << "\n";
+    }
+    if (code != exit_ok)
+        std::cout << "no delivery works with this server\n";
+    std::cout.flush();
+    return code;
 }
 
 } // namespace jarvis::host

@@ -16,5 +16,7 @@ ExitCode run_plan(const CliOptions& cli, const HostConfig& config);
 ExitCode run_ask(const CliOptions& cli, const HostConfig& config);
 ExitCode run_vllm_command(const CliOptions& cli, const HostConfig& config);
 ExitCode run_vram(const CliOptions& cli, const HostConfig& config);
+// Exit 5 when the server refused every delivery.
+ExitCode run_probe(const CliOptions& cli, const HostConfig& config);
 
 } // namespace jarvis::host

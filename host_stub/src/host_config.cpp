@@ -38,7 +38,7 @@ HostConfig resolve_config(const CliOptions& cli, const std::filesystem::path& ex
         throw ConfigError(origin + ": must be a JSON object");
 
     // Validate the file as written, so that its errors name the file, then lay the command line over it.
-    parse_provider_config(c.document, origin);
+    c.warnings = parse_provider_config(c.document, origin).warnings;
     auto& d = c.document;
     if (cli.endpoint)
         d["endpoint"]["base_url"] = *cli.endpoint;
@@ -57,6 +57,7 @@ HostConfig resolve_config(const CliOptions& cli, const std::filesystem::path& ex
     c.parsed = parse_provider_config(d, "command line");
 
     c.loadout = parse_loadout(c.parsed.loadout.empty() ? std::string(default_loadout) : c.parsed.loadout);
+    c.warnings.insert(c.warnings.end(), c.loadout.warnings.begin(), c.loadout.warnings.end());
     c.plugin_dir = c.parsed.plugin_dir.empty() ? executable_dir / ".." / "lib" / "jarvis" / "plugins"
                                                : std::filesystem::path(c.parsed.plugin_dir);
     c.plugin_dir = c.plugin_dir.lexically_normal();

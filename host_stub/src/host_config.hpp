@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 namespace jarvis::host {
 
@@ -17,6 +19,7 @@ struct HostConfig
     ProviderConfig parsed;
     Loadout loadout;
     std::filesystem::path plugin_dir;
+    std::vector<std::string> warnings; // keys and loadout options accepted but ignored
 };
 
 // Reads and validates the configuration. Throws ConfigError naming the file or key (exit 2).

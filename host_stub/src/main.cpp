@@ -3,7 +3,6 @@
 #include "commands.hpp"
 #include "config/config_error.hpp"
 #include "host_config.hpp"
-#include "probe_command.hpp"
 
 #include <jarvis/vision_provider.hpp>
 
@@ -65,6 +64,10 @@ int run(const std::vector<std::string>& args)
         }
         const HostConfig config = resolve_config(cli, boost::dll::program_location().parent_path());
         set_up_logging(config.parsed.log_level.empty() ? "warn" : config.parsed.log_level);
+        // plan and ask results carry these among their warnings; the other commands say them here.
+        if (cli.command != "plan" && cli.command != "ask")
+            for (const auto& w : config.warnings)
+                spdlog::warn("{}", w);
         if (cli.command == "plugins")
             return run_plugins(cli, config);
         if (cli.command == "plan")

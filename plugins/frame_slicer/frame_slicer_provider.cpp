@@ -6,6 +6,7 @@
 #include "core/frame_sampling.hpp"
 #include "core/qwen_tokens.hpp"
 #include "http/ask_flow.hpp"
+#include "tools/host_tools.hpp"
 #include "media/media_source.hpp"
 
 #include <chrono>
@@ -31,14 +32,14 @@ json FrameSlicerProvider::build_plan(std::string_view request_json, plugin::Call
     json content = json::array({{{"type", "text"}, {"text", setup.request.prompt}}});
     for (auto& part : image_parts(frames))
         content.push_back(std::move(part));
-    json warnings(frames.warnings);
-    if (setup.loadout.delivery)
-        warnings.push_back("delivery= is ignored: frame_slicer always sends images");
+    json warnings(setup.warnings);
+    for (const auto& w : frames.warnings)
+        warnings.push_back(w);
     const int64_t visual = image_tokens(frames);
     return json{
         {"plugin", "frame_slicer"},
         {"endpoint", config_.endpoint.base_url},
-        {"request", make_chat_body(setup.loadout, std::move(content), setup.request.stream)},
+        {"request", make_chat_body(setup.loadout, std::move(content), setup.stream)},
         {"media",
          {{"source", media.source},
           {"delivery", "images"},
@@ -73,6 +74,11 @@ std::string FrameSlicerProvider::ask(std::string_view request_json, plugin::Call
         const double media_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return send_planned_request(config_.endpoint, plan, call, media_s).dump();
     });
+}
+
+std::string FrameSlicerProvider::tool(std::string_view request_json, plugin::Call& call)
+{
+    return with_status_codes([&] { return run_host_tool(request_json, config_, {}, call); });
 }
 
 } // namespace jarvis

@@ -22,6 +22,7 @@ public:
 
     std::string plan(std::string_view request_json, plugin::Call& call);
     std::string ask(std::string_view request_json, plugin::Call& call);
+    std::string tool(std::string_view request_json, plugin::Call& call);
 
 private:
     nlohmann::json build_plan(std::string_view request_json, plugin::Call& call) const;

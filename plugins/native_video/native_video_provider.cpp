@@ -4,6 +4,7 @@
 #include "core/error_codes.hpp"
 #include "core/frame_sampling.hpp"
 #include "http/ask_flow.hpp"
+#include "tools/host_tools.hpp"
 
 #include <chrono>
 
@@ -27,6 +28,15 @@ Fallback fallback_for(const std::string& message)
         if (message.find(delivery_refused) != std::string::npos)
             return Fallback::frames;
     return Fallback::none;
+}
+
+// The call's own warnings (ignored keys and options) first, then the media's.
+json with_setup_warnings(const CallSetup& setup, const std::vector<std::string>& media_warnings)
+{
+    json out(setup.warnings);
+    for (const auto& w : media_warnings)
+        out.push_back(w);
+    return out;
 }
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -62,7 +72,7 @@ json NativeVideoProvider::summary(const MediaInfo& media, const DeliveryDecision
           {"resized_height", video.estimate.resized.height},
           {"visual_tokens", video.estimate.visual_tokens},
           {"prompt_tokens", video.estimate.visual_tokens + qwen::estimate_text_tokens(setup.request.prompt.size())}}},
-        {"warnings", video.warnings},
+        {"warnings", with_setup_warnings(setup, video.warnings)},
     };
 }
 
@@ -100,10 +110,10 @@ json NativeVideoProvider::ask_with_images(MediaSource& source, const CallSetup& 
           {"frames", frame_list(frames)}}},
         {"estimate", {{"frames", frames.extraction.frames.size()}, {"visual_tokens", visual},
                       {"prompt_tokens", visual + qwen::estimate_text_tokens(setup.request.prompt.size())}}},
-        {"warnings", frames.warnings},
+        {"warnings", with_setup_warnings(setup, frames.warnings)},
     };
-    const std::string body = make_chat_body(setup.loadout, std::move(content), setup.request.stream).dump();
-    return send_request(config_.endpoint, body, setup.request.stream, summary_doc, call, media_s + seconds_since(start));
+    const std::string body = make_chat_body(setup.loadout, std::move(content), setup.stream).dump();
+    return send_request(config_.endpoint, body, setup.stream, summary_doc, call, media_s + seconds_since(start));
 }
 
 std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call& call)
@@ -124,7 +134,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
             PreparedVideo video = prepare_video(mode, source, setup, config_, call, log_, true);
             const std::string body = video_chat_body(video, setup);
             try {
-                json result = send_request(config_.endpoint, body, setup.request.stream, summary(source.info(), decision, video, setup),
+                json result = send_request(config_.endpoint, body, setup.stream, summary(source.info(), decision, video, setup),
                                            call, seconds_since(start));
                 result["fallback"] = fallback;
                 return result.dump();
@@ -146,6 +156,15 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
                 return result.dump();
             }
         }
+    });
+}
+
+std::string NativeVideoProvider::tool(std::string_view request_json, plugin::Call& call)
+{
+    return with_status_codes([&] {
+        const FfmpegLogScope ffmpeg_log(log_);
+        plugin::Call quiet = call.quiet();
+        return run_host_tool(request_json, config_, [&](const std::string& request) { return ask(request, quiet); }, call);
     });
 }
 

@@ -27,6 +27,7 @@ public:
 
     std::string plan(std::string_view request_json, plugin::Call& call);
     std::string ask(std::string_view request_json, plugin::Call& call);
+    std::string tool(std::string_view request_json, plugin::Call& call);
 
 private:
     // The plan document without its request, for one prepared delivery.

@@ -274,7 +274,7 @@ std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup)
         {{"type", "video_url"}, {"video_url", {{"url", inline_data ? std::string(placeholder) : video.url}}}},
         {{"type", "text"}, {"text", setup.request.prompt}},
     });
-    json body = make_chat_body(setup.loadout, std::move(content), setup.request.stream);
+    json body = make_chat_body(setup.loadout, std::move(content), setup.stream);
     if (!video.video_kwargs.is_null())
         body["media_io_kwargs"] = {{"video", video.video_kwargs}};
     std::string text = body.dump();

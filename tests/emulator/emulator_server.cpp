@@ -55,6 +55,8 @@ void EmulatorServer::add_routes()
     server_->Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
         const Faults& f = options_.faults;
         const int number = ++chat_requests_;
+        // Tests synchronise on this line: the request is on the server, whatever it does next.
+        std::cerr << "vlm-emulator: chat request " << number << " received (" << req.body.size() << " bytes)" << std::endl;
         if (f.hang) {
             while (!stopping_)
                 std::this_thread::sleep_for(std::chrono::milliseconds(50));

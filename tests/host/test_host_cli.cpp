@@ -38,7 +38,7 @@ TEST_CASE("plugins --json lists both plugins and marks the routed one as selecte
         CHECK(doc["errors"].empty());
         REQUIRE(doc["plugins"].size() == 2);
         for (const auto& p : doc["plugins"]) {
-            CHECK(p["abi"] == "1.0");
+            CHECK(p["abi"] == "1.1");
             CHECK(p["path"].get<std::string>().find(p["name"].get<std::string>() + ".so") != std::string::npos);
             CHECK(p["selected"] == (p["name"] == selected));
         }
@@ -64,7 +64,7 @@ TEST_CASE("configuration errors exit 2 with one line naming the file or key", "[
     const auto bad_json = dir.path() / "bad.json";
     std::ofstream(bad_json) << "{\"loadout\": ";
     const auto unknown_key = dir.path() / "typo.json";
-    std::ofstream(unknown_key) << R"({"endpoint": {"base_ur": "http://x"}})";
+    std::ofstream(unknown_key) << R"({"endpoint": {"base_url": 8000}})";
 
     struct Case
     {
@@ -74,8 +74,8 @@ TEST_CASE("configuration errors exit 2 with one line naming the file or key", "[
     const std::vector<Case> cases = {
         {{"--config", (dir.path() / "missing.json").string(), "plugins"}, "missing.json"},
         {{"--config", bad_json.string(), "plugins"}, "bad.json': not valid JSON"},
-        {{"--config", unknown_key.string(), "plugins"}, "endpoint.base_ur: unknown key"},
-        {{"--loadout", "vllm://m#colour=red", "plugins"}, "unknown key 'colour'"},
+        {{"--config", unknown_key.string(), "plugins"}, "endpoint.base_url: must be a string"},
+        {{"--loadout", "vllm://m#fps=fast", "plugins"}, "fps=fast is not a number"},
         {{"--plugin-dir", (dir.path() / "nowhere").string(), "plugins"}, "nowhere' does not exist"},
         {{"--frobnicate", "plugins"}, "unknown option --frobnicate"},
         {{"plan", "--prompt", "x"}, "needs --video"},
@@ -146,7 +146,7 @@ TEST_CASE("vllm-command renders the launch that matches the configuration", "[ho
 
     const auto docker = host({"--config", config.string(), "vllm-command"});
     REQUIRE(docker.exit_code == 0);
-    CHECK_THAT(docker.out, Contains("vllm/vllm-openai:v0.30.0") && Contains("--name jarvis-vllm-quanttrio-qwen3-vl-30b-a3b-instruct-awq") &&
+    CHECK_THAT(docker.out, Contains("vllm/vllm-openai:v0.30.0") && Contains("--name vllm-server") &&
                                Contains("-p 8300:8000"));
     CHECK(docker.out.find("latest") == std::string::npos);
     CHECK(docker.out.find('\'') == std::string::npos); // nothing PowerShell 5 would mangle
@@ -184,7 +184,28 @@ TEST_CASE("vllm-command refuses an unpinned image and paths no shell keeps liter
 
     r = host({"vllm-command", "--format", "helm"});
     CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Contains("--format 'helm'"));
+    CHECK_THAT(r.err, Contains("format 'helm' is not one of docker, compose, args"));
+}
+
+TEST_CASE("vllm-command gives Jarvis's loadout options their meaning and names the keys it ignores", "[host][vllm][jarvis]")
+{
+    jarvis::test::TempDir dir;
+    const auto config = dir.path() / "jarvis.json";
+    std::ofstream(config) << R"({"device": "cuda", "ports": {"vllm": 8300}, "vllm": {"check_docker": true},
+        "loadout": "vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo#stream#vid_lim=2#img_lim=8#ctx=8192"})";
+    const auto r = host({"--config", config.string(), "vllm-command", "--format", "args"});
+    REQUIRE(r.exit_code == 0);
+    const auto args = json::parse(r.out).get<std::vector<std::string>>();
+    const auto after = [&](const std::string& flag) {
+        const auto it = std::find(args.begin(), args.end(), flag);
+        return it == args.end() || it + 1 == args.end() ? std::string() : *(it + 1);
+    };
+    CHECK(after("--limit-mm-per-prompt.video") == "2");
+    CHECK(after("--limit-mm-per-prompt.image") == "8");
+    CHECK(after("--max-model-len") == "8192");
+    // One warning line names what is not ours; the command still works.
+    CHECK_THAT(r.err, Contains("keys jarvis-vision does not use are ignored: device, vllm.check_docker"));
+    CHECK(lines(r.err) == 1);
 }
 
 TEST_CASE("vram plans weights, KV cache and the vision encoder against the card and suggests what fits", "[host][vram]")

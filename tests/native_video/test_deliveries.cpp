@@ -310,6 +310,23 @@ TEST_CASE("probe checks every delivery against the server and says what to chang
         CHECK(d.at("frames")["ok"] == true); // no fallback hid anything, and the rest still work
         CHECK(d.at("http")["ok"] == true);
     }
+    {
+        // A server that takes no video refuses every delivery: the report is printed in full, and the exit is 5.
+        Emulator no_video({"--limit-mm-per-prompt", R"({"video": 0})"}, {volume.path()});
+        json config = volume_config(no_video, volume.path());
+        const auto r = run_process({host_binary().string(), "--config", write_config(dir, config).string(), "probe", "--json"});
+        CHECK(r.exit_code == 5);
+        const json report = json::parse(r.out);
+        CHECK(report["ok"] == false);
+        for (const auto& [name, entry] : by_delivery(report)) {
+            INFO(name);
+            CHECK(entry["ok"] == false);
+            CHECK_THAT(entry["advice"].get<std::string>(), Contains("--limit-mm-per-prompt.video 1"));
+        }
+        const auto text = run_process({host_binary().string(), "--config", write_config(dir, config).string(), "probe"});
+        CHECK(text.exit_code == 5);
+        CHECK_THAT(text.out, Contains("no delivery works with this server"));
+    }
     CHECK(fs::is_empty(volume.path())); // the probe's own video is gone
     const auto unreachable = run_process({host_binary().string(), "--endpoint", "http://127.0.0.1:9/v1", "probe"});
     CHECK(unreachable.exit_code == 4);

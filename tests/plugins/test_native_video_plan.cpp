@@ -41,7 +41,7 @@ TEST_CASE("native_video plans a video_url request with the media's true size and
     auto provider = native_provider();
     const json doc = plan(provider, jarvis::test::sample_video().string());
     CHECK(doc["plugin"] == "native_video");
-    CHECK(doc["endpoint"] == "http://127.0.0.1:8000/v1");
+    CHECK(doc["endpoint"] == "http://127.0.0.1:8300/v1"); // Jarvis runs vLLM on 8300
     const json& body = doc["request"];
     CHECK(body["model"] == "Org/Model");
     const json& content = body["messages"][0]["content"];
@@ -101,15 +101,34 @@ TEST_CASE("a bad request or loadout is JV_E_INVALID_ARGUMENT", "[native_video][e
 {
     auto provider = native_provider();
     try {
-        plan(provider, jarvis::test::sample_video().string(), "vllm://m#nativevideo#frobnicate=1");
+        plan(provider, jarvis::test::sample_video().string(), "vllm://m#nativevideo#fps=fast");
         FAIL("expected an error");
     } catch (const jarvis::vision::Error& e) {
         CHECK(e.code() == JV_E_INVALID_ARGUMENT);
-        CHECK_THAT(e.what(), Contains("frobnicate"));
+        CHECK_THAT(e.what(), Contains("fps=fast is not a number"));
     }
     CHECK_THROWS_WITH(provider.plan(R"({"prompt": "x"})"), Contains("video is required"));
     CHECK_THROWS_WITH(provider.plan("not json"), Contains("not valid JSON"));
     CHECK_THROWS_WITH(jarvis::vision::Provider(jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / "native_video.so"),
                                                R"({"endpoint": {"base_url": 5}})"),
                       Contains("endpoint.base_url: must be a string"));
+}
+
+TEST_CASE("what a newer host or Jarvis adds is ignored with a warning and is never an error", "[native_video][tolerance]")
+{
+    // Jarvis's own configuration keys, a request member from a newer host, Jarvis's loadout flags and keys.
+    auto provider = jarvis::vision::Provider(jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / "native_video.so"),
+                                             R"({"device": "cuda", "ports": {"vllm": 8301}, "vllm": {"model_startup_timeout": 800}})");
+    const json request = {{"video", jarvis::test::sample_video().string()},
+                          {"prompt", "What happens?"},
+                          {"conversation_id", "from a newer host"},
+                          {"loadout", "vllm://Org/Model#nativeVideo#stream#ctx=16384#vid_lim=2#img_lim=8#frobnicate=1#delivery=data"}};
+    const json doc = json::parse(provider.plan(request.dump()));
+    CHECK(doc["endpoint"] == "http://127.0.0.1:8301/v1"); // Jarvis's ports.vllm
+    CHECK(doc["request"]["stream"] == true);               // Jarvis's #stream
+    const std::string warnings = doc["warnings"].dump();
+    CHECK_THAT(warnings, Contains("keys jarvis-vision does not use are ignored: device, vllm.model_startup_timeout"));
+    CHECK_THAT(warnings, Contains("unknown member 'conversation_id' is ignored"));
+    CHECK_THAT(warnings, Contains("unknown key 'frobnicate' is ignored"));
+    CHECK(doc["warnings"].size() == 3); // #stream, vid_lim and img_lim are Jarvis's, not unknown
 }

@@ -60,7 +60,7 @@ TEST_CASE("both real plugins load and speak ABI 1", "[loader]")
     CHECK(scan.plugins[0].plugin.name() == "frame_slicer");
     CHECK(scan.plugins[1].plugin.name() == "native_video");
     for (const auto& p : scan.plugins) {
-        CHECK(p.plugin.abi() == "1.0");
+        CHECK(p.plugin.abi() == "1.1");
         CHECK_FALSE(p.plugin.version().empty());
     }
 }

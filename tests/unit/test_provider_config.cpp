@@ -9,7 +9,9 @@ using jarvis::parse_provider_config;
 TEST_CASE("the configuration document is read with defaults for what it leaves out", "[config]")
 {
     const auto empty = parse_provider_config(std::string("{}"), "cfg.json");
-    CHECK(empty.endpoint.base_url == "http://127.0.0.1:8000/v1");
+    CHECK(empty.endpoint.base_url == "http://127.0.0.1:8300/v1"); // Jarvis runs vLLM on 8300
+    CHECK(empty.vllm.container_name == "vllm-server");             // and names its container so
+    CHECK(empty.warnings.empty());
     CHECK_FALSE(empty.input_data.configured());
     CHECK(empty.http_delivery.bind == "127.0.0.1");
 
@@ -32,8 +34,6 @@ TEST_CASE("the configuration document is read with defaults for what it leaves o
 TEST_CASE("configuration errors name the origin and the key", "[config][errors]")
 {
     CHECK_THROWS_WITH(parse_provider_config(std::string("{not json"), "my.json"), Contains("my.json: not valid JSON"));
-    CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"endpoint": {"timeout": 5}})"), "my.json"),
-                      Contains("my.json: endpoint.timeout: unknown key"));
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"endpoint": {"timeout_s": "5"}})"), "my.json"),
                       Contains("endpoint.timeout_s: must be a number"));
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"endpoint": {"timeout_s": -1}})"), "my.json"),
@@ -44,7 +44,20 @@ TEST_CASE("configuration errors name the origin and the key", "[config][errors]"
                       Contains("must be given together"));
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"input_data": {"host_path": "/a", "container_path": "data"}})"), "my.json"),
                       Contains("absolute path inside the container"));
-    CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"lodout": "vllm://m"})"), "my.json"),
-                      Contains("my.json: lodout: unknown key"));
     CHECK_THROWS_WITH(parse_provider_config(std::string("[1, 2]"), "my.json"), Contains("must be a JSON object"));
+}
+
+TEST_CASE("keys the module does not own are ignored with one warning and Jarvis's port is read", "[config][tolerance]")
+{
+    // The head of Jarvis's system_config/config.yaml, as its host would hand it over.
+    const auto c = parse_provider_config(std::string(R"({"device": "cuda", "paths": {"venv_python": "x"}, "ports": {"ollama": 11434, "vllm": 8300},
+        "vllm": {"model_startup_timeout": 800, "default_context_size": 16384}, "endpoint": {"timeout": 5}, "lodout": "vllm://m"})"),
+                                         "jarvis.json");
+    REQUIRE(c.warnings.size() == 1);
+    CHECK_THAT(c.warnings[0], Contains("jarvis.json: keys jarvis-vision does not use are ignored: device, "));
+    for (const char* key : {"endpoint.timeout", "lodout", "paths", "vllm.model_startup_timeout", "vllm.default_context_size"})
+        CHECK_THAT(c.warnings[0], Contains(key));
+    CHECK(c.endpoint.base_url == "http://127.0.0.1:8300/v1");
+    CHECK(parse_provider_config(std::string(R"({"ports": {"vllm": 8301}})"), "x").endpoint.base_url == "http://127.0.0.1:8301/v1");
+    CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"ports": {"vllm": "high"}})"), "x"), Contains("ports.vllm: must be a port number"));
 }

@@ -6,6 +6,8 @@
 //         MyProvider(jarvis::plugin::Host host, std::string_view config_json);
 //         std::string plan(std::string_view request_json, jarvis::plugin::Call& call);  // returns the result JSON
 //         std::string ask(std::string_view request_json, jarvis::plugin::Call& call);
+//         // optional (ABI 1.1): the host's commands that need the plugin's code (vllm_command, vram, probe)
+//         std::string tool(std::string_view request_json, jarvis::plugin::Call& call);
 //     };
 //     JARVIS_VISION_PLUGIN(MyProvider, "my_plugin", "1.0.0")
 //
@@ -15,6 +17,8 @@
 
 #include <jarvis/vision_error.hpp>
 #include <jarvis/vision_provider.h>
+
+#include <jarvis/forced_unwind.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -43,7 +47,7 @@ public:
 
     bool wants(int32_t level) const noexcept { return host_.log != nullptr && level >= host_.min_log_level; }
 
-    void log(int32_t level, std::string_view message) const noexcept
+    void log(int32_t level, std::string_view message) const
     {
         if (wants(level))
             host_.log(host_.user_data, level, message.data(), message.size());
@@ -87,6 +91,16 @@ public:
         if (callbacks_.on_result != nullptr)
             callbacks_.on_result(callbacks_.user_data, json.data(), json.size());
     }
+    // The same call's cancellation without its output: for work a provider does inside a call whose text and
+    // progress are not the host's to see (the probe's own asks).
+    Call quiet() const
+    {
+        Call c(nullptr);
+        c.callbacks_.struct_size = sizeof c.callbacks_;
+        c.callbacks_.user_data = callbacks_.user_data;
+        c.callbacks_.is_cancelled = callbacks_.is_cancelled;
+        return c;
+    }
 
 private:
     jv_callbacks callbacks_{};
@@ -111,14 +125,18 @@ inline void fill_error(jv_error* error, jv_status code, int http_status, std::st
     }
 }
 
-// Runs body; turns every exception into a status and a message.
+// Runs body; turns every exception into a status and a message. Not noexcept, and the forced unwind of a thread
+// being ended (pthread_exit, pthread_cancel; Python ends daemon threads that call back into it during interpreter
+// exit this way) is rethrown: swallowing it or meeting a noexcept frame aborts the whole process.
 template <class Body>
-jv_status guarded(jv_error* error, Body&& body) noexcept
+jv_status guarded(jv_error* error, Body&& body)
 {
     try {
         body();
         return JV_OK;
-    } catch (const Error& e) {
+    }
+    JARVIS_RETHROW_FORCED_UNWIND
+    catch (const Error& e) {
         fill_error(error, e.code(), e.http_status(), e.what());
         return e.code();
     } catch (const std::bad_alloc&) {
@@ -136,7 +154,7 @@ struct Entry
 {
     static Provider* self(jv_provider* p) { return reinterpret_cast<Provider*>(p); }
 
-    static jv_status create(const jv_host* host, const char* config_json, jv_provider** out, jv_error* error) noexcept
+    static jv_status create(const jv_host* host, const char* config_json, jv_provider** out, jv_error* error)
     {
         return guarded(error, [&] {
             if (out == nullptr)
@@ -158,7 +176,7 @@ struct Entry
 
     template <std::string (Provider::*Method)(std::string_view, Call&)>
     static jv_status run(jv_provider* provider, const char* request_json, const jv_callbacks* callbacks,
-                         jv_error* error) noexcept
+                         jv_error* error)
     {
         return guarded(error, [&] {
             if (provider == nullptr || request_json == nullptr)
@@ -169,6 +187,15 @@ struct Entry
         });
     }
 };
+
+template <class Provider>
+constexpr auto tool_entry()
+{
+    if constexpr (requires(Provider& p, std::string_view r, Call& c) { p.tool(r, c); })
+        return &Entry<Provider>::template run<&Provider::tool>;
+    else
+        return static_cast<jv_status (*)(jv_provider*, const char*, const jv_callbacks*, jv_error*)>(nullptr);
+}
 
 template <class Provider>
 constexpr jv_plugin make_table(const char* name, const char* version)
@@ -184,6 +211,7 @@ constexpr jv_plugin make_table(const char* name, const char* version)
         &E::destroy,
         &E::template run<&Provider::plan>,
         &E::template run<&Provider::ask>,
+        tool_entry<Provider>(),
     };
 }
 

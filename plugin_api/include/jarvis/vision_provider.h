@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define JV_ABI_MAJOR 1u
-#define JV_ABI_MINOR 0u
+#define JV_ABI_MINOR 1u
 
 /* The name of the one symbol a plugin exports. */
 #define JV_ENTRY_POINT_NAME "jarvis_vision_plugin"
@@ -119,6 +119,11 @@ struct jv_plugin {
     /* Builds and sends the request; the answer streams through on_text, the result through on_result. */
     jv_status (*ask)(jv_provider *provider, const char *request_json, const jv_callbacks *callbacks,
                      jv_error *error);
+    /* ABI 1.1: the host commands that need the plugin's code, so that hosts need none of it. request_json is
+     * {"tool": "vllm_command" | "vram" | "probe", ...options}; the result document arrives through on_result.
+     * NULL when the plugin has no tools; a host reads it only when struct_size covers it (JV_HAS_MEMBER). */
+    jv_status (*tool)(jv_provider *provider, const char *request_json, const jv_callbacks *callbacks,
+                      jv_error *error);
     /* ABI 1.x: append new members below this line only. */
 };
 

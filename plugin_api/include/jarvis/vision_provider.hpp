@@ -105,6 +105,17 @@ public:
         return call(table_->ask, request_json, handlers);
     }
 
+    // ABI 1.1: runs one of the plugin's host tools ({"tool": "vllm_command" | "vram" | "probe", ...}); returns its
+    // result document. Throws JV_E_INVALID_ARGUMENT when the plugin is older than 1.1 or has no tools.
+    std::string tool(const std::string& request_json, const CallHandlers& handlers = {})
+    {
+        if (!has_tools())
+            throw Error(JV_E_INVALID_ARGUMENT, std::string("plugin ") + table_->name + " (ABI " + std::to_string(table_->abi_major) +
+                                                   "." + std::to_string(table_->abi_minor) + ") has no host tools");
+        return call(table_->tool, request_json, handlers);
+    }
+    bool has_tools() const { return JV_HAS_MEMBER(jv_plugin, table_.get(), tool) && table_->tool != nullptr; }
+
     const jv_plugin& table() const { return *table_; }
 
 private:

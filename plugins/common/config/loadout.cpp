@@ -78,6 +78,49 @@ constexpr std::array<std::pair<std::string_view, bool>, 2> on_off{{{"on", true},
 constexpr std::array<std::string_view, 3> engines{"vllm", "sglang", "openai"};
 constexpr double max_seconds = 1e7; // about 116 days: far beyond any real video
 
+constexpr std::array<std::string_view, 2> known_flags{"nativevideo", "stream"};
+constexpr std::array<std::string_view, 13> known_keys{"fps",      "max_frames", "start",    "end",     "max_pixels",
+                                                      "ctx",      "max_tokens", "seek",     "delivery", "fallback",
+                                                      "vid_lim",  "img_lim",    "num_ctx"};
+
+// Levenshtein distance, for "did you mean" on misspelled options.
+size_t distance(std::string_view a, std::string_view b)
+{
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j)
+        row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+template <size_t N>
+std::string suggestion(std::string_view name, const std::array<std::string_view, N>& known, std::string_view prefix)
+{
+    for (const auto k : known)
+        if (distance(name, k) <= 2)
+            return fmt::format(" (did you mean {}{}?)", prefix, k);
+    return {};
+}
+
+// Jarvis writes booleans as bare flags or as flag=true|false (utils/config.py types them).
+std::optional<bool> boolean_value(std::string_view value)
+{
+    const std::string v = lower(value);
+    if (v == "true" || v == "on" || v == "1")
+        return true;
+    if (v == "false" || v == "off" || v == "0")
+        return false;
+    return std::nullopt;
+}
+
 } // namespace
 
 Loadout parse_loadout(std::string_view text)
@@ -97,26 +140,36 @@ Loadout parse_loadout(std::string_view text)
     if (out.model.empty())
         fail(text, "the model name is empty");
 
-    std::string seen;
+    std::vector<std::string> seen;
+    bool near_native_video = false; // a misspelled #nativevideo changes which plugin answers: say so
     size_t pos = first_hash;
     while (pos != std::string_view::npos) {
         const size_t next = text.find('#', pos + 1);
         const std::string_view option = text.substr(pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1);
         pos = next;
-        if (option.empty())
-            fail(text, "empty option between '#' signs");
+        if (option.empty()) {
+            out.warnings.push_back(fmt::format("loadout '{}': an empty option between '#' signs is ignored", text));
+            continue;
+        }
 
         const size_t eq = option.find('=');
-        const std::string key = lower(option.substr(0, eq));
-        if (seen.find("#" + key + "#") != std::string::npos)
-            fail(text, fmt::format("'{}' is given twice", key));
-        seen += "#" + key + "#";
+        std::string key = lower(option.substr(0, eq));
+        if (key == "num_ctx") // Jarvis's name for ctx once parsed (utils/config.py renames it)
+            key = "ctx";
+        if (std::find(seen.begin(), seen.end(), key) != seen.end())
+            out.warnings.push_back(fmt::format("loadout '{}': '{}' is given more than once; the last one counts", text, key));
+        seen.push_back(key);
 
         if (eq == std::string_view::npos) {
             if (key == "nativevideo")
                 out.native_video = true;
-            else
-                fail(text, fmt::format("unknown flag '#{}' (known flag: #nativevideo)", option));
+            else if (key == "stream")
+                out.stream = true;
+            else {
+                const std::string hint = suggestion(key, known_flags, "#");
+                near_native_video = near_native_video || hint.find("#nativevideo") != std::string::npos;
+                out.warnings.push_back(fmt::format("loadout '{}': unknown flag '#{}' is ignored{}", text, option, hint));
+            }
             continue;
         }
         const std::string_view value = option.substr(eq + 1);
@@ -143,18 +196,28 @@ Loadout parse_loadout(std::string_view text)
             out.delivery = parse_choice(text, key, value, deliveries);
         else if (key == "fallback")
             out.fallback = parse_choice(text, key, value, on_off);
+        else if (key == "vid_lim")
+            out.video_limit = parse_integer(text, key, value, 0, 1024);
+        else if (key == "img_lim")
+            out.image_limit = parse_integer(text, key, value, 0, 4096);
+        else if ((key == "nativevideo" || key == "stream") && boolean_value(value))
+            (key == "stream" ? out.stream : out.native_video) = *boolean_value(value);
+        else if (key == "nativevideo" || key == "stream")
+            fail(text, fmt::format("{}={} is not one of true|false", key, value));
         else
-            fail(text, fmt::format("unknown key '{}' (known keys: fps, max_frames, start, end, max_pixels, ctx, "
-                                   "max_tokens, seek, delivery, fallback)",
-                                   key));
+            out.warnings.push_back(fmt::format("loadout '{}': unknown key '{}' is ignored{}", text, key,
+                                               suggestion(key, known_keys, "")));
     }
 
+    if (near_native_video && !out.native_video)
+        out.warnings.push_back(fmt::format("loadout '{}': without #nativevideo the frame_slicer plugin answers (frames as images)", text));
     if (out.start_s && out.end_s && *out.end_s <= *out.start_s)
         fail(text, fmt::format("end={} must be after start={}", *out.end_s, *out.start_s));
     if (out.delivery && !out.native_video)
-        fail(text, "delivery= applies only with #nativevideo (frame_slicer always sends images)");
+        out.warnings.push_back(fmt::format("loadout '{}': delivery= applies only with #nativevideo and is ignored: "
+                                           "frame_slicer always sends images", text));
     if (!out.fallback && !out.native_video)
-        fail(text, "fallback= applies only with #nativevideo");
+        out.warnings.push_back(fmt::format("loadout '{}': fallback= applies only with #nativevideo and is ignored", text));
     return out;
 }
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace jarvis {
 
@@ -29,12 +30,21 @@ struct Loadout
     std::optional<SeekMode> seek;
     std::optional<Delivery> delivery;
     bool fallback = true; // native_video: retry a refused delivery with frames, or images (fallback=off: report it)
+    // Jarvis's own options, with their Jarvis meaning: #stream asks for a streamed answer (the request's "stream"
+    // still decides when it says so); vid_lim/img_lim are vLLM's per-prompt media limits (vllm-command).
+    bool stream = false;
+    std::optional<int64_t> video_limit;
+    std::optional<int64_t> image_limit;
+
+    // Unknown flags and keys, options given twice, options that do not apply to the routed plugin: accepted,
+    // ignored, and said here (results carry them as warnings). Values that are wrong are errors.
+    std::vector<std::string> warnings;
 
     // The plugin this loadout routes to.
     std::string plugin_name() const { return native_video ? "native_video" : "frame_slicer"; }
 };
 
-// Throws ConfigError naming the offending flag, key or value.
+// Throws ConfigError naming the offending value, or a string that is no loadout at all (no ENGINE://MODEL).
 Loadout parse_loadout(std::string_view text);
 
 std::string_view to_string(SeekMode mode);

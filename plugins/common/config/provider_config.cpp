@@ -19,22 +19,22 @@ class Reader
 public:
     explicit Reader(const std::string& origin) : origin_(origin) {}
 
+    // Keys this module does not own are left to their owner (Jarvis hands its whole configuration document): they
+    // are collected, for one warning, rather than refused.
+    std::vector<std::string> ignored;
+
     [[noreturn]] void fail(const std::string& path, const std::string& why) const
     {
         throw ConfigError(fmt::format("{}: {}: {}", origin_, path, why));
     }
 
-    void only_keys(const json& object, const std::string& path, const std::set<std::string>& known) const
+    void only_keys(const json& object, const std::string& path, const std::set<std::string>& known)
     {
         if (!object.is_object())
             fail(path.empty() ? "top level" : path, "must be a JSON object");
         for (const auto& [key, value] : object.items())
-            if (known.count(key) == 0) {
-                std::string names;
-                for (const auto& k : known)
-                    names += (names.empty() ? "" : ", ") + k;
-                fail(path.empty() ? key : path + "." + key, "unknown key (known: " + names + ")");
-            }
+            if (known.count(key) == 0)
+                ignored.push_back(path.empty() ? key : path + "." + key);
     }
 
     void string(const json& object, const std::string& path, const char* key, std::string& out) const
@@ -72,7 +72,14 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
     Reader r(origin);
     ProviderConfig c;
     r.only_keys(doc, "", {"endpoint", "loadout", "plugin_dir", "log_level", "input_data", "http_delivery", "frames", "data_delivery",
-                          "vllm", "gpu"});
+                          "vllm", "gpu", "ports"});
+    // Jarvis's own document names vLLM's port (ports.vllm, 8300); our endpoint, when given, says more.
+    if (doc.contains("ports") && doc["ports"].is_object() && doc["ports"].contains("vllm")) {
+        const json& port = doc["ports"]["vllm"];
+        if (!port.is_number_integer() || port.get<int64_t>() < 1 || port.get<int64_t>() > 65535)
+            r.fail("ports.vllm", "must be a port number");
+        c.endpoint.base_url = fmt::format("http://127.0.0.1:{}/v1", port.get<int64_t>());
+    }
     r.string(doc, "", "loadout", c.loadout);
     r.string(doc, "", "plugin_dir", c.plugin_dir);
     r.string(doc, "", "log_level", c.log_level);
@@ -167,6 +174,12 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
                 r.fail("data_delivery.max_mb", "must be a positive number of megabytes");
             c.data_delivery.max_bytes = static_cast<int64_t>(d["max_mb"].get<double>() * 1024 * 1024);
         }
+    }
+    if (!r.ignored.empty()) {
+        std::string names;
+        for (const auto& k : r.ignored)
+            names += (names.empty() ? "" : ", ") + k;
+        c.warnings.push_back(fmt::format("{}: keys jarvis-vision does not use are ignored: {}", origin, names));
     }
     return c;
 }

@@ -12,7 +12,7 @@ namespace jarvis {
 
 struct EndpointConfig
 {
-    std::string base_url = "http://127.0.0.1:8000/v1";
+    std::string base_url = "http://127.0.0.1:8300/v1"; // Jarvis runs vLLM on port 8300
     double timeout_s = 300;
     double connect_timeout_s = 10;
     std::string api_key_env; // the name of the environment variable holding the key; the key is never stored here
@@ -48,7 +48,7 @@ struct DataDeliveryConfig
 struct VllmLaunchConfig
 {
     std::string image = "vllm/vllm-openai:v0.30.0"; // pinned: never "latest"
-    std::string container_name;                     // empty: derived from the model
+    std::string container_name = "vllm-server";     // the name Jarvis starts, stops and reads the logs of
     std::optional<double> gpu_memory_utilization;   // empty: the VRAM planner's
     std::string hf_cache;                           // host folder of the Hugging Face cache, mounted if set
 };
@@ -87,9 +87,13 @@ struct ProviderConfig
     DataDeliveryConfig data_delivery;
     VllmLaunchConfig vllm;
     GpuConfig gpu;
+
+    // Keys the document has that this module does not use (Jarvis's own): ignored, and said once here.
+    std::vector<std::string> warnings;
 };
 
-// Throws ConfigError naming the key (as a JSON path, e.g. endpoint.timeout_s) and the problem. `origin` (a file
+// Throws ConfigError naming the key (as a JSON path, e.g. endpoint.timeout_s) and the problem with a key it owns;
+// keys it does not own become one warning. `origin` (a file
 // name, or "configuration") prefixes the message.
 ProviderConfig parse_provider_config(const nlohmann::json& document, const std::string& origin);
 ProviderConfig parse_provider_config(const std::string& json_text, const std::string& origin);

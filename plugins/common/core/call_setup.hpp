@@ -8,19 +8,25 @@
 
 namespace jarvis {
 
-// What every plan or ask starts from: the parsed request and the loadout in force for it.
+// What every plan or ask starts from: the parsed request, the loadout in force for it, and what was accepted but
+// ignored on the way (the configuration's, the request's and the loadout's unknown keys), for the result's warnings.
 struct CallSetup
 {
     VisionRequest request;
     Loadout loadout;
+    bool stream = false; // the request's "stream", else the loadout's #stream
+    std::vector<std::string> warnings;
 };
 
 // Parses the request; the request's loadout overrides the configuration's, which overrides the default.
 inline CallSetup prepare_call(const ProviderConfig& config, std::string_view request_json)
 {
-    CallSetup s{parse_vision_request(request_json), {}};
+    CallSetup s{parse_vision_request(request_json), {}, false, {}};
     const std::string& text = s.request.loadout ? *s.request.loadout : config.loadout;
     s.loadout = parse_loadout(text.empty() ? std::string_view(default_loadout) : std::string_view(text));
+    s.stream = s.request.stream.value_or(s.loadout.stream);
+    for (const std::vector<std::string>* list : std::initializer_list<const std::vector<std::string>*>{&config.warnings, &s.request.warnings, &s.loadout.warnings})
+        s.warnings.insert(s.warnings.end(), list->begin(), list->end());
     return s;
 }
 

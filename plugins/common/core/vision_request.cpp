@@ -26,14 +26,15 @@ VisionRequest parse_vision_request(std::string_view json_text)
             if (!value.is_boolean())
                 throw ConfigError("request: stream must be true or false");
         } else {
-            throw ConfigError("request: unknown member '" + key + "' (known: video, prompt, loadout, stream)");
+            r.warnings.push_back("request: unknown member '" + key + "' is ignored (known: video, prompt, loadout, stream)");
         }
     }
     r.video = doc.value("video", "");
     r.prompt = doc.value("prompt", "");
     if (doc.contains("loadout"))
         r.loadout = doc.at("loadout").get<std::string>();
-    r.stream = doc.value("stream", false);
+    if (doc.contains("stream"))
+        r.stream = doc.at("stream").get<bool>();
     if (r.video.empty())
         throw ConfigError("request: video is required (a local path or an http(s) URL)");
     if (r.prompt.empty())

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace jarvis {
 
@@ -12,10 +13,12 @@ struct VisionRequest
     std::string video;  // a local path or an http(s) URL
     std::string prompt;
     std::optional<std::string> loadout; // overrides the configuration's loadout
-    bool stream = false;
+    std::optional<bool> stream;          // unset: the loadout's #stream decides
+    // Members this plugin does not know (a newer host's): ignored, and said here.
+    std::vector<std::string> warnings;
 };
 
-// Throws ConfigError when the document is not valid JSON or misses a required member.
+// Throws ConfigError when the document is not valid JSON, misses a required member or has one of the wrong type.
 VisionRequest parse_vision_request(std::string_view json_text);
 
 } // namespace jarvis

@@ -49,7 +49,9 @@ public:
                 self->sse_.feed(bytes);
             else
                 self->raw.append(bytes);
-        } catch (...) {
+        }
+        JARVIS_RETHROW_FORCED_UNWIND
+        catch (...) {
             self->failure = std::current_exception();
             return 0; // aborts the transfer; the failure is rethrown after it
         }

@@ -439,6 +439,20 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
     std::vector<size_t> skipped(workers_count, 0);
     std::atomic<size_t> finished{0};
     std::vector<std::thread> workers;
+    // Whatever leaves this scope (a callback's exception, a thread being ended), the workers stop and are joined:
+    // a joinable std::thread destroyed would abort the process.
+    struct JoinWorkers
+    {
+        WorkQueue& work;
+        std::vector<std::thread>& workers;
+        ~JoinWorkers()
+        {
+            work.stop = true;
+            for (auto& t : workers)
+                if (t.joinable())
+                    t.join();
+        }
+    } join_workers{work, workers};
     for (size_t w = 0; w < workers_count; ++w)
         workers.emplace_back([&, w] {
             try {
@@ -446,7 +460,9 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
                 decoder.run();
                 warnings[w] = decoder.warnings();
                 skipped[w] = decoder.skipped_references();
-            } catch (...) {
+            }
+            JARVIS_RETHROW_FORCED_UNWIND
+            catch (...) {
                 std::lock_guard lock(failure_mutex);
                 if (!failure)
                     failure = std::current_exception();

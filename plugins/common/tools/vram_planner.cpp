@@ -1,11 +1,11 @@
-#include "vram_planner.hpp"
+#include "tools/vram_planner.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
-namespace jarvis::host {
+namespace jarvis {
 namespace {
 
 // Qwen3-VL's vision tower (the larger models' vision_config: depth 27, hidden 1152, MLP 4304) and the 30B-A3B
@@ -72,4 +72,4 @@ VramPlan plan_vram(const ProviderConfig& config, const Loadout& loadout)
     return p;
 }
 
-} // namespace jarvis::host
+} // namespace jarvis

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace jarvis::host {
+namespace jarvis {
 
 // GPU memory for one vLLM server on one card, beside speech-to-text and text-to-speech:
 //   peak = weights + KV cache for ctx + the vision encoder's work for the largest video the settings allow
@@ -36,4 +36,4 @@ VramPlan plan_vram(const ProviderConfig& config, const Loadout& loadout);
 // Encoder memory for a video of `tokens` merged visual tokens (Qwen3-VL: 4 ViT patches per token).
 double encoder_gb_for(int64_t tokens);
 
-} // namespace jarvis::host
+} // namespace jarvis

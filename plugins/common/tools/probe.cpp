@@ -1,22 +1,26 @@
-#include "probe_command.hpp"
+#include "tools/probe.hpp"
 
-#include "config/config_error.hpp"
 #include "http/server_models.hpp"
 #include "media/test_pattern.hpp"
-#include "plugin_loader.hpp"
 
-#include <nlohmann/json.hpp>
-
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <iostream>
-#include <unistd.h>
+#include <random>
 
-namespace jarvis::host {
+namespace jarvis {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+// A name no other probe, in this process or another, is writing at the same time.
+std::string unique_probe_name()
+{
+    static std::atomic<unsigned> counter{0};
+    return "jarvis-probe-" + std::to_string(std::random_device{}()) + "-" + std::to_string(counter++) + ".mp4";
+}
 
 // Removes the probe's own video, wherever it was written, when the probe ends.
 struct ProbeVideo
@@ -55,75 +59,61 @@ std::string probe_advice(const std::string& delivery, const std::string& message
     return {};
 }
 
-ExitCode run_probe(const CliOptions& cli, const HostConfig& config)
+json run_probe(const ProviderConfig& config, const Loadout& loadout, const ProbeAsk& ask, const plugin::Call& call)
 {
-    json report = {{"endpoint", config.parsed.endpoint.base_url}, {"model", config.loadout.model}};
-    const auto models = fetch_model_ids(config.parsed.endpoint); // unreachable: exit 4 through the caller
+    json report = {{"endpoint", config.endpoint.base_url}, {"model", loadout.model}};
+    call.progress("models", -1);
+    const auto models = fetch_model_ids(config.endpoint); // unreachable: JV_E_UNREACHABLE to the host
     report["models"] = models;
-    report["model_served"] = std::find(models.begin(), models.end(), config.loadout.model) != models.end();
-
-    const PluginScan scan = scan_plugin_dir(config.plugin_dir);
-    const LoadedPlugin* native = scan.find("native_video");
-    if (native == nullptr)
-        throw ConfigError("probe needs the native_video plugin, which is not in " + config.plugin_dir.string());
+    report["model_served"] = std::find(models.begin(), models.end(), loadout.model) != models.end();
 
     // The probe video lives inside the shared volume when there is one, so that the file delivery needs no staging.
-    const fs::path dir = config.parsed.input_data.configured() ? fs::path(config.parsed.input_data.host_path) : fs::temp_directory_path();
-    ProbeVideo video{dir / ("jarvis-probe-" + std::to_string(::getpid()) + ".mp4")};
+    const fs::path dir = config.input_data.configured() ? fs::path(config.input_data.host_path) : fs::temp_directory_path();
+    ProbeVideo video{dir / unique_probe_name()};
     write_test_pattern_video(video.path.string(), 3);
 
     std::vector<std::string> deliveries;
-    if (config.parsed.input_data.configured())
+    if (config.input_data.configured())
         deliveries.push_back("file");
-    if (!config.parsed.http_delivery.advertise.empty())
+    if (!config.http_delivery.advertise.empty())
         deliveries.push_back("http");
     deliveries.insert(deliveries.end(), {"data", "frames"});
 
-    vision::Provider provider(native->plugin, config.document.dump());
-    std::string base = config.loadout.text;
-    if (!config.loadout.native_video)
+    std::string base = loadout.text;
+    if (!loadout.native_video)
         base += "#nativevideo";
     json results = json::array();
-    for (const auto& delivery : deliveries) {
+    bool any_works = false;
+    for (size_t i = 0; i < deliveries.size(); ++i) {
+        const std::string& delivery = deliveries[i];
+        call.throw_if_cancelled();
+        call.progress(("delivery " + delivery).c_str(), double(i) / double(deliveries.size()));
         const json request = {{"video", video.path.string()},
                               {"prompt", "What moves in this clip?"},
                               {"loadout", base + "#delivery=" + delivery + "#fallback=off#max_tokens=64"}};
         json entry = {{"delivery", delivery}};
         const auto start = std::chrono::steady_clock::now();
         try {
-            const json result = json::parse(provider.ask(request.dump()));
+            const json result = json::parse(ask(request.dump()));
             entry["ok"] = true;
             entry["prompt_tokens"] = result["usage"].value("prompt_tokens", 0);
-        } catch (const vision::Error& e) {
+            any_works = true;
+        } catch (const plugin::Error& e) {
+            if (e.code() == JV_E_CANCELLED)
+                throw;
             entry["ok"] = false;
             entry["error"] = e.what();
             if (e.http_status() != 0)
                 entry["http_status"] = e.http_status();
-            if (const std::string advice = probe_advice(delivery, e.what(), config.parsed); !advice.empty())
+            if (const std::string advice = probe_advice(delivery, e.what(), config); !advice.empty())
                 entry["advice"] = advice;
         }
         entry["latency_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         results.push_back(std::move(entry));
     }
     report["deliveries"] = results;
-
-    if (cli.json) {
-        std::cout << report.dump(2) << std::endl;
-        return exit_ok;
-    }
-    std::cout << "endpoint: " << config.parsed.endpoint.base_url << " (serves " << models.size() << " model"
-              << (models.size() == 1 ? "" : "s") << (report["model_served"].get<bool>() ? ", including " : ", not ") << config.loadout.model
-              << ")\n";
-    for (const auto& r : results) {
-        std::cout << "  " << r["delivery"].get<std::string>() << ": ";
-        if (r["ok"].get<bool>())
-            std::cout << "works, " << r["prompt_tokens"].get<int>() << " prompt tokens, " << r["latency_s"].get<double>() << " s\n";
-        else
-            std::cout << "refused: " << r["error"].get<std::string>() << (r.contains("advice") ? "\n      -> " + r["advice"].get<std::string>() : "")
-                      << "\n";
-    }
-    std::cout.flush();
-    return exit_ok;
+    report["ok"] = any_works;
+    return report;
 }
 
-} // namespace jarvis::host
+} // namespace jarvis

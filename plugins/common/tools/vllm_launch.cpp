@@ -1,7 +1,7 @@
-#include "vllm_command.hpp"
+#include "tools/vllm_launch.hpp"
 
 #include "config/config_error.hpp"
-#include "vram_planner.hpp"
+#include "tools/vram_planner.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -10,7 +10,7 @@
 #include <cctype>
 #include <cstring>
 
-namespace jarvis::host {
+namespace jarvis {
 namespace {
 
 // Frames frame_slicer may send as images; the server must accept that many per prompt.
@@ -44,23 +44,11 @@ std::string quoted_if_needed(const std::string& value)
 
 } // namespace
 
-std::string container_name_for(const std::string& model)
-{
-    std::string name = "jarvis-vllm-";
-    for (unsigned char c : model)
-        name += std::isalnum(c) ? static_cast<char>(std::tolower(c)) : (c == '.' || c == '_' ? static_cast<char>(c) : '-');
-    while (name.find("--") != std::string::npos)
-        name.erase(name.find("--"), 1);
-    while (!name.empty() && !std::isalnum(static_cast<unsigned char>(name.back())))
-        name.pop_back();
-    return name;
-}
-
 VllmLaunch make_vllm_launch(const ProviderConfig& config, const Loadout& loadout)
 {
     VllmLaunch l;
     l.image = config.vllm.image;
-    l.container_name = config.vllm.container_name.empty() ? container_name_for(loadout.model) : config.vllm.container_name;
+    l.container_name = config.vllm.container_name;
     if (l.container_name.empty() || !std::isalnum(static_cast<unsigned char>(l.container_name.front())) ||
         !std::all_of(l.container_name.begin(), l.container_name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '.' || c == '-'; }))
         throw ConfigError(fmt::format("vllm.container_name '{}' is not a legal Docker name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", l.container_name));
@@ -84,8 +72,9 @@ VllmLaunch make_vllm_launch(const ProviderConfig& config, const Loadout& loadout
     if (config.input_data.configured())
         a.insert(a.end(), {"--allowed-local-media-path", config.input_data.container_path});
     // Dot notation instead of JSON: it needs no quotes, so it pastes unchanged into bash and PowerShell.
-    a.insert(a.end(), {"--limit-mm-per-prompt.video", "1", "--limit-mm-per-prompt.image",
-                       std::to_string(std::max<int64_t>(default_image_limit, loadout.max_frames.value_or(0)))});
+    // Jarvis's #vid_lim and #img_lim set the per-prompt limits, as its own launcher does.
+    a.insert(a.end(), {"--limit-mm-per-prompt.video", std::to_string(loadout.video_limit.value_or(1)), "--limit-mm-per-prompt.image",
+                       std::to_string(loadout.image_limit.value_or(std::max<int64_t>(default_image_limit, loadout.max_frames.value_or(0))))});
     // Client frames (frame_slicer's images, native_video's frames delivery) must not be cut to vLLM's default 32.
     a.insert(a.end(), {"--media-io-kwargs.video.num_frames", "-1"});
     return l;
@@ -127,4 +116,4 @@ std::string render_compose(const VllmLaunch& l)
 
 std::string render_args(const VllmLaunch& l) { return nlohmann::json(l.vllm_args).dump(); }
 
-} // namespace jarvis::host
+} // namespace jarvis

@@ -6,14 +6,14 @@
 #include <string>
 #include <vector>
 
-namespace jarvis::host {
+namespace jarvis {
 
 // The vLLM launch that matches a configuration: the same model, context, volume and media settings the plugins use.
 struct VllmLaunch
 {
     std::string image;
     std::string container_name; // legal for Docker: [a-zA-Z0-9][a-zA-Z0-9_.-]*
-    int host_port = 8000;
+    int host_port = 8300;
     std::vector<std::string> mounts;      // --mount values (long form: survives Windows drive colons)
     std::vector<std::string> vllm_args;   // what follows the image
 };
@@ -28,7 +28,4 @@ std::string render_docker(const VllmLaunch& launch);
 std::string render_compose(const VllmLaunch& launch);
 std::string render_args(const VllmLaunch& launch);
 
-// "QuantTrio/Qwen3-VL-30B" -> "jarvis-vllm-quanttrio-qwen3-vl-30b".
-std::string container_name_for(const std::string& model);
-
-} // namespace jarvis::host
+} // namespace jarvis
