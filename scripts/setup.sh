@@ -6,12 +6,14 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang
-  # libraries (CONTRACT.md / issue #2)
+  # libraries
   libboost1.74-dev nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev catch2
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavfilter-dev
   libcpp-httplib-dev libssl-dev
-  # ABI checks, test media and the Python binding test
-  abigail-tools binutils ffmpeg python3 util-linux curl
+  # ABI checks, test media
+  abigail-tools binutils ffmpeg util-linux curl
+  # the Python package: installed offline into a venv, tested with pytest, type-checked with mypy
+  python3 python3-venv python3-pip python3-setuptools python3-wheel python3-pytest python3-mypy
   # benchmarks' reference tools
   python3-av nginx-light
 )
