@@ -83,6 +83,7 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
     request.rotation_deg = media.rotation_deg;
     request.jpeg_quality = config.frames.jpeg_quality;
     request.mode = s.mode;
+    request.io_timeout_s = config.endpoint.timeout_s;
     const auto decoding = std::chrono::steady_clock::now();
     s.extraction = extract_frames(request, *s.index, choice.targets, {cancelled, [&](double f) { call.progress("decode", f); }});
     log.debug("frames: {} decoded at {}x{} in {:.3f} s", s.extraction.frames.size(), request.width, request.height, since(decoding));

@@ -49,7 +49,8 @@ class IntervalDecoder
 public:
     IntervalDecoder(const ExtractionRequest& request, const FrameIndex& index, WorkQueue& work, int decoder_threads)
         : request_(request), index_(index), work_(work),
-          source_(MediaSource::open_for_decoding(request.source, request.stream_index, [&work] { return work.stop.load(); })),
+          source_(MediaSource::open_for_decoding(request.source, request.stream_index, [&work] { return work.stop.load(); },
+                                                  request.io_timeout_s)),
           converter_(request.width, request.height, request.rotation_deg, request.codec->field_order), encoder_(request.jpeg_quality)
     {
         const AVCodec* decoder = avcodec_find_decoder(request.codec->codec_id);

@@ -32,6 +32,7 @@ struct ExtractionRequest
     SeekMode mode = SeekMode::exact;
     unsigned threads = 0; // 0: one per core
     bool skip_unused_references = true; // H.264: also skip reference pictures no target depends on
+    double io_timeout_s = 30;           // a URL source: how long a read may wait for a stalled server
 };
 
 // Runs on the calling thread between units of work: `cancelled` is polled, `progress` gets the fraction done.

@@ -114,9 +114,17 @@ bool is_http_url(const std::string& source)
     return starts("http://") || starts("https://");
 }
 
-void MediaSource::open_input(InterruptCheck interrupted, std::unique_ptr<AVDictionary, av::DictionaryFreer>& options)
+void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s)
 {
     const std::string& source = info_.source;
+    // Every open of a URL, the first and each worker's, gives up on a stalled server after io_timeout_s and
+    // reconnects a dropped one; without them a worker waits for a silent server until cancelled.
+    AVDictionary* options_raw = nullptr;
+    if (info_.is_url) {
+        av_dict_set(&options_raw, "rw_timeout", std::to_string(static_cast<int64_t>(io_timeout_s * 1e6)).c_str(), 0);
+        av_dict_set(&options_raw, "reconnect", "1", 0);
+    }
+    std::unique_ptr<AVDictionary, av::DictionaryFreer> options(options_raw);
     interrupted_ = std::make_unique<InterruptCheck>(std::move(interrupted));
     AVFormatContext* raw = avformat_alloc_context();
     if (raw == nullptr)
@@ -158,14 +166,7 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
         m.info_.size_bytes = check_local_file(source);
     }
 
-    AVDictionary* options_raw = nullptr;
-    if (m.info_.is_url) {
-        const auto us = std::to_string(static_cast<int64_t>(io_timeout_s * 1e6));
-        av_dict_set(&options_raw, "rw_timeout", us.c_str(), 0);
-        av_dict_set(&options_raw, "reconnect", "1", 0);
-    }
-    std::unique_ptr<AVDictionary, av::DictionaryFreer> options(options_raw);
-    m.open_input(std::move(interrupted), options);
+    m.open_input(std::move(interrupted), io_timeout_s);
     AVFormatContext* raw = m.format_.get();
     int rc = 0;
 
@@ -224,13 +225,13 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     return m;
 }
 
-MediaSource MediaSource::open_for_decoding(const std::string& source, int stream_index, InterruptCheck interrupted)
+MediaSource MediaSource::open_for_decoding(const std::string& source, int stream_index, InterruptCheck interrupted,
+                                           double io_timeout_s)
 {
     MediaSource m;
     m.info_.source = source;
     m.info_.is_url = is_http_url(source);
-    std::unique_ptr<AVDictionary, av::DictionaryFreer> no_options;
-    m.open_input(std::move(interrupted), no_options);
+    m.open_input(std::move(interrupted), io_timeout_s);
     AVFormatContext* raw = m.format_.get();
     // Demuxers that find streams only while reading (some MPEG-TS) need the probe after all.
     if (stream_index >= static_cast<int>(raw->nb_streams)) {

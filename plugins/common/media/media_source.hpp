@@ -36,8 +36,9 @@ public:
     static MediaSource open(const std::string& source, InterruptCheck interrupted = {}, double io_timeout_s = 30);
 
     // Opens `source` again for decoding `stream_index`, which an earlier open() chose: no stream probing (it decodes
-    // frames just to look at them), the caller has the codec parameters already.
-    static MediaSource open_for_decoding(const std::string& source, int stream_index, InterruptCheck interrupted);
+    // frames just to look at them), the caller has the codec parameters already. URLs get the same I/O timeout.
+    static MediaSource open_for_decoding(const std::string& source, int stream_index, InterruptCheck interrupted,
+                                         double io_timeout_s = 30);
 
     const MediaInfo& info() const { return info_; }
     AVFormatContext* format() const { return format_.get(); }
@@ -46,8 +47,9 @@ public:
 
 private:
     MediaSource() = default;
-    // Opens the demuxer for info_.source with the interrupt check installed; fails naming the source and the reason.
-    void open_input(InterruptCheck interrupted, std::unique_ptr<AVDictionary, av::DictionaryFreer>& options);
+    // Opens the demuxer for info_.source with the interrupt check installed and, for a URL, its I/O timeout; fails
+    // naming the source and the reason.
+    void open_input(InterruptCheck interrupted, double io_timeout_s);
     static int interrupt_trampoline(void* opaque);
 
     std::unique_ptr<InterruptCheck> interrupted_; // stable address for FFmpeg's callback
