@@ -8,10 +8,14 @@ set(JARVIS_PLUGIN_VERSION_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/../plugin_api/plugin.
 function(jarvis_add_plugin target)
   cmake_parse_arguments(ARG "NO_INSTALL" "OUTPUT_NAME;OUTPUT_DIRECTORY" "SOURCES;LINK" ${ARGN})
   add_library(${target} MODULE ${ARG_SOURCES})
+  # The shared libraries plugins use (lib/jarvis/libjarvis_ffmpeg_log.so) sit one folder up, in the build tree, the
+  # install tree and the Python package alike: the same relative run path serves all three.
   set_target_properties(${target} PROPERTIES
     PREFIX ""
     OUTPUT_NAME ${ARG_OUTPUT_NAME}
-    LINK_DEPENDS ${JARVIS_PLUGIN_VERSION_SCRIPT})
+    LINK_DEPENDS ${JARVIS_PLUGIN_VERSION_SCRIPT}
+    BUILD_RPATH "$ORIGIN/.."
+    INSTALL_RPATH "$ORIGIN/..")
   if(ARG_OUTPUT_DIRECTORY)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
   endif()

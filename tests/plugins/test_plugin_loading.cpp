@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <sstream>
 #include <optional>
+#include <vector>
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -39,14 +40,32 @@ void pin_dependencies_of(const fs::path& library)
 {
     const auto r = jarvis::test::run_process({"/usr/bin/readelf", "-d", library.string()});
     REQUIRE(r.exit_code == 0);
+    auto bracketed = [](const std::string& line) {
+        const size_t open = line.find('[');
+        return line.substr(open + 1, line.find(']', open) - open - 1);
+    };
+    std::vector<std::string> needed;
+    std::vector<fs::path> run_path; // the plugin's own libraries are found through it ($ORIGIN/..)
     std::istringstream lines(r.out);
     for (std::string line; std::getline(lines, line);) {
-        const size_t open = line.find("(NEEDED)") != std::string::npos ? line.find('[') : std::string::npos;
-        if (open == std::string::npos)
-            continue;
-        const std::string name = line.substr(open + 1, line.find(']', open) - open - 1);
-        INFO(name);
-        REQUIRE(dlopen(name.c_str(), RTLD_NOW | RTLD_NODELETE) != nullptr);
+        if (line.find("(NEEDED)") != std::string::npos)
+            needed.push_back(bracketed(line));
+        if (line.find("(RUNPATH)") != std::string::npos || line.find("(RPATH)") != std::string::npos) {
+            std::istringstream dirs(bracketed(line));
+            for (std::string dir; std::getline(dirs, dir, ':');)
+                if (!dir.empty())
+                    run_path.push_back(dir.rfind("$ORIGIN", 0) == 0 ? library.parent_path().string() + dir.substr(7) : dir);
+        }
+    }
+    for (const auto& name : needed) {
+        std::string path = name;
+        for (const auto& dir : run_path)
+            if (fs::exists(dir / name)) {
+                path = (dir / name).string();
+                break;
+            }
+        INFO(path);
+        REQUIRE(dlopen(path.c_str(), RTLD_NOW | RTLD_NODELETE) != nullptr);
     }
 }
 

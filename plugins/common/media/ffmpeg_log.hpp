@@ -2,19 +2,21 @@
 
 #include "core/plugin_log.hpp"
 
+#include <ffmpeg_log_owner.h>
+
 #include <string>
 
 namespace jarvis {
 
-// FFmpeg logs through one process-wide callback, which by default writes to stderr. Plugins must not write there,
-// so while any provider of this plugin lives, FFmpeg's lines go to the log of the call running on the same thread
-// (FfmpegLogScope), and are dropped on threads that run no call. The last error line of a thread is kept, because
-// it often says more than the return code ("moov atom not found").
+// FFmpeg logs through one process-wide callback, which by default writes to stderr, where plugins must not. While
+// any provider of any jarvis-vision plugin lives, the shared owner (ffmpeg_log_owner.h) forwards FFmpeg's lines to
+// the log of the call running on the same thread (FfmpegLogScope); other threads' lines go to the callback the host
+// had, or nowhere. The last error line of a thread is kept, because it often says more than the return code.
 class FfmpegLogRoute
 {
 public:
-    FfmpegLogRoute();  // installs the callback for the first provider
-    ~FfmpegLogRoute(); // restores FFmpeg's default callback when the last provider goes, before the plugin unloads
+    FfmpegLogRoute() { jv_ffmpeg_log_acquire(); }
+    ~FfmpegLogRoute() { jv_ffmpeg_log_release(); } // the last one restores what the first one found
     FfmpegLogRoute(const FfmpegLogRoute&) = delete;
     FfmpegLogRoute& operator=(const FfmpegLogRoute&) = delete;
 };
@@ -24,12 +26,12 @@ class FfmpegLogScope
 {
 public:
     explicit FfmpegLogScope(const PluginLog& log);
-    ~FfmpegLogScope();
+    ~FfmpegLogScope() { jv_ffmpeg_log_set_route(previous_); }
     FfmpegLogScope(const FfmpegLogScope&) = delete;
     FfmpegLogScope& operator=(const FfmpegLogScope&) = delete;
 
 private:
-    const PluginLog* previous_;
+    jv_ffmpeg_route previous_;
 };
 
 // The last error FFmpeg logged on this thread (empty if none); reading it clears it.
