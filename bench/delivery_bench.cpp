@@ -1,4 +1,4 @@
-// Delivery benchmark (issue #5), run on demand: the time from ask to the request arriving at the server for each
+// Delivery benchmark, run on demand: the time from ask to the request arriving at the server for each
 // native_video delivery of one large video, each in a process of its own (peak memory per delivery), and the
 // media server's throughput on loopback against nginx serving the same file.
 //

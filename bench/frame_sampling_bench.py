@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Frame sampling benchmark (issue #4): 32 frames spread over a 10-minute 1080p30 H.264 video (x264 veryfast CRF 23,
-as in frame-sampling.md §4.3; a keyframe every
+"""Frame sampling benchmark: 32 frames spread over a 10-minute 1080p30 H.264 video (x264 veryfast CRF 23,
+OBS's default encoding; a keyframe every
 250 frames), taken by jarvis-vision's frame_slicer (exact and keyframe seeking) and by PyAV 10 from Debian, seeking
 per frame and decoding every frame while keeping 32. Methods alternate within each round; the report gives median
 wall times, their ratios, and each process's peak memory (max RSS).

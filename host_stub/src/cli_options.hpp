@@ -6,7 +6,7 @@
 
 namespace jarvis::host {
 
-// jarvis-host's command line (CONTRACT.md). Global options may stand before or after the command.
+// jarvis-host's command line (docs/contract.md). Global options may stand before or after the command.
 struct CliOptions
 {
     std::string command; // plugins, plan, ask, vllm-command, probe; empty: print usage

@@ -6,7 +6,7 @@
 
 namespace jarvis::host {
 
-// jarvis-host's exit codes (CONTRACT.md).
+// jarvis-host's exit codes (docs/contract.md).
 enum ExitCode : int {
     exit_ok = 0,
     exit_internal = 1,

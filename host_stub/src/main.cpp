@@ -1,4 +1,4 @@
-// jarvis-host: the command-line stand-in for the Jarvis host (CONTRACT.md, "jarvis-host").
+// jarvis-host: the command-line stand-in for the Jarvis host (docs/contract.md, "jarvis-host").
 #include "cli_options.hpp"
 #include "commands.hpp"
 #include "config/config_error.hpp"

@@ -16,7 +16,7 @@ using Clock = std::chrono::steady_clock;
 
 enum class Fallback { none, frames, images };
 
-// What a refusal says about the delivery. vLLM's messages (vllm-video-protocol.md §5) are matched, not its status:
+// What a refusal says about the delivery. vLLM's messages (vllm/entrypoints/chat_utils.py, vllm/multimodal) are matched, not its status:
 // the same refusal comes as 400, 422 or 500 depending on the version.
 Fallback fallback_for(const std::string& message)
 {

@@ -1,4 +1,4 @@
-// vlm-emulator: an OpenAI-compatible server that behaves like vLLM serving Qwen3-VL (CONTRACT.md, "vlm-emulator").
+// vlm-emulator: an OpenAI-compatible server that behaves like vLLM serving Qwen3-VL (docs/contract.md, "vlm-emulator").
 #include "emulator_options.hpp"
 #include "emulator_server.hpp"
 

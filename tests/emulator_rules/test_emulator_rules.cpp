@@ -1,4 +1,4 @@
-// The vlm-emulator's own rules, checked against the reference (vllm-video-protocol.md) over real HTTP.
+// The vlm-emulator's own rules, checked over real HTTP against what vLLM does (docs/contract.md, "vlm-emulator").
 #include "child_process.hpp"
 #include "core/base64.hpp"
 #include "fixtures.hpp"

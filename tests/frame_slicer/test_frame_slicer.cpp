@@ -294,7 +294,7 @@ TEST_CASE("the token budget shrinks frames, then takes fewer, then refuses clear
     const auto video = make_marked_video("marked_budget.mp4", 1280, 720, 10, 10, {"-c:v", "libx264", "-preset", "ultrafast"});
     const json roomy = plan(video);
     CHECK(roomy["media"]["frames"].size() == 20);
-    // 720p is over the 768-token per-frame maximum: qwen-vl-utils' table gives 1152x640 (frame-sampling.md §1.4).
+    // 720p is over the 768-token per-frame maximum: qwen-vl-utils' smart_resize gives 1152x640.
     CHECK(roomy["media"]["frames"][0]["width"] == 1152);
     CHECK(roomy["media"]["frames"][0]["height"] == 640);
     const int full_tokens = roomy["estimate"]["prompt_tokens"].get<int>();

@@ -4,7 +4,7 @@
 
 using namespace jarvis::qwen;
 
-// The worked examples of vllm-video-protocol.md §4.4 for 1280x720.
+// Worked examples for 1280x720, as Qwen3-VL's processor counts them.
 TEST_CASE("smart_resize matches the reference's worked examples", "[tokens]")
 {
     struct Row

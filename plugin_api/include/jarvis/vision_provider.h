@@ -23,11 +23,11 @@
  *   - The log callback of jv_host may be invoked from any thread the plugin uses; it must be thread-safe.
  *
  * JSON documents (all UTF-8, NUL-terminated)
- *   - create's config_json: the host's resolved configuration (CONTRACT.md: endpoint, loadout, input_data, ...).
+ *   - create's config_json: the host's resolved configuration (docs/contract.md: endpoint, loadout, input_data, ...).
  *   - plan/ask request_json: {"video": SRC, "prompt": TEXT, "loadout": STR (optional, overrides the
  *     configuration's), "stream": BOOL (ask only: request a streamed answer)}.
  *   - on_result: plan delivers {"plugin", "endpoint", "request", "media", "estimate", "warnings"}, ask delivers
- *     {"answer", "usage", "timings", "plugin", "media", ...} (CONTRACT.md, jarvis-host).
+ *     {"answer", "usage", "timings", "plugin", "media", ...} (docs/contract.md).
  */
 #ifndef JARVIS_VISION_PROVIDER_H
 #define JARVIS_VISION_PROVIDER_H
@@ -49,7 +49,7 @@ extern "C" {
 #define JV_HAS_MEMBER(type, p, m) \
     ((p) != NULL && (size_t)(p)->struct_size >= offsetof(type, m) + sizeof(((type *)0)->m))
 
-/* Status codes. Each maps to one of jarvis-host's exit codes (CONTRACT.md). */
+/* Status codes. Each maps to one of jarvis-host's exit codes (docs/contract.md). */
 typedef int32_t jv_status;
 #define JV_OK 0
 #define JV_E_INVALID_ARGUMENT 1 /* bad configuration, loadout or request (exit 2)             */

@@ -11,7 +11,7 @@ namespace jarvis {
 enum class SeekMode { exact, keyframe };
 enum class Delivery { automatic, file, http, data, frames };
 
-// A parsed loadout string, ENGINE://MODEL#flag#key=value... (CONTRACT.md). Options that the string does not set
+// A parsed loadout string, ENGINE://MODEL#flag#key=value... (docs/contract.md). Options that the string does not set
 // are empty; each consumer applies its own default.
 struct Loadout
 {

@@ -73,7 +73,7 @@ struct GpuConfig
     ModelMemory memory_for(const std::string& model) const;
 };
 
-// The configuration document a host hands to a provider (CONTRACT.md, jarvis-host config). The same schema is
+// The configuration document a host hands to a provider (docs/contract.md, "The configuration document"). The same schema is
 // the config file's, so one parser serves both.
 struct ProviderConfig
 {

@@ -9,7 +9,7 @@
 
 namespace jarvis {
 
-// Per-frame pixel limits of qwen-vl-utils for Qwen3 (frame-sampling.md §1.1, §1.4): factor 32, at least 128 and at
+// Per-frame pixel limits of qwen-vl-utils for Qwen3 (vision_process.py, smart_resize and its Qwen3 constants): factor 32, at least 128 and at
 // most 768 tokens' worth of pixels per frame, and a budget over the whole clip.
 inline constexpr int64_t frame_min_pixels = 128LL * 32 * 32;
 inline constexpr int64_t frame_max_pixels = 768LL * 32 * 32;

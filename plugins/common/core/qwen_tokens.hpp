@@ -7,7 +7,7 @@
 namespace jarvis::qwen {
 
 // Qwen3-VL's vision constants (patch 16, spatial merge 2, temporal patch 2), from the checkpoint's
-// video_preprocessor_config.json (vllm-video-protocol.md §4.4, frame-sampling.md §2.1).
+// video_preprocessor_config.json (and vLLM's Qwen3-VL processor, vllm/model_executor/models/qwen3_vl.py).
 inline constexpr int factor = 32;
 inline constexpr int64_t video_min_pixels = 4096;       // over T*H*W of the whole clip
 inline constexpr int64_t video_max_pixels = 25165824;   // over T*H*W of the whole clip

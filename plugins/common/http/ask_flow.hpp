@@ -7,7 +7,7 @@
 
 namespace jarvis {
 
-// The second half of every ask: sends a plan's request and builds the ask result (CONTRACT.md: answer, usage,
+// The second half of every ask: sends a plan's request and builds the ask result (docs/contract.md: answer, usage,
 // timings, plugin, media, ...). `media_s` is the time the plan took to prepare the media.
 nlohmann::json send_planned_request(const EndpointConfig& endpoint, const nlohmann::json& plan, const plugin::Call& call,
                                     double media_s);
