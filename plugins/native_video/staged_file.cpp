@@ -60,16 +60,28 @@ std::string StagedFile::preview_relative_path(const fs::path& video)
     return std::string(staging_dir) + "/jarvis-" + random_token(64) + "-" + safe_file_name(video.filename());
 }
 
-StagedFile::StagedFile(const fs::path& video, const fs::path& volume_root)
+std::optional<std::string> staging_problem(const fs::path& volume_root)
 {
     std::error_code ec;
     if (!fs::is_directory(volume_root, ec))
-        throw ConfigError(fmt::format("input_data.host_path '{}' does not exist or is not a directory", volume_root.string()));
+        return fmt::format("input_data.host_path '{}' does not exist or is not a directory", volume_root.string());
+    // The staging folder if it is there, else the volume, where it would be made.
+    const fs::path dir = volume_root / staging_dir;
+    const fs::path& where = fs::is_directory(dir, ec) ? dir : volume_root;
+    if (::access(where.c_str(), W_OK) != 0)
+        return fmt::format("input_data.host_path '{}' is not writable: {}", volume_root.string(), std::strerror(errno));
+    return std::nullopt;
+}
+
+StagedFile::StagedFile(const fs::path& video, const fs::path& volume_root)
+{
+    if (const auto problem = staging_problem(volume_root))
+        throw ConfigError(*problem);
+    std::error_code ec;
     const fs::path dir = volume_root / staging_dir;
     fs::create_directories(dir, ec);
-    if (ec || ::access(dir.c_str(), W_OK) != 0)
-        throw ConfigError(fmt::format("input_data.host_path '{}' is not writable: {}", volume_root.string(),
-                                      ec ? ec.message() : std::strerror(errno)));
+    if (ec)
+        throw ConfigError(fmt::format("input_data.host_path '{}' is not writable: {}", volume_root.string(), ec.message()));
     remove_leftovers(dir);
 
     const std::string name = "jarvis-" + random_token(64) + "-" + safe_file_name(video.filename());

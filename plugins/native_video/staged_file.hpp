@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace jarvis {
@@ -31,6 +32,10 @@ private:
     std::string relative_;
     bool linked_ = false;
 };
+
+// Why videos cannot be staged into the volume at `volume_root` (missing, not a folder, not writable), or nothing
+// when they can. No side effects: plan and ask ask the same question and get the same answer.
+std::optional<std::string> staging_problem(const std::filesystem::path& volume_root);
 
 // An unguessable token: `bits` random bits as lower-case hex.
 std::string random_token(int bits = 128);

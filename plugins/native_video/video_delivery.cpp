@@ -170,11 +170,18 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
     }
     if (clipped)
         return {DeliveryMode::frames, "start/end clip the video, which vLLM cannot do"};
-    if (config.input_data.configured() && endpoint_is_local(config.endpoint.base_url))
-        return {DeliveryMode::file, "a shared volume is configured and the server is on this machine"};
+    std::string volume_note;
+    if (config.input_data.configured() && endpoint_is_local(config.endpoint.base_url)) {
+        // A video outside the volume is staged into it: only a volume that takes files will do.
+        const auto problem = volume_url(media, config.input_data) ? std::nullopt : staging_problem(config.input_data.host_path);
+        if (!problem)
+            return {DeliveryMode::file, "a shared volume is configured and the server is on this machine"};
+        volume_note = "the video cannot be staged (" + *problem + "); ";
+    }
     if (!config.http_delivery.advertise.empty())
-        return {DeliveryMode::http, "an advertised host is configured"};
-    return {DeliveryMode::frames, "no shared volume for a local server and no advertised host"};
+        return {DeliveryMode::http, volume_note + "an advertised host is configured"};
+    return {DeliveryMode::frames, volume_note.empty() ? "no shared volume for a local server and no advertised host"
+                                                      : volume_note + "no advertised host"};
 }
 
 PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,
@@ -233,6 +240,8 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
             v.staged = std::make_unique<StagedFile>(media.source, config.input_data.host_path);
             relative = v.staged->relative_path();
         } else {
+            if (const auto problem = staging_problem(config.input_data.host_path))
+                throw ConfigError(*problem); // what ask would say
             relative = StagedFile::preview_relative_path(media.source);
             v.staged_preview = true;
             v.warnings.push_back("the video is outside the shared volume: it is staged into it when asking (a hard link on "

@@ -162,13 +162,29 @@ TEST_CASE("a volume that is missing or read-only is a configuration error naming
     // Read-only: jarvis-host runs where the volume is mounted read-only (root would write anywhere else).
     TempDir volume;
     const fs::path config = write_config(dir, volume_config(emulator, volume.path()));
-    std::string script = "mount --bind '" + volume.path().string() + "' '" + volume.path().string() + "' && mount -o remount,ro,bind '" +
-                         volume.path().string() + "' && exec";
-    for (const auto& a : host_args(config, "ask", sample_video(), {"--loadout", loadout + "#delivery=file"}))
-        script += " '" + a + "'";
-    r = run_process({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script});
-    CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Contains("is not writable"));
+    auto on_read_only_volume = [&](const std::vector<std::string>& args) {
+        std::string script = "mount --bind '" + volume.path().string() + "' '" + volume.path().string() + "' && mount -o remount,ro,bind '" +
+                             volume.path().string() + "' && exec";
+        for (const auto& a : args)
+            script += " '" + a + "'";
+        return run_process({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script});
+    };
+    // plan and ask agree: with delivery=file both refuse the volume, for the same reason.
+    for (const char* command : {"plan", "ask"}) {
+        INFO(command);
+        r = on_read_only_volume(host_args(config, command, sample_video(), {"--loadout", loadout + "#delivery=file"}));
+        CHECK(r.exit_code == 2);
+        CHECK_THAT(r.err, Contains("is not writable"));
+    }
+    // With delivery=auto both choose frames instead, and say why; the answer comes.
+    for (const char* command : {"plan", "ask"}) {
+        INFO(command);
+        r = on_read_only_volume(host_args(config, command, sample_video()));
+        REQUIRE(r.exit_code == 0);
+        const json doc = json::parse(r.out);
+        CHECK(doc["media"]["delivery"] == "frames");
+        CHECK_THAT(doc["media"]["delivery_reason"].get<std::string>(), Contains("cannot be staged") && Contains("is not writable"));
+    }
 }
 
 TEST_CASE("http: the server fetches the very file from our media server, which is gone afterwards", "[deliveries][http]")
