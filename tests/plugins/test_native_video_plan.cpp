@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <regex>
 
 using Catch::Matchers::Contains;
 using nlohmann::json;
@@ -131,4 +132,30 @@ TEST_CASE("what a newer host or Jarvis adds is ignored with a warning and is nev
     CHECK_THAT(warnings, Contains("unknown member 'conversation_id' is ignored"));
     CHECK_THAT(warnings, Contains("unknown key 'frobnicate' is ignored"));
     CHECK(doc["warnings"].size() == 3); // #stream, vid_lim and img_lim are Jarvis's, not unknown
+}
+
+TEST_CASE("frames.skip_references switches the H.264 reference skipping off", "[native_video][frames]")
+{
+    // OBS's default encoding (x264 veryfast, b-pyramid, one reference): B references other frames do not need.
+    const auto video = jarvis::test::make_video(
+        "obs_style.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "8", "-c:v", "libx264", "-preset", "veryfast",
+                          "-x264-params", "keyint=150:min-keyint=150:scenecut=0:bframes=2:b-pyramid=normal:ref=1"});
+    auto skipped_with = [&](const json& config) {
+        std::string log;
+        auto provider = jarvis::vision::Provider(jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / "native_video.so"), config.dump(),
+                                                 [&](int32_t, std::string_view line) { log += std::string(line) + "\n"; }, JV_LOG_DEBUG);
+        plan(provider, video.string(), "vllm://Org/Model#nativevideo#delivery=frames#fps=1");
+        const std::smatch found = [&] {
+            std::smatch m;
+            std::regex_search(log, m, std::regex(R"((\d+) reference pictures skipped)"));
+            return m;
+        }();
+        REQUIRE(!found.empty());
+        return std::stoi(found[1].str());
+    };
+    CHECK(skipped_with(json::object()) > 0);
+    CHECK(skipped_with({{"frames", {{"skip_references", false}}}}) == 0);
+    CHECK_THROWS_WITH(jarvis::vision::Provider(jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / "native_video.so"),
+                                               R"({"frames": {"skip_references": "no"}})"),
+                      Contains("frames.skip_references: must be true or false"));
 }

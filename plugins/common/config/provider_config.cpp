@@ -116,7 +116,12 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
     }
     if (doc.contains("frames")) {
         const json& f = doc.at("frames");
-        r.only_keys(f, "frames", {"jpeg_quality"});
+        r.only_keys(f, "frames", {"jpeg_quality", "skip_references"});
+        if (f.contains("skip_references")) {
+            if (!f["skip_references"].is_boolean())
+                r.fail("frames.skip_references", "must be true or false");
+            c.frames.skip_references = f["skip_references"].get<bool>();
+        }
         if (f.contains("jpeg_quality")) {
             if (!f["jpeg_quality"].is_number_integer())
                 r.fail("frames.jpeg_quality", "must be a whole number from 2 (best) to 31");

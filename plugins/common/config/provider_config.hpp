@@ -36,6 +36,9 @@ struct HttpDeliveryConfig
 struct FramesConfig
 {
     int jpeg_quality = 5; // FFmpeg's qscale: 2 (best, largest) .. 31; 5 is about Pillow's default quality 75
+    // H.264: also skip reference pictures no chosen frame depends on (where the FFmpeg running is the one the
+    // replay was checked against); false decodes every reference picture, as FFmpeg alone would.
+    bool skip_references = true;
 };
 
 // Inline (data:) delivery of whole videos.

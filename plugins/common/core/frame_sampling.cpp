@@ -84,9 +84,11 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
     request.jpeg_quality = config.frames.jpeg_quality;
     request.mode = s.mode;
     request.io_timeout_s = config.endpoint.timeout_s;
+    request.skip_unused_references = config.frames.skip_references;
     const auto decoding = std::chrono::steady_clock::now();
     s.extraction = extract_frames(request, *s.index, choice.targets, {cancelled, [&](double f) { call.progress("decode", f); }});
-    log.debug("frames: {} decoded at {}x{} in {:.3f} s", s.extraction.frames.size(), request.width, request.height, since(decoding));
+    log.debug("frames: {} decoded at {}x{} in {:.3f} s, {} reference pictures skipped", s.extraction.frames.size(), request.width,
+              request.height, since(decoding), s.extraction.skipped_references);
 
     const std::vector<std::string>* lists[] = {&budget.warnings, &choice.warnings, &s.extraction.warnings};
     for (const auto* list : lists)

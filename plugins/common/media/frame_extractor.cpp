@@ -201,7 +201,9 @@ private:
     void plan_interval(size_t key_position)
     {
         plan_.clear();
-        if (!request_.skip_unused_references || request_.codec->codec_id != AV_CODEC_ID_H264)
+        // Not over the network either: the headers are read ahead of decoding, which would fetch the interval twice.
+        if (!request_.skip_unused_references || request_.codec->codec_id != AV_CODEC_ID_H264 || is_http_url(request_.source) ||
+            !h264::replay_matches_this_ffmpeg())
             return;
         h264::ReferenceAnalysis analysis(request_.codec->extradata, static_cast<size_t>(request_.codec->extradata_size));
         if (!analysis.usable())

@@ -1,8 +1,23 @@
 #include "media/h264_references.hpp"
 
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavcodec/version.h>
+}
+
 #include <algorithm>
 
 namespace jarvis::h264 {
+
+bool replay_matches_this_ffmpeg()
+{
+    constexpr unsigned checked_major = 59;
+    constexpr unsigned checked_minor = 37; // FFmpeg 5.1
+    const unsigned running = avcodec_version();
+    const bool built = LIBAVCODEC_VERSION_MAJOR == checked_major && LIBAVCODEC_VERSION_MINOR >= checked_minor;
+    return built && AV_VERSION_MAJOR(running) == checked_major && AV_VERSION_MINOR(running) >= checked_minor;
+}
+
 namespace {
 
 constexpr size_t placeholder = SIZE_MAX;    // a frame FFmpeg made up for a frame_num it did not see
