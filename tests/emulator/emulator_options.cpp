@@ -14,11 +14,36 @@ const char* emulator_usage()
                     [--answer-padding-bytes N]
                     [--fault-first-byte-delay-ms N] [--fault-chunk-delay-ms N] [--fault-drop-after-chunks N]
                     [--fault-error-after-chunks N] [--fault-status CODE --fault-body TEXT] [--fault-hang]
-                    [--fault-fail-first N]
+                    [--fault-fail-first N] [--fault-from-prompt]
 Behaves like vLLM's OpenAI-compatible server for Qwen3-VL: it fetches and decodes every image and video it is
 sent, and answers with a JSON description of what it received. Other vLLM flags (--gpu-memory-utilization, ...)
 are accepted and ignored. With --port 0 it picks a free port; once ready it prints "listening on http://H:P".
 )";
+}
+
+Faults faults_for_request(const Faults& server, const std::string& body)
+{
+    Faults f = server;
+    if (!f.from_prompt)
+        return f;
+    auto marked = [&](const char* name) { return body.find(std::string("[fault:") + name + "]") != std::string::npos; };
+    if (marked("hang")) {
+        // Bounded: the client that chose it cancels long before, and an unbounded wait would keep one of the
+        // server's threads for good (httplib cannot tell that the client has gone).
+        f.hang = true;
+        f.hang_limit_ms = 3000;
+    }
+    if (marked("drop"))
+        f.drop_after_chunks = 2;
+    if (marked("error"))
+        f.error_after_chunks = 2;
+    if (marked("slow"))
+        f.chunk_delay_ms = 20;
+    if (marked("503")) {
+        f.status = 503;
+        f.body = R"({"error": {"message": "Service Unavailable: the engine is overloaded", "type": "ServiceUnavailableError", "param": null, "code": 503}})";
+    }
+    return f;
 }
 
 EmulatorOptions parse_emulator_options(const std::vector<std::string>& args)
@@ -108,6 +133,8 @@ EmulatorOptions parse_emulator_options(const std::vector<std::string>& args)
             o.faults.hang = true;
         else if (a == "--fault-fail-first")
             o.faults.fail_first = static_cast<int>(to_int(a, value()));
+        else if (a == "--fault-from-prompt")
+            o.faults.from_prompt = true;
         else if (ignored_with_value.count(a))
             value();
         else if (ignored_flags.count(a))

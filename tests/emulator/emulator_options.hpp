@@ -19,9 +19,14 @@ struct Faults
     int error_after_chunks = -1;  // send vLLM's mid-stream error event after this many content chunks
     int status = 0;               // answer every chat request with this status...
     std::string body;             // ...and this body, verbatim
-    bool hang = false;            // never answer a chat request
+    bool hang = false;            // never answer a chat request...
+    int hang_limit_ms = -1;       // ...or not for this long, then close without an answer (-1: until stopped)
     int fail_first = 0;           // answer the first N chat requests with 503 (the retry tests)
+    bool from_prompt = false;     // a request may choose its own: [fault:hang|drop|error|503|slow] in its text
 };
+
+// The faults in force for one request: the server's, and with from_prompt the request's own markers.
+Faults faults_for_request(const Faults& server, const std::string& body);
 
 struct EmulatorOptions
 {

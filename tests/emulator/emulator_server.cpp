@@ -24,6 +24,8 @@ std::string sse(const json& event) { return "data: " + event.dump() + "\n\n"; }
 EmulatorServer::EmulatorServer(EmulatorOptions options)
     : options_(options), service_(std::move(options)), server_(std::make_unique<httplib::Server>())
 {
+    // Requests that wait (hangs, slow chunks) hold a thread each; the default pool of 8 is too few for a soak.
+    server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
     add_routes();
 }
 
@@ -53,12 +55,13 @@ void EmulatorServer::add_routes()
     server_->Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) { send_json(res, 200, service_.models()); });
 
     server_->Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
-        const Faults& f = options_.faults;
+        const Faults f = faults_for_request(options_.faults, req.body);
         const int number = ++chat_requests_;
         // Tests synchronise on this line: the request is on the server, whatever it does next.
         std::cerr << "vlm-emulator: chat request " << number << " received (" << req.body.size() << " bytes)" << std::endl;
         if (f.hang) {
-            while (!stopping_)
+            const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(f.hang_limit_ms);
+            while (!stopping_ && (f.hang_limit_ms < 0 || std::chrono::steady_clock::now() < until))
                 std::this_thread::sleep_for(std::chrono::milliseconds(50));
             return;
         }
@@ -80,8 +83,7 @@ void EmulatorServer::add_routes()
             return;
         }
         res.set_header("Cache-Control", "no-cache");
-        res.set_chunked_content_provider("text/event-stream", [this, reply](size_t, httplib::DataSink& sink) {
-            const Faults& faults = options_.faults;
+        res.set_chunked_content_provider("text/event-stream", [reply, faults = f](size_t, httplib::DataSink& sink) {
             int content_sent = 0;
             for (const json& chunk : reply->chunks) {
                 const bool has_content = !chunk["choices"].empty() && chunk["choices"][0]["delta"].contains("content") &&

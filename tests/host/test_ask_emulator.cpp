@@ -177,16 +177,15 @@ TEST_CASE("503 before any answer is retried and a server that keeps failing is r
 
 TEST_CASE("a server slower than the timeout exits 6", "[ask][timeout]")
 {
-    Emulator slow({"--fault-first-byte-delay-ms", "5000"});
+    // The server would answer after a minute: exit 6 can only come from the 1 s timeout, however busy the machine
+    // (a bound on the wall time here failed under load without saying anything about the timeout).
+    Emulator slow({"--fault-first-byte-delay-ms", "60000"});
     jarvis::test::TempDir dir;
     const auto config = dir.path() / "short.json";
     std::ofstream(config) << R"({"endpoint": {"timeout_s": 1}})";
-    const auto start = std::chrono::steady_clock::now();
     const auto r = ask(slow, {"--config", config.string()});
-    const auto took = std::chrono::steady_clock::now() - start;
     CHECK(r.exit_code == 6);
     CHECK_THAT(r.err, Contains("timed out"));
-    CHECK(took < std::chrono::seconds(4));
 }
 
 TEST_CASE("SIGINT cancels a waiting ask: exit 130 promptly, connection closed", "[ask][cancel]")

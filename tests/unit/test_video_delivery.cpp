@@ -53,8 +53,15 @@ TEST_CASE("delivery=auto: file for a local server with a volume, http with an ad
     CHECK(jarvis::decide_delivery(source.info(), loadout, config).mode == jarvis::DeliveryMode::frames);
     config.http_delivery.advertise = "host.docker.internal";
     CHECK(jarvis::decide_delivery(source.info(), loadout, config).mode == jarvis::DeliveryMode::http);
-    config.input_data = {"/srv/input_data", "/data"};
+    jarvis::test::TempDir volume;
+    config.input_data = {volume.path().string(), "/data"};
     CHECK(jarvis::decide_delivery(source.info(), loadout, config).mode == jarvis::DeliveryMode::file);
+    // A volume the video cannot be staged into is passed over, and the reason says so.
+    config.input_data = {(volume.path() / "missing").string(), "/data"};
+    const auto passed_over = jarvis::decide_delivery(source.info(), loadout, config);
+    CHECK(passed_over.mode == jarvis::DeliveryMode::http);
+    CHECK_THAT(passed_over.why, Contains("cannot be staged") && Contains("does not exist"));
+    config.input_data = {volume.path().string(), "/data"};
     config.endpoint.base_url = "http://gpu-box:8000/v1"; // a remote server cannot see this machine's volume
     CHECK(jarvis::decide_delivery(source.info(), loadout, config).mode == jarvis::DeliveryMode::http);
     CHECK(jarvis::decide_delivery(source.info(), jarvis::parse_loadout("vllm://m#nativevideo#start=1"), config).mode ==

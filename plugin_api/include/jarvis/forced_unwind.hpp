@@ -1,13 +1,17 @@
-// A thread being ended by pthread_exit or pthread_cancel unwinds its stack with a "forced unwind" exception. Python
-// ends this way every daemon thread that calls back into it during interpreter exit, and such a thread may be inside
-// a plugin call. A catch (...) that swallows it aborts the process ("FATAL: exception not rethrown"); so does a
-// noexcept frame on its way. JARVIS_RETHROW_FORCED_UNWIND, placed before a catch (...), lets it pass.
+// A thread being ended by pthread_exit or pthread_cancel unwinds its stack with a "forced unwind", which is not a
+// C++ exception. Python ends this way every daemon thread that calls back into it during interpreter exit, and such
+// a thread may be inside a plugin call. A catch (...) that swallows it aborts the process ("FATAL: exception not
+// rethrown"); so does a noexcept frame on its way. Every catch (...) on a path that calls the host begins with
+//     if (jarvis::caught_foreign_exception()) throw;
 #pragma once
 
-#if defined(__GLIBCXX__) && !defined(_WIN32)
-#include <cxxabi.h>
-#define JARVIS_RETHROW_FORCED_UNWIND                                                                                   \
-    catch (abi::__forced_unwind&) { throw; }
-#else
-#define JARVIS_RETHROW_FORCED_UNWIND
-#endif
+#include <exception>
+
+namespace jarvis {
+
+// Inside a catch (...): true when what was caught is not a C++ exception (a forced unwind, or another language's),
+// which must go on. std::current_exception() is empty for those; naming abi::__forced_unwind in a handler would
+// bind a reference to an object that does not exist.
+inline bool caught_foreign_exception() noexcept { return !std::current_exception(); }
+
+} // namespace jarvis

@@ -134,9 +134,7 @@ jv_status guarded(jv_error* error, Body&& body)
     try {
         body();
         return JV_OK;
-    }
-    JARVIS_RETHROW_FORCED_UNWIND
-    catch (const Error& e) {
+    } catch (const Error& e) {
         fill_error(error, e.code(), e.http_status(), e.what());
         return e.code();
     } catch (const std::bad_alloc&) {
@@ -144,6 +142,8 @@ jv_status guarded(jv_error* error, Body&& body)
     } catch (const std::exception& e) {
         fill_error(error, JV_E_INTERNAL, 0, std::string("internal error: ") + e.what());
     } catch (...) {
+        if (caught_foreign_exception())
+            throw;
         fill_error(error, JV_E_INTERNAL, 0, "internal error: unknown exception");
     }
     return JV_E_INTERNAL;

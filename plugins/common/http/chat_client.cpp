@@ -49,9 +49,9 @@ public:
                 self->sse_.feed(bytes);
             else
                 self->raw.append(bytes);
-        }
-        JARVIS_RETHROW_FORCED_UNWIND
-        catch (...) {
+        } catch (...) {
+            if (caught_foreign_exception())
+                throw;
             self->failure = std::current_exception();
             return 0; // aborts the transfer; the failure is rethrown after it
         }

@@ -44,6 +44,9 @@ std::string media_url_preview(const std::string& advertise, const std::filesyste
 MediaServer::MediaServer(const std::string& bind, const std::string& advertise, const std::filesystem::path& file, const std::string& mime)
     : server_(std::make_unique<httplib::Server>())
 {
+    // One server per request, fetched by one client (vLLM, maybe with a few ranges at once): httplib's default
+    // pool of 8 threads per server would start 9 threads for every http delivery.
+    server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
     std::error_code ec;
     const auto size = std::filesystem::file_size(file, ec);
     if (ec)

@@ -463,9 +463,9 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
                 decoder.run();
                 warnings[w] = decoder.warnings();
                 skipped[w] = decoder.skipped_references();
-            }
-            JARVIS_RETHROW_FORCED_UNWIND
-            catch (...) {
+            } catch (...) {
+                if (caught_foreign_exception())
+                    throw;
                 std::lock_guard lock(failure_mutex);
                 if (!failure)
                     failure = std::current_exception();
