@@ -10,6 +10,8 @@ Checks, and exits 1 when one fails:
 - nothing is left in the volume's staging folder or in the temporary directory.
 
 Usage: bench/soak.py --emulator build/release/bin/vlm-emulator [--asks 1000] [--threads 4] [--plugin-dir DIR]
+                     [--rss-limit PERCENT]
+CI runs a short form (bindings/python/tests/test_soak.py): 120 asks, RSS reported but not judged.
 (jarvis_vision must be importable: installed, or bindings/python on PYTHONPATH).
 """
 
@@ -111,7 +113,7 @@ class Soak:
             if outcome != expected:
                 self.wrong.append(f"ask {n}: {delivery} {fault or 'no fault'}: expected {expected}, got {outcome}")
 
-    def run(self, asks: int, threads: int) -> int:
+    def run(self, asks: int, threads: int, rss_limit_pct: float) -> int:
         temp_before = set(os.listdir(tempfile.gettempdir()))
         warm_up = max(threads * 4, asks // 10)
         with ThreadPoolExecutor(threads) as pool:
@@ -132,7 +134,7 @@ class Soak:
         if at_end["threads"] != after_warm_up["threads"]:
             failures.append(f"threads: {after_warm_up['threads']} after warm-up, {at_end['threads']} at the end")
         growth = at_end["rss_kb"] / after_warm_up["rss_kb"] - 1
-        if growth > 0.10:
+        if rss_limit_pct >= 0 and growth > rss_limit_pct / 100:
             failures.append(f"RSS grew {100 * growth:.1f}% after warm-up ({after_warm_up['rss_kb']} -> {at_end['rss_kb']} kB)")
         staging = self.volume / ".jarvis-staging"
         left = list(staging.iterdir()) if staging.exists() else []
@@ -165,10 +167,12 @@ def main() -> None:
     parser.add_argument("--plugin-dir")
     parser.add_argument("--asks", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rss-limit", type=float, default=10,
+                        help="percent RSS may grow after the warm-up; negative: report only (short runs, sanitizers)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     try:
-        code = Soak(args.emulator, args.plugin_dir, work).run(args.asks, args.threads)
+        code = Soak(args.emulator, args.plugin_dir, work).run(args.asks, args.threads, args.rss_limit)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     sys.exit(code)
