@@ -192,33 +192,28 @@ TEST_CASE("SIGINT cancels a waiting ask: exit 130 promptly, connection closed", 
 {
     Emulator hanging({"--fault-hang"});
     jarvis::test::ChildProcess host(ask_args(hanging));
-    std::this_thread::sleep_for(std::chrono::milliseconds(500)); // the request is on the wire and waiting
+    REQUIRE(hanging.wait_for_log("chat request 1 received")); // the request is on the server, and waiting
     REQUIRE_FALSE(host.wait_for(std::chrono::milliseconds(0)));
     const auto sent = std::chrono::steady_clock::now();
     host.signal(SIGINT);
-    const auto code = host.wait_for(std::chrono::seconds(5));
+    const auto code = host.wait_for(std::chrono::seconds(30));
     const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
     REQUIRE(code.has_value());
     CHECK(*code == 130);
     CHECK_THAT(host.err(), Contains("cancelled"));
     WARN("SIGINT to exit: " << latency.count() << " ms");
-    CHECK(latency < std::chrono::seconds(2)); // the contract asks for 200 ms; the benchmark-free bound is loose
+    CHECK(latency < std::chrono::seconds(10)); // prompt, not the 300 s timeout; the 5 ms measured is no test's business
 }
 
 TEST_CASE("cancelling a streamed answer closes the connection, which is how the server learns to stop", "[ask][cancel]")
 {
     Emulator slow({"--fault-chunk-delay-ms", "100", "--answer-padding-bytes", "2000"});
     jarvis::test::ChildProcess host(ask_args(slow, {"--stream"}));
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (host.out().empty() && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     REQUIRE_FALSE(host.out().empty()); // the answer has started
     host.signal(SIGINT);
-    REQUIRE(host.wait_for(std::chrono::seconds(5)) == std::optional<int>(130));
-    std::string server_log;
-    for (int i = 0; i < 100 && server_log.find("closed the stream") == std::string::npos; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        server_log = slow.process().err();
-    }
-    CHECK_THAT(server_log, Contains("the client closed the stream after"));
+    REQUIRE(host.wait_for(std::chrono::seconds(30)) == std::optional<int>(130));
+    CHECK(slow.wait_for_log("the client closed the stream after"));
 }

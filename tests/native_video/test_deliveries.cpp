@@ -143,9 +143,9 @@ TEST_CASE("staged files are removed after a refusal and after SIGINT", "[deliver
         for (int i = 0; i < 500 && staged_files(volume.path()) == 0; ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         REQUIRE(staged_files(volume.path()) == 1); // staged while the request waits
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        REQUIRE(hanging.wait_for_log("chat request 1 received"));
         host.signal(SIGINT);
-        REQUIRE(host.wait_for(std::chrono::seconds(5)) == std::optional<int>(130));
+        REQUIRE(host.wait_for(std::chrono::seconds(30)) == std::optional<int>(130));
         CHECK(staged_files(volume.path()) == 0);
     }
 }

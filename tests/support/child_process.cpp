@@ -68,7 +68,7 @@ std::optional<int> ChildProcess::wait_for(std::chrono::milliseconds timeout)
         int status = 0;
         const pid_t r = waitpid(pid_, &status, WNOHANG);
         if (r == pid_) {
-            exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : killed_by_signal + WTERMSIG(status);
             break;
         }
         if (std::chrono::steady_clock::now() >= deadline)
@@ -171,6 +171,17 @@ std::string sha256_hex_of_file(const fs::path& path)
         hex += two;
     }
     return hex;
+}
+
+bool Emulator::wait_for_log(const std::string& text, std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (process_.err().find(text) == std::string::npos) {
+        if (std::chrono::steady_clock::now() >= deadline)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
 }
 
 } // namespace jarvis::test

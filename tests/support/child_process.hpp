@@ -19,7 +19,8 @@ public:
     ChildProcess& operator=(const ChildProcess&) = delete;
 
     void signal(int number) const;
-    // The exit code (128 + signal when killed by one), or nothing if it did not end within `timeout`.
+    // The exit code (killed_by_signal + signal when killed by one, so that a process killed by SIGINT before its
+    // handler was installed is not taken for one that exited 130), or nothing if it did not end within `timeout`.
     std::optional<int> wait_for(std::chrono::milliseconds timeout);
     std::string out() const;
     std::string err() const;
@@ -47,6 +48,8 @@ public:
     const std::string& base_url() const { return base_url_; } // http://127.0.0.1:PORT/v1
     const std::string& root_url() const { return root_url_; } // http://127.0.0.1:PORT
     ChildProcess& process() { return process_; }
+    // Waits until the emulator's log has a line containing `text` (what it saw); false after `timeout`.
+    bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 private:
     Emulator(std::vector<std::string> argv, bool);

@@ -93,7 +93,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : killed_by_signal + WTERMSIG(status);
     return result;
 }
 

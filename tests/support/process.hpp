@@ -6,9 +6,13 @@
 
 namespace jarvis::test {
 
+// Added to the signal number for a process that was killed rather than exiting (exit statuses are 0..255).
+inline constexpr int killed_by_signal = 1000;
+
+
 struct ProcessResult
 {
-    int exit_code = -1; // the process's exit status, or 128 + signal
+    int exit_code = -1; // the process's exit status, or killed_by_signal + signal: never taken for an exit(130)
     std::string out;
     std::string err;
     bool timed_out = false;
