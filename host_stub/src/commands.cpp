@@ -58,17 +58,20 @@ vision::Provider open_routed_provider(const HostConfig& config)
     return open_provider(config, config.loadout.plugin_name(), "the loadout routes to");
 }
 
-// Runs a plugin's host tool with Ctrl-C and the progress line wired up.
-json run_tool(vision::Provider& provider, const json& request)
+// Runs one plan or tool call with Ctrl-C and the progress line wired up; returns its result document.
+template <class Method>
+json run_with_progress(vision::Provider& provider, Method method, const json& request)
 {
     ProgressLine progress;
     vision::CallHandlers handlers;
     handlers.is_cancelled = [] { return interrupted.load(); };
     handlers.on_progress = [&](std::string_view stage, double fraction) { progress.show(stage, fraction); };
-    const json result = json::parse(provider.tool(request.dump(), handlers));
+    const json result = json::parse((provider.*method)(request.dump(), handlers));
     progress.clear();
     return result;
 }
+
+json run_tool(vision::Provider& provider, const json& request) { return run_with_progress(provider, &vision::Provider::tool, request); }
 
 json make_request(const CliOptions& cli)
 {
@@ -113,12 +116,7 @@ ExitCode run_plan(const CliOptions& cli, const HostConfig& config)
 {
     const json request = make_request(cli);
     vision::Provider provider = open_routed_provider(config);
-    ProgressLine progress;
-    vision::CallHandlers handlers;
-    handlers.is_cancelled = [] { return interrupted.load(); };
-    handlers.on_progress = [&](std::string_view stage, double fraction) { progress.show(stage, fraction); };
-    const json plan = json::parse(provider.plan(request.dump(), handlers));
-    progress.clear();
+    const json plan = run_with_progress(provider, &vision::Provider::plan, request);
     if (cli.json) {
         std::cout << plan.dump(2) << std::endl;
         return exit_ok;
