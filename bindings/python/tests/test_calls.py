@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import logging
 import json
 import threading
 from pathlib import Path
@@ -147,3 +148,19 @@ def test_a_bad_video_argument_is_a_config_error(emulator: Emulator) -> None:
             client.provider().plan(42, "x")  # type: ignore[arg-type]
         with pytest.raises(jarvis_vision.ConfigError, match="prompt"):
             client.provider().plan("clip.mp4", "")
+
+
+def test_plugin_logs_go_to_the_jarvis_vision_logger(emulator: Emulator, videos: dict[str, Path],
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="jarvis_vision")
+    with jarvis_vision.Client(emulator.config()) as client:
+        client.provider(NATIVE).ask(videos["clip"], "What moves?", delivery="data")
+    lines = [r for r in caplog.records if r.name == "jarvis_vision"]
+    assert any("native_video: delivering" in r.getMessage() and r.levelno == logging.INFO for r in lines), \
+        [r.getMessage() for r in lines]
+    # The logger's level decides: nothing below it reaches the log.
+    caplog.clear()
+    caplog.set_level(logging.WARNING, logger="jarvis_vision")
+    with jarvis_vision.Client(emulator.config()) as client:
+        client.provider(NATIVE).ask(videos["clip"], "What moves?", delivery="data")
+    assert not [r for r in caplog.records if r.name == "jarvis_vision" and r.levelno < logging.WARNING]
