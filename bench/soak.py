@@ -114,6 +114,7 @@ class Soak:
                 self.wrong.append(f"ask {n}: {delivery} {fault or 'no fault'}: expected {expected}, got {outcome}")
 
     def run(self, asks: int, threads: int, rss_limit_pct: float) -> int:
+        # TMPDIR is this run's own (main() sets it): anything in it at the end was left by the module.
         temp_before = set(os.listdir(tempfile.gettempdir()))
         warm_up = max(threads * 4, asks // 10)
         with ThreadPoolExecutor(threads) as pool:
@@ -140,10 +141,9 @@ class Soak:
         left = list(staging.iterdir()) if staging.exists() else []
         if left:
             failures.append(f"left in the staging folder: {[p.name for p in left]}")
-        new_temp = set(os.listdir(tempfile.gettempdir())) - temp_before
-        ours = [n for n in new_temp if "jarvis" in n.lower()]
-        if ours:
-            failures.append(f"left in {tempfile.gettempdir()}: {ours}")
+        left_in_temp = sorted(set(os.listdir(tempfile.gettempdir())) - temp_before)
+        if left_in_temp:
+            failures.append(f"left in {tempfile.gettempdir()}: {left_in_temp}")
 
         print(f"{asks} asks from {threads} threads over one provider in {elapsed:.1f} s after a {warm_up}-ask warm-up")
         for key, count in sorted(self.outcomes.items()):
@@ -171,6 +171,11 @@ def main() -> None:
                         help="percent RSS may grow after the warm-up; negative: report only (short runs, sanitizers)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="soak-"))
+    # A temporary directory of the run's own, so that what other programs leave in /tmp meanwhile is not counted.
+    private_temp = work / "tmp"
+    private_temp.mkdir()
+    os.environ["TMPDIR"] = str(private_temp)
+    tempfile.tempdir = str(private_temp)
     try:
         code = Soak(args.emulator, args.plugin_dir, work).run(args.asks, args.threads, args.rss_limit)
     finally:
