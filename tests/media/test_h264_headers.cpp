@@ -5,6 +5,8 @@
 #include "media/h264_headers.hpp"
 #include "media/h264_references.hpp"
 
+#include "fuzz_bodies.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -170,4 +172,18 @@ TEST_CASE("damaged H.264 packets never crash the reference analysis", "[media][h
     // Extradata that is not H.264's.
     const uint8_t junk[] = {1, 2};
     CHECK_FALSE(h264::ReferenceAnalysis(junk, sizeof junk).usable());
+}
+
+TEST_CASE("inputs the fuzzer once crashed the header reader with are read harmlessly", "[media][h264][fuzz]")
+{
+    // Meaningful under the sanitizers (the asan preset), where each of these failed.
+    const std::filesystem::path dir = std::filesystem::path(JARVIS_TEST_SOURCE_DIR) / "tests/fuzz/regressions/fuzz_h264_headers";
+    int replayed = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        INFO(entry.path().filename().string());
+        const std::string bytes = jarvis::test::read_file(entry.path());
+        jarvis::fuzz::h264_headers(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+        ++replayed;
+    }
+    CHECK(replayed > 0);
 }

@@ -83,7 +83,9 @@ void skip_scaling_list(BitReader& in, int size)
     int next = 8;
     for (int j = 0; j < size; ++j) {
         if (next != 0)
-            next = (last + in.se() + 256) % 256;
+            // delta_scale is -128..127 in a valid stream; a damaged one can say anything, so wrap as the spec's
+            // (last + delta + 256) % 256 does for valid values without overflowing on the others.
+            next = static_cast<int>((static_cast<int64_t>(last) + in.se()) & 0xff);
         last = next == 0 ? last : next;
     }
 }
