@@ -1,7 +1,12 @@
 #include "config/config_error.hpp"
 #include "config/provider_config.hpp"
 
+#include "fixtures.hpp"
+#include "fuzz_bodies.hpp"
+
 #include <catch2/catch.hpp>
+
+#include <filesystem>
 
 using Catch::Matchers::Contains;
 using jarvis::parse_provider_config;
@@ -60,4 +65,19 @@ TEST_CASE("keys the module does not own are ignored with one warning and Jarvis'
     CHECK(c.endpoint.base_url == "http://127.0.0.1:8300/v1");
     CHECK(parse_provider_config(std::string(R"({"ports": {"vllm": 8301}})"), "x").endpoint.base_url == "http://127.0.0.1:8301/v1");
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"ports": {"vllm": "high"}})"), "x"), Contains("ports.vllm: must be a port number"));
+}
+
+TEST_CASE("inputs the fuzzer once broke the document parsers with are configuration errors", "[config][fuzz]")
+{
+    const std::filesystem::path dir = std::filesystem::path(JARVIS_TEST_SOURCE_DIR) / "tests/fuzz/regressions/fuzz_documents";
+    int replayed = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        INFO(entry.path().filename().string());
+        const std::string bytes = jarvis::test::read_file(entry.path());
+        jarvis::fuzz::documents(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()); // nothing else escapes
+        ++replayed;
+    }
+    CHECK(replayed > 0);
+    // The first of them: a number too large for a double is the document's fault, said as such.
+    CHECK_THROWS_AS(parse_provider_config(std::string(R"({"ends": 3e31407})"), "x"), jarvis::ConfigError);
 }

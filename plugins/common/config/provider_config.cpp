@@ -209,7 +209,7 @@ ProviderConfig parse_provider_config(const std::string& json_text, const std::st
     json doc;
     try {
         doc = json::parse(json_text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) { // parse_error, and out_of_range for a number too large to hold
         throw ConfigError(fmt::format("{}: not valid JSON: {}", origin, e.what()));
     }
     return parse_provider_config(doc, origin);

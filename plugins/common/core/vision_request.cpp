@@ -11,7 +11,7 @@ VisionRequest parse_vision_request(std::string_view json_text)
     nlohmann::json doc;
     try {
         doc = nlohmann::json::parse(json_text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) { // parse_error, and out_of_range for a number too large to hold
         throw ConfigError(std::string("request: not valid JSON: ") + e.what());
     }
     if (!doc.is_object())

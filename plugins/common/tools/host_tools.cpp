@@ -49,7 +49,7 @@ json parse_tool_request(std::string_view request_json)
     json doc;
     try {
         doc = json::parse(request_json);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) { // parse_error, and out_of_range for a number too large to hold
         throw ConfigError(std::string("tool request: not valid JSON: ") + e.what());
     }
     if (!doc.is_object() || !doc.contains("tool") || !doc["tool"].is_string())
