@@ -3,6 +3,7 @@
 
 #include "callback_finder.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -13,9 +14,9 @@ using jarvis::ffmpeg_log::LogCallback;
 
 std::mutex owner_mutex;
 int users = 0;
-// What was installed before the forwarder; read by the forwarder on any thread, hence atomic-sized and set before
-// the forwarder goes in.
-LogCallback found_before = nullptr;
+// What was installed before the forwarder; read by the forwarder on any thread while acquire and release write it,
+// hence atomic.
+std::atomic<LogCallback> found_before{nullptr};
 
 // Plain data only: a thread_local with a destructor would keep this library loaded until every thread that
 // touched it has exited (glibc), and plugins must unload cleanly.
@@ -77,8 +78,8 @@ void jv_ffmpeg_log_release(void)
 {
     std::lock_guard lock(owner_mutex);
     if (users > 0 && --users == 0) {
-        av_log_set_callback(found_before != nullptr ? found_before : &av_log_default_callback);
-        found_before = nullptr;
+        const LogCallback before = found_before.exchange(nullptr);
+        av_log_set_callback(before != nullptr ? before : &av_log_default_callback);
     }
 }
 
