@@ -123,6 +123,9 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
         const auto start = Clock::now();
         const CallSetup setup = prepare_call(config_, request_json);
         call.progress("probe", -1);
+        // Declared before the source, so that staged files are removed after it is closed: Windows refuses to delete
+        // a name of a file that is open (a hard link is another name of the video the source holds).
+        std::vector<std::unique_ptr<StagedFile>> staged_files;
         MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); }, config_.endpoint.timeout_s);
         const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_);
         log_.info("native_video: delivering {} as {} ({})", source.info().source, to_string(decision.mode), decision.why);
@@ -133,9 +136,11 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
             // The prepared video (a staged file, a media server) lives until its answer is in, or its refusal.
             PreparedVideo video = prepare_video(mode, source, setup, config_, call, log_, true);
             const std::string body = video_chat_body(video, setup);
+            const json media_summary = summary(source.info(), decision, video, setup);
+            if (video.staged)
+                staged_files.push_back(std::move(video.staged));
             try {
-                json result = send_request(config_.endpoint, body, setup.stream, summary(source.info(), decision, video, setup),
-                                           call, seconds_since(start));
+                json result = send_request(config_.endpoint, body, setup.stream, media_summary, call, seconds_since(start));
                 result["fallback"] = fallback;
                 return result.dump();
             } catch (const plugin::Error& e) {

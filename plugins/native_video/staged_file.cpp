@@ -2,15 +2,13 @@
 
 #include "config/config_error.hpp"
 #include "media/media_error.hpp"
+#include "platform/file_access.hpp"
+#include "platform/native_path.hpp"
 
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <random>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace jarvis {
 namespace {
@@ -24,7 +22,7 @@ void remove_leftovers(const fs::path& dir)
     std::error_code ec;
     const auto now = fs::file_time_type::clock::now();
     for (const auto& entry : fs::directory_iterator(dir, ec))
-        if (entry.path().filename().string().rfind("jarvis-", 0) == 0 &&
+        if (utf8_path(entry.path().filename()).rfind("jarvis-", 0) == 0 &&
             now - fs::last_write_time(entry.path(), ec) > std::chrono::hours(24))
             fs::remove(entry.path(), ec);
 }
@@ -42,9 +40,9 @@ std::string random_token(int bits)
 
 std::string safe_file_name(const fs::path& name)
 {
-    const std::string ext = name.extension().string();
+    const std::string ext = utf8_path(name.extension());
     std::string stem;
-    for (unsigned char c : name.stem().string())
+    for (unsigned char c : utf8_path(name.stem()))
         stem += std::isalnum(c) || c == '-' || c == '_' ? static_cast<char>(c) : '_';
     std::string safe_ext;
     for (unsigned char c : ext)
@@ -64,12 +62,12 @@ std::optional<std::string> staging_problem(const fs::path& volume_root)
 {
     std::error_code ec;
     if (!fs::is_directory(volume_root, ec))
-        return fmt::format("input_data.host_path '{}' does not exist or is not a directory", volume_root.string());
+        return fmt::format("input_data.host_path '{}' does not exist or is not a directory", utf8_path(volume_root));
     // The staging folder if it is there, else the volume, where it would be made.
     const fs::path dir = volume_root / staging_dir;
     const fs::path& where = fs::is_directory(dir, ec) ? dir : volume_root;
-    if (::access(where.c_str(), W_OK) != 0)
-        return fmt::format("input_data.host_path '{}' is not writable: {}", volume_root.string(), std::strerror(errno));
+    if (const auto why = cannot_write_into(where))
+        return fmt::format("input_data.host_path '{}' is not writable: {}", utf8_path(volume_root), *why);
     return std::nullopt;
 }
 
@@ -81,16 +79,13 @@ StagedFile::StagedFile(const fs::path& video, const fs::path& volume_root)
     const fs::path dir = volume_root / staging_dir;
     fs::create_directories(dir, ec);
     if (ec)
-        throw ConfigError(fmt::format("input_data.host_path '{}' is not writable: {}", volume_root.string(), ec.message()));
+        throw ConfigError(fmt::format("input_data.host_path '{}' is not writable: {}", utf8_path(volume_root), ec.message()));
     remove_leftovers(dir);
 
     const std::string name = "jarvis-" + random_token(64) + "-" + safe_file_name(video.filename());
     relative_ = std::string(staging_dir) + "/" + name;
     path_ = dir / name;
-    struct stat source_stat = {};
-    struct stat dir_stat = {};
-    if (::stat(video.c_str(), &source_stat) == 0 && ::stat(dir.c_str(), &dir_stat) == 0 && source_stat.st_dev == dir_stat.st_dev &&
-        ::link(video.c_str(), path_.c_str()) == 0) {
+    if (hard_link_if_same_volume(video, path_)) {
         linked_ = true;
         return;
     }
@@ -101,7 +96,7 @@ StagedFile::StagedFile(const fs::path& video, const fs::path& volume_root)
     if (ec) {
         std::error_code ignored;
         fs::remove(part, ignored);
-        throw ConfigError(fmt::format("cannot stage '{}' into input_data.host_path '{}': {}", video.string(), volume_root.string(),
+        throw ConfigError(fmt::format("cannot stage '{}' into input_data.host_path '{}': {}", utf8_path(video), utf8_path(volume_root),
                                       ec.message()));
     }
 }

@@ -4,6 +4,7 @@
 #include "core/base64.hpp"
 #include "core/chat_body.hpp"
 #include "media/media_error.hpp"
+#include "platform/native_path.hpp"
 #include "volume_paths.hpp"
 
 #include <fmt/format.h>
@@ -47,14 +48,14 @@ std::string advertised_host(const HttpDeliveryConfig& http)
 std::optional<std::string> volume_url(const MediaInfo& media, const InputDataConfig& volume)
 {
     std::error_code ec;
-    const fs::path file = fs::weakly_canonical(fs::absolute(media.source), ec);
+    const fs::path file = fs::weakly_canonical(fs::absolute(native_path(media.source)), ec);
     if (ec)
         return std::nullopt;
-    // A host path in Windows form is compared as given; a POSIX one after resolving symlinks.
-    fs::path root = volume.host_path;
+    // A host path in another system's form is compared as given; one of this system's after resolving symlinks.
+    fs::path root = native_path(volume.host_path);
     if (fs::exists(root, ec))
         root = fs::weakly_canonical(root, ec);
-    return map_host_path(file.string(), root.string(), volume.container_path);
+    return map_host_path(utf8_path(file), utf8_path(root), volume.container_path);
 }
 
 // vLLM's qwen3_vl loader samples at media_io_kwargs.video.fps (default 2), 4 to 768 frames; num_frames is ignored by
@@ -173,7 +174,7 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
     std::string volume_note;
     if (config.input_data.configured() && endpoint_is_local(config.endpoint.base_url)) {
         // A video outside the volume is staged into it: only a volume that takes files will do.
-        const auto problem = volume_url(media, config.input_data) ? std::nullopt : staging_problem(config.input_data.host_path);
+        const auto problem = volume_url(media, config.input_data) ? std::nullopt : staging_problem(native_path(config.input_data.host_path));
         if (!problem)
             return {DeliveryMode::file, "a shared volume is configured and the server is on this machine"};
         volume_note = "the video cannot be staged (" + *problem + "); ";
@@ -237,17 +238,17 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
         const std::string container = config.input_data.container_path;
         std::string relative;
         if (for_real) {
-            v.staged = std::make_unique<StagedFile>(media.source, config.input_data.host_path);
+            v.staged = std::make_unique<StagedFile>(native_path(media.source), native_path(config.input_data.host_path));
             relative = v.staged->relative_path();
         } else {
-            if (const auto problem = staging_problem(config.input_data.host_path))
+            if (const auto problem = staging_problem(native_path(config.input_data.host_path)))
                 throw ConfigError(*problem); // what ask would say
-            relative = StagedFile::preview_relative_path(media.source);
+            relative = StagedFile::preview_relative_path(native_path(media.source));
             v.staged_preview = true;
             v.warnings.push_back("the video is outside the shared volume: it is staged into it when asking (a hard link on "
                                  "the same filesystem, else a copy) and removed afterwards");
         }
-        const auto url = map_host_path(fs::path(config.input_data.host_path).generic_string() + "/" + relative,
+        const auto url = map_host_path(config.input_data.host_path + "/" + relative,
                                        config.input_data.host_path, container);
         if (!url)
             throw ConfigError(fmt::format("input_data.host_path '{}' is not an absolute path", config.input_data.host_path));
@@ -257,7 +258,7 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
     case DeliveryMode::http: {
         const std::string host = advertised_host(config.http_delivery);
         if (for_real) {
-            v.server = std::make_unique<MediaServer>(config.http_delivery.bind, host, media.source, video_mime_type(media.container));
+            v.server = std::make_unique<MediaServer>(config.http_delivery.bind, host, native_path(media.source), video_mime_type(media.container));
             v.url = v.server->url();
         } else {
             v.url = media_url_preview(host, media.source);
@@ -292,7 +293,8 @@ std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup)
 
     const size_t at = text.find(placeholder);
     std::error_code ec;
-    const auto size = static_cast<size_t>(fs::file_size(video.data_path, ec));
+    const fs::path file = native_path(video.data_path);
+    const auto size = static_cast<size_t>(fs::file_size(file, ec));
     if (ec)
         throw MediaError(fmt::format("cannot use video '{}': {}", video.data_path, ec.message()));
     const std::string prefix = "data:" + video.data_mime + ";base64,";
@@ -300,7 +302,7 @@ std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup)
     out.reserve(text.size() - placeholder.size() + prefix.size() + (size + 2) / 3 * 4);
     out.append(text, 0, at);
     out += prefix;
-    std::ifstream in(video.data_path, std::ios::binary);
+    std::ifstream in(file, std::ios::binary);
     std::string chunk(3 * 1024 * 1024, '\0'); // a multiple of 3: chunks encode without padding in between
     while (in) {
         in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));

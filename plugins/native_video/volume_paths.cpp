@@ -33,6 +33,11 @@ std::optional<HostPath> parse_host_path(const std::string& path)
 {
     std::string p = path;
     std::replace(p.begin(), p.end(), '\\', '/');
+    // Windows' long-path forms name the same places: \\?\C:\x is C:\x, \\?\UNC\server\share is \\server\share.
+    if (p.rfind("//?/UNC/", 0) == 0)
+        p = "//" + p.substr(8);
+    else if (p.rfind("//?/", 0) == 0)
+        p = p.substr(4);
     HostPath out;
     std::string root;
     std::string rest;

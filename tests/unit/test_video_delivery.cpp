@@ -37,6 +37,15 @@ TEST_CASE("Windows host paths map with drive letters, separators and case compar
     CHECK(map_host_path("/c/Users/Ana/Jarvis/input_data/x.mp4", root, "/data") == std::nullopt);
 }
 
+TEST_CASE("Windows long-path forms name the same places as the plain ones", "[delivery][paths]")
+{
+    const std::string root = "C:\\Users\\Ana\\Jarvis\\input_data";
+    CHECK(map_host_path("\\\\?\\C:\\Users\\Ana\\Jarvis\\input_data\\x.mp4", root, "/data") == "file:///data/x.mp4");
+    CHECK(map_host_path("C:\\Users\\Ana\\Jarvis\\input_data\\x.mp4", "\\\\?\\" + root, "/data") == "file:///data/x.mp4");
+    CHECK(map_host_path("\\\\?\\UNC\\nas\\media\\input\\x.mp4", "\\\\nas\\media\\input", "/data") == "file:///data/x.mp4");
+    CHECK(map_host_path("\\\\?\\D:\\input_data\\x.mp4", root, "/data") == std::nullopt);
+}
+
 TEST_CASE("nothing outside the volume maps: not the root itself, not through .., not a sibling", "[delivery][paths]")
 {
     CHECK(map_host_path("/srv/input_data", "/srv/input_data", "/data") == std::nullopt);

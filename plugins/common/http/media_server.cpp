@@ -1,15 +1,15 @@
 #include "http/media_server.hpp"
 
 #include "config/config_error.hpp"
+#include "platform/native_path.hpp"
 
 #include <httplib.h>
 
 #include <fmt/format.h>
 
 #include <cctype>
-#include <fcntl.h>
+#include <fstream>
 #include <random>
-#include <unistd.h>
 #include <vector>
 
 namespace jarvis {
@@ -24,7 +24,7 @@ std::string token128()
 std::string url_name(const std::filesystem::path& file)
 {
     std::string out;
-    for (unsigned char c : file.filename().string())
+    for (unsigned char c : utf8_path(file.filename()))
         out += std::isalnum(c) || c == '.' || c == '-' || c == '_' ? static_cast<char>(c) : '_';
     return out.empty() ? "video" : out;
 }
@@ -50,32 +50,32 @@ MediaServer::MediaServer(const std::string& bind, const std::string& advertise, 
     std::error_code ec;
     const auto size = std::filesystem::file_size(file, ec);
     if (ec)
-        throw ConfigError(fmt::format("cannot serve '{}': {}", file.string(), ec.message()));
+        throw ConfigError(fmt::format("cannot serve '{}': {}", utf8_path(file), ec.message()));
     const std::string path = "/media/" + token128() + "/" + url_name(file);
-    const std::string file_path = file.string();
 
-    server_->Get(path, [this, file_path, size, mime](const httplib::Request&, httplib::Response& res) {
+    server_->Get(path, [this, file, size, mime](const httplib::Request&, httplib::Response& res) {
         ++served_;
-        const int fd = ::open(file_path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
+        // Each request reads through its own stream: the provider below is called on that request's thread only.
+        auto in = std::make_shared<std::ifstream>(file, std::ios::binary);
+        if (!*in) {
             res.status = 500;
             return;
         }
         auto buffer = std::make_shared<std::vector<char>>(1 << 20);
         // httplib answers HEAD and Range requests from this provider: it asks for the ranges it needs.
-        res.set_content_provider(
-            size, mime,
-            [fd, buffer](size_t offset, size_t length, httplib::DataSink& sink) {
-                while (length > 0) {
-                    const ssize_t n = ::pread(fd, buffer->data(), std::min(length, buffer->size()), static_cast<off_t>(offset));
-                    if (n <= 0 || !sink.write(buffer->data(), static_cast<size_t>(n)))
-                        return false;
-                    offset += static_cast<size_t>(n);
-                    length -= static_cast<size_t>(n);
-                }
-                return true;
-            },
-            [fd](bool) { ::close(fd); });
+        res.set_content_provider(size, mime, [in, buffer](size_t offset, size_t length, httplib::DataSink& sink) {
+            in->clear();
+            in->seekg(static_cast<std::streamoff>(offset));
+            while (length > 0) {
+                in->read(buffer->data(), static_cast<std::streamsize>(std::min(length, buffer->size())));
+                const auto n = static_cast<size_t>(in->gcount());
+                if (n == 0 || !sink.write(buffer->data(), n))
+                    return false;
+                offset += n;
+                length -= n;
+            }
+            return true;
+        });
     });
     port_ = server_->bind_to_any_port(bind);
     if (port_ <= 0)

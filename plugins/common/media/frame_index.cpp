@@ -1,6 +1,7 @@
 #include "media/frame_index.hpp"
 
 #include "media/media_error.hpp"
+#include "platform/native_path.hpp"
 
 #include <jarvis/plugin_adapter.hpp>
 
@@ -138,9 +139,10 @@ std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const 
     std::string key;
     if (!source.info().is_url) {
         std::error_code ec;
-        const auto mtime = std::filesystem::last_write_time(source.info().source, ec);
+        const auto file = native_path(source.info().source);
+        const auto mtime = std::filesystem::last_write_time(file, ec);
         if (!ec)
-            key = fmt::format("{}|{}|{}|{}", std::filesystem::absolute(source.info().source).string(), source.info().size_bytes,
+            key = fmt::format("{}|{}|{}|{}", utf8_path(std::filesystem::absolute(file)), source.info().size_bytes,
                               mtime.time_since_epoch().count(), source.stream_index());
     }
     if (!key.empty()) {

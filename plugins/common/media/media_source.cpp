@@ -2,20 +2,21 @@
 
 #include "media/ffmpeg_log.hpp"
 #include "media/media_error.hpp"
+#include "platform/file_access.hpp"
+#include "platform/native_path.hpp"
 
 #include <jarvis/plugin_adapter.hpp>
 
 extern "C" {
+#include <libavutil/avstring.h>
 #include <libavutil/display.h>
 }
 
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <unistd.h>
 
 namespace jarvis {
 namespace {
@@ -30,8 +31,9 @@ namespace {
 int64_t check_local_file(const std::string& path)
 {
     namespace fs = std::filesystem;
+    const fs::path native = native_path(path);
     std::error_code ec;
-    const fs::file_status st = fs::status(path, ec);
+    const fs::file_status st = fs::status(native, ec);
     if (ec || !fs::exists(st)) {
         if (ec && ec != std::errc::no_such_file_or_directory)
             fail(path, ec.message());
@@ -41,9 +43,9 @@ int64_t check_local_file(const std::string& path)
         fail(path, "it is a directory, not a video file");
     if (!fs::is_regular_file(st))
         fail(path, "not a regular file");
-    if (::access(path.c_str(), R_OK) != 0)
-        fail(path, fmt::format("cannot read it: {}", std::strerror(errno)));
-    const auto size = fs::file_size(path, ec);
+    if (const auto why = cannot_read(native))
+        fail(path, fmt::format("cannot read it: {}", *why));
+    const auto size = fs::file_size(native, ec);
     if (ec)
         fail(path, ec.message());
     if (size == 0)
@@ -110,7 +112,7 @@ bool header_describes_video(const AVFormatContext* fmt)
 
 bool is_http_url(const std::string& source)
 {
-    auto starts = [&](const char* prefix) { return source.size() > std::strlen(prefix) && strncasecmp(source.c_str(), prefix, std::strlen(prefix)) == 0; };
+    auto starts = [&](const char* prefix) { return source.size() > std::strlen(prefix) && av_strncasecmp(source.c_str(), prefix, std::strlen(prefix)) == 0; };
     return starts("http://") || starts("https://");
 }
 

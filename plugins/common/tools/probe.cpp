@@ -2,6 +2,7 @@
 
 #include "http/server_models.hpp"
 #include "media/test_pattern.hpp"
+#include "platform/native_path.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -68,9 +69,9 @@ json run_probe(const ProviderConfig& config, const Loadout& loadout, const Probe
     report["model_served"] = std::find(models.begin(), models.end(), loadout.model) != models.end();
 
     // The probe video lives inside the shared volume when there is one, so that the file delivery needs no staging.
-    const fs::path dir = config.input_data.configured() ? fs::path(config.input_data.host_path) : fs::temp_directory_path();
+    const fs::path dir = config.input_data.configured() ? native_path(config.input_data.host_path) : fs::temp_directory_path();
     ProbeVideo video{dir / unique_probe_name()};
-    write_test_pattern_video(video.path.string(), 3);
+    write_test_pattern_video(utf8_path(video.path), 3);
 
     std::vector<std::string> deliveries;
     if (config.input_data.configured())
@@ -88,7 +89,7 @@ json run_probe(const ProviderConfig& config, const Loadout& loadout, const Probe
         const std::string& delivery = deliveries[i];
         call.throw_if_cancelled();
         call.progress(("delivery " + delivery).c_str(), double(i) / double(deliveries.size()));
-        const json request = {{"video", video.path.string()},
+        const json request = {{"video", utf8_path(video.path)},
                               {"prompt", "What moves in this clip?"},
                               {"loadout", base + "#delivery=" + delivery + "#fallback=off#max_tokens=64"}};
         json entry = {{"delivery", delivery}};
