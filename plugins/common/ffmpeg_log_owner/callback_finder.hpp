@@ -4,11 +4,12 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
+#include "avutil_data.hpp"
+
 #include <cstdarg>
 
 namespace jarvis::ffmpeg_log {
 
-using LogCallback = void (*)(void*, int, const char*, va_list);
 
 // FFmpeg can set its log callback but not say which one is set. To put back what a host had installed (PyAV sets
 // its own), the callback in force is found by setting a sentinel and seeing which word of libavutil's writable data

@@ -10,13 +10,19 @@
 
 namespace {
 
+using jarvis::ffmpeg_log::avutil_default_callback;
 using jarvis::ffmpeg_log::LogCallback;
 
 std::mutex owner_mutex;
 int users = 0;
 // What was installed before the forwarder; read by the forwarder on any thread while acquire and release write it,
 // hence atomic.
-std::atomic<LogCallback> found_before{nullptr};
+// (Wrapped in a struct: mingw's va_list carries attributes that a template argument would drop, with a warning.)
+struct SavedCallback
+{
+    LogCallback fn;
+};
+std::atomic<SavedCallback> found_before{SavedCallback{nullptr}};
 
 // Plain data only: a thread_local with a destructor would keep this library loaded until every thread that
 // touched it has exited (glibc), and plugins must unload cleanly.
@@ -52,8 +58,8 @@ void forward(void* avcl, int level, const char* format, va_list args)
     }
     if (route.fn == nullptr) {
         // Not a plugin call's line: it belongs to whoever had the callback before (the host), never to stderr.
-        const LogCallback before = found_before;
-        if (before != nullptr && before != &av_log_default_callback)
+        const LogCallback before = found_before.load().fn;
+        if (before != nullptr && before != avutil_default_callback())
             before(avcl, level, format, args);
         return;
     }
@@ -69,7 +75,7 @@ void jv_ffmpeg_log_acquire(void)
 {
     std::lock_guard lock(owner_mutex);
     if (users++ == 0) {
-        found_before = jarvis::ffmpeg_log::replace_with_sentinel_and_find_previous();
+        found_before = SavedCallback{jarvis::ffmpeg_log::replace_with_sentinel_and_find_previous()};
         av_log_set_callback(&forward);
     }
 }
@@ -78,8 +84,8 @@ void jv_ffmpeg_log_release(void)
 {
     std::lock_guard lock(owner_mutex);
     if (users > 0 && --users == 0) {
-        const LogCallback before = found_before.exchange(nullptr);
-        av_log_set_callback(before != nullptr ? before : &av_log_default_callback);
+        const LogCallback before = found_before.exchange(SavedCallback{nullptr}).fn;
+        av_log_set_callback(before != nullptr ? before : avutil_default_callback());
     }
 }
 
