@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 #include "config/config_error.hpp"
+#include "platform/native_path.hpp"
 #include "plugin_loader.hpp"
 #include "progress_line.hpp"
 
@@ -44,11 +45,11 @@ vision::Provider open_provider(const HostConfig& config, const std::string& want
 {
     const PluginScan scan = scan_plugin_dir(config.plugin_dir);
     for (const auto& failure : scan.errors)
-        spdlog::warn("skipped plugin {}: {}", failure.path.string(), failure.message);
+        spdlog::warn("skipped plugin {}: {}", utf8_path(failure.path), failure.message);
     const LoadedPlugin* chosen = scan.find(wanted);
     if (chosen == nullptr)
-        throw ConfigError(std::string(why) + " plugin '" + wanted + "', which is not in " + config.plugin_dir.string());
-    spdlog::debug("routing to {} {} ({})", chosen->plugin.name(), chosen->plugin.version(), chosen->path.string());
+        throw ConfigError(std::string(why) + " plugin '" + wanted + "', which is not in " + utf8_path(config.plugin_dir));
+    spdlog::debug("routing to {} {} ({})", chosen->plugin.name(), chosen->plugin.version(), utf8_path(chosen->path));
     auto log = [](int32_t level, std::string_view message) { spdlog::log(to_spdlog(level), "{}", message); };
     return vision::Provider(chosen->plugin, config.document.dump(), log, to_jv_level(spdlog::get_level()));
 }
@@ -94,19 +95,19 @@ ExitCode run_plugins(const CliOptions& cli, const HostConfig& config)
             out["plugins"].push_back({{"name", p.plugin.name()},
                                       {"version", p.plugin.version()},
                                       {"abi", p.plugin.abi()},
-                                      {"path", p.path.string()},
+                                      {"path", utf8_path(p.path)},
                                       {"selected", p.plugin.name() == selected}});
         for (const auto& e : scan.errors)
-            out["errors"].push_back({{"path", e.path.string()}, {"message", e.message}});
+            out["errors"].push_back({{"path", utf8_path(e.path)}, {"message", e.message}});
         std::cout << out.dump(2) << std::endl;
     } else {
         for (const auto& p : scan.plugins)
             std::cout << (p.plugin.name() == selected ? "* " : "  ") << p.plugin.name() << " " << p.plugin.version()
-                      << " (ABI " << p.plugin.abi() << ") " << p.path.string() << "\n";
+                      << " (ABI " << p.plugin.abi() << ") " << utf8_path(p.path) << "\n";
         for (const auto& e : scan.errors)
-            std::cout << "  failed: " << e.path.string() << ": " << e.message << "\n";
+            std::cout << "  failed: " << utf8_path(e.path) << ": " << e.message << "\n";
         if (scan.plugins.empty() && scan.errors.empty())
-            std::cout << "no plugins in " << config.plugin_dir.string() << "\n";
+            std::cout << "no plugins in " << utf8_path(config.plugin_dir) << "\n";
         std::cout.flush();
     }
     return exit_ok;

@@ -1,6 +1,7 @@
 #include "host_config.hpp"
 
 #include "config/config_error.hpp"
+#include "platform/native_path.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -13,9 +14,10 @@ namespace {
 nlohmann::json read_config_file(const std::string& path)
 {
     std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
+    const auto file = native_path(path);
+    if (std::filesystem::is_directory(file, ec))
         throw ConfigError("config file '" + path + "': is a directory");
-    std::ifstream in(path);
+    std::ifstream in(file);
     if (!in)
         throw ConfigError("config file '" + path + "': cannot read it: " + std::strerror(errno));
     std::stringstream text;
@@ -59,7 +61,7 @@ HostConfig resolve_config(const CliOptions& cli, const std::filesystem::path& ex
     c.loadout = parse_loadout(c.parsed.loadout.empty() ? std::string(default_loadout) : c.parsed.loadout);
     c.warnings.insert(c.warnings.end(), c.loadout.warnings.begin(), c.loadout.warnings.end());
     c.plugin_dir = c.parsed.plugin_dir.empty() ? executable_dir / ".." / "lib" / "jarvis" / "plugins"
-                                               : std::filesystem::path(c.parsed.plugin_dir);
+                                               : native_path(c.parsed.plugin_dir);
     c.plugin_dir = c.plugin_dir.lexically_normal();
     return c;
 }

@@ -3,6 +3,7 @@
 #include "commands.hpp"
 #include "config/config_error.hpp"
 #include "host_config.hpp"
+#include "platform/console.hpp"
 
 #include <jarvis/vision_provider.hpp>
 
@@ -11,22 +12,11 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <csignal>
 #include <iostream>
 
 namespace {
 
 using namespace jarvis::host;
-
-void on_sigint(int) { interrupted.store(true); }
-
-void install_sigint_handler()
-{
-    struct sigaction action = {};
-    action.sa_handler = &on_sigint;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, nullptr);
-}
 
 void set_up_logging(const std::string& level_name)
 {
@@ -95,6 +85,7 @@ int run(const std::vector<std::string>& args)
 
 int main(int argc, char** argv)
 {
-    install_sigint_handler();
-    return run(std::vector<std::string>(argv + 1, argv + argc));
+    set_flag_on_interrupt(interrupted);
+    use_utf8_output();
+    return run(utf8_arguments(argc, argv));
 }

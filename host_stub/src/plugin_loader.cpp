@@ -1,10 +1,13 @@
 #include "plugin_loader.hpp"
 
 #include "config/config_error.hpp"
+#include "platform/native_path.hpp"
 
 #include <boost/dll/shared_library.hpp>
 
-#include <dlfcn.h>
+#if !defined(_WIN32)
+#include <dlfcn.h> // RTLD_NODELETE: Windows keeps a library mapped by not freeing it, which Boost.DLL always does
+#endif
 
 #include <algorithm>
 #include <memory>
@@ -47,11 +50,13 @@ const LoadedPlugin* PluginScan::find(const std::string& name) const
     return nullptr;
 }
 
-vision::Plugin load_plugin(const fs::path& file, const LoadOptions& options)
+vision::Plugin load_plugin(const fs::path& file, [[maybe_unused]] const LoadOptions& options)
 {
     auto mode = dll::load_mode::rtld_now | dll::load_mode::rtld_local;
+#if !defined(_WIN32)
     if (options.keep_mapped)
         mode = mode | static_cast<dll::load_mode::type>(RTLD_NODELETE);
+#endif
 
     std::shared_ptr<dll::shared_library> library;
     try {
@@ -73,13 +78,13 @@ PluginScan scan_plugin_dir(const fs::path& dir, const LoadOptions& options)
 {
     std::error_code ec;
     if (!fs::is_directory(dir, ec))
-        throw ConfigError("plugin directory '" + dir.string() + "' does not exist or is not a directory");
+        throw ConfigError("plugin directory '" + utf8_path(dir) + "' does not exist or is not a directory");
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(dir, ec))
-        if (entry.path().extension() == ".so" && !entry.is_directory())
+        if (entry.path().extension() == dll::shared_library::suffix() && !entry.is_directory())
             files.push_back(entry.path());
     if (ec)
-        throw ConfigError("plugin directory '" + dir.string() + "' cannot be read: " + ec.message());
+        throw ConfigError("plugin directory '" + utf8_path(dir) + "' cannot be read: " + ec.message());
     std::sort(files.begin(), files.end());
 
     PluginScan scan;
@@ -88,7 +93,7 @@ PluginScan scan_plugin_dir(const fs::path& dir, const LoadOptions& options)
             vision::Plugin plugin = load_plugin(file, options);
             if (const LoadedPlugin* same = scan.find(plugin.name())) {
                 scan.errors.push_back({file, "a plugin named '" + plugin.name() + "' was already loaded from " +
-                                                 same->path.string()});
+                                                 utf8_path(same->path)});
                 continue;
             }
             scan.plugins.push_back({std::move(plugin), file});

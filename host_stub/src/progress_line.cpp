@@ -1,13 +1,14 @@
 #include "progress_line.hpp"
 
+#include "platform/console.hpp"
+
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <unistd.h>
 
 namespace jarvis::host {
 
-ProgressLine::ProgressLine() : terminal_(::isatty(STDERR_FILENO) == 1) {}
+ProgressLine::ProgressLine() : terminal_(stderr_is_terminal()) {}
 
 ProgressLine::~ProgressLine() { clear(); }
 
