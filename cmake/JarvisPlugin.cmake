@@ -20,9 +20,13 @@ function(jarvis_add_plugin target)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
   endif()
   target_link_libraries(${target} PRIVATE jv_plugin_api jv_warnings ${ARG_LINK})
-  target_link_options(${target} PRIVATE
-    "LINKER:--no-undefined"
-    "LINKER:--version-script=${JARVIS_PLUGIN_VERSION_SCRIPT}")
+  # On Windows the entry point's __declspec(dllexport) does the same: with one explicit export, the linker exports
+  # nothing else, and a DLL never links with undefined symbols.
+  if(NOT WIN32)
+    target_link_options(${target} PRIVATE
+      "LINKER:--no-undefined"
+      "LINKER:--version-script=${JARVIS_PLUGIN_VERSION_SCRIPT}")
+  endif()
   if(NOT ARG_NO_INSTALL)
     install(TARGETS ${target} LIBRARY DESTINATION ${JARVIS_PLUGIN_SUBDIR})
   endif()

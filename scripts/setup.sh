@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package that building, testing and benchmarking jarvis-vision needs.
 # Non-interactive and idempotent: when everything is present it only runs dpkg-query and exits.
+# Usage: setup.sh [windows]   (windows: also the cross-compiler, Wine and what building FFmpeg and curl needs)
 set -euo pipefail
 
 packages=(
@@ -8,7 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang
   # libraries
   libboost1.74-dev nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev catch2
-  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavfilter-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libcpp-httplib-dev libssl-dev
   # ABI checks, test media
   abigail-tools binutils ffmpeg util-linux curl
@@ -17,6 +18,14 @@ packages=(
   # benchmarks' reference tools
   python3-av nginx-light
 )
+if [ "${1:-}" = windows ]; then
+  packages+=(
+    # the cross-compiler (posix threads: std::thread and std::mutex) and Wine to run what it builds
+    g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix wine wine64
+    # FFmpeg's and curl's source packages and their builds; the distribution's zip
+    dpkg-dev nasm autoconf automake libtool make zip
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

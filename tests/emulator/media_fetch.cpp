@@ -100,6 +100,10 @@ std::string fetch_file(const std::string& url, const FetchPolicy& policy)
         throw ApiError(500, "InternalServerError", fmt::format("[Errno 2] No such file or directory: '{}'", resolved.string()));
     std::stringstream bytes;
     bytes << in.rdbuf();
+    // Like the fetch line: tests see which file the server read (a staged copy, a file in the volume).
+    // The link count shows whether a client staged the file by hard link (2 or more) or by copy (1).
+    std::cerr << "vlm-emulator: read " << resolved.string() << " (" << bytes.str().size() << " bytes, "
+              << fs::hard_link_count(resolved, ec) << " links)" << std::endl;
     return bytes.str();
 }
 

@@ -19,8 +19,9 @@ _LOAD_LIBRARY_SEARCH_DEFAULT_DIRS = 0x00001000
 
 
 def dependency_dirs(plugin_dir: Path) -> list[Path]:
-    """Folders that may hold a plugin's dependency DLLs in the distribution's layout (bin/ beside lib/)."""
-    candidates = [plugin_dir, plugin_dir.parent.parent.parent / "bin", plugin_dir / "deps"]
+    """Folders that may hold a plugin's dependency DLLs (FFmpeg, libcurl, the FFmpeg log owner): the package's
+    bin/ beside its plugins/ (jarvis_vision/bin), or the distribution's bin/ (bin/ and lib/jarvis/plugins/)."""
+    candidates = [plugin_dir, plugin_dir.parent / "bin", plugin_dir.parent.parent.parent / "bin"]
     return [d for d in candidates if d.is_dir()]
 
 

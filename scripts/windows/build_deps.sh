@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Cross-builds the Windows (x86_64-w64-mingw32) FFmpeg and libcurl the plugins link, from Debian's own source
+# packages, so the Windows build decodes with the same FFmpeg version as the Linux one.
+# Each library goes to $JARVIS_WINDOWS_CACHE/<name>-<Debian version>/ and is reused while that folder is complete.
+# Usage: build_deps.sh   (prints the two prefixes as FFMPEG_PREFIX=... and CURL_PREFIX=... on its last lines)
+set -euo pipefail
+shopt -s inherit_errexit
+
+cache=${JARVIS_WINDOWS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jarvis-vision/windows}
+host=x86_64-w64-mingw32
+jobs=${JARVIS_JOBS:-2}
+mkdir -p "$cache"
+
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+
+# apt-get source needs a deb-src line for the archive the binary packages come from.
+ensure_deb_src() {
+    if apt-get source --print-uris ffmpeg > /dev/null 2>&1; then
+        return
+    fi
+    echo "windows deps: adding Debian's source archive (deb-src) for bookworm"
+    "${as_root[@]}" tee /etc/apt/sources.list.d/jarvis-vision-deb-src.sources > /dev/null <<'EOF'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+    "${as_root[@]}" apt-get update -qq
+}
+
+# The version apt would give for a source package; the cache key.
+source_version() {
+    apt-get source --print-uris "$1" 2>/dev/null | awk -v p="$1_" '$2 ~ /\.dsc$/ { sub(p, "", $2); sub(/\.dsc$/, "", $2); print $2; exit }'
+}
+
+# Unpacks (with Debian's patches applied) the source package into $cache/src/, once.
+unpacked_source() {
+    local name=$1 version=$2
+    local dir="$cache/src/$name-$version"
+    if [ ! -f "$dir/.unpacked" ]; then
+        rm -rf "$dir" "$cache/src/tmp-$name"
+        mkdir -p "$cache/src/tmp-$name"
+        (cd "$cache/src/tmp-$name" && apt-get source -qq "$name" > /dev/null 2>&1)
+        local unpacked
+        unpacked=$(find "$cache/src/tmp-$name" -mindepth 1 -maxdepth 1 -type d | head -n1)
+        mv "$unpacked" "$dir"
+        rm -rf "$cache/src/tmp-$name"
+        touch "$dir/.unpacked"
+    fi
+    echo "$dir"
+}
+
+build_ffmpeg() {
+    local version prefix src
+    version=$(source_version ffmpeg)
+    [ -n "$version" ] || { echo "windows deps: apt cannot find the ffmpeg source package" >&2; exit 1; }
+    prefix="$cache/ffmpeg-${version//:/_}"
+    if [ -f "$prefix/.complete" ]; then
+        echo "windows deps: FFmpeg $version cached in $prefix" >&2
+        FFMPEG_PREFIX=$prefix
+        return
+    fi
+    src=$(unpacked_source ffmpeg "$version")
+    echo "windows deps: building FFmpeg $version for $host (a few minutes on 2 cores)" >&2
+    rm -rf "$prefix" "$cache/build-ffmpeg"
+    mkdir -p "$cache/build-ffmpeg"
+    # Only what the plugins and the probe use: the decoders of the videos users have, the containers they come
+    # in, JPEG and MPEG-4 encoders (frames to the model, the probe's test video), scaling, and the file and
+    # HTTP(S) protocols (Schannel, Windows' own TLS). Audio is never decoded.
+    (cd "$cache/build-ffmpeg" && "$src/configure" \
+        --prefix="$prefix" --arch=x86_64 --target-os=mingw32 --cross-prefix="$host-" \
+        --cc="$host-gcc-posix" --cxx="$host-g++-posix" \
+        --enable-shared --disable-static --disable-programs --disable-doc --disable-debug \
+        --enable-w32threads --disable-pthreads --enable-schannel \
+        --disable-everything --disable-avdevice --disable-avfilter --disable-postproc --disable-swresample \
+        --enable-avcodec --enable-avformat --enable-swscale --enable-network \
+        --enable-decoder=h264,hevc,vp8,vp9,mpeg4,mpeg2video,mpeg1video,mjpeg,prores,h263,theora,png \
+        --enable-encoder=mjpeg,mpeg4 \
+        --enable-parser=h264,hevc,vp8,vp9,mpeg4video,mpegvideo,mjpeg,png,av1 \
+        --enable-demuxer=mov,matroska,avi,mpegts,flv,h264,hevc,m4v,mjpeg,image2,ogg,mpegps,ivf \
+        --enable-muxer=mp4,mov \
+        --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb,vp9_superframe_split \
+        --enable-protocol=file,http,https,tcp,tls \
+        > configure.log) || { tail -n 30 "$cache/build-ffmpeg/configure.log" >&2; exit 1; }
+    make -C "$cache/build-ffmpeg" -j"$jobs" > "$cache/build-ffmpeg/make.log" 2>&1 \
+        || { tail -n 30 "$cache/build-ffmpeg/make.log" >&2; exit 1; }
+    make -C "$cache/build-ffmpeg" install > /dev/null
+    rm -rf "$cache/build-ffmpeg"
+    touch "$prefix/.complete"
+    FFMPEG_PREFIX=$prefix
+}
+
+build_curl() {
+    local version prefix src
+    version=$(source_version curl)
+    [ -n "$version" ] || { echo "windows deps: apt cannot find the curl source package" >&2; exit 1; }
+    prefix="$cache/curl-${version//:/_}"
+    if [ -f "$prefix/.complete" ]; then
+        echo "windows deps: curl $version cached in $prefix" >&2
+        CURL_PREFIX=$prefix
+        return
+    fi
+    src=$(unpacked_source curl "$version")
+    echo "windows deps: building curl $version for $host with Schannel" >&2
+    rm -rf "$prefix" "$cache/build-curl"
+    mkdir -p "$cache/build-curl"
+    [ -x "$src/configure" ] || (cd "$src" && autoreconf -fi > /dev/null 2>&1)
+    (cd "$cache/build-curl" && CC="$host-gcc-posix" "$src/configure" \
+        --host="$host" --prefix="$prefix" --enable-shared --disable-static \
+        --with-schannel --without-zlib --without-brotli --without-zstd --without-libidn2 \
+        --without-nghttp2 --without-libpsl --without-librtmp --without-libssh2 \
+        --disable-ldap --disable-ldaps --disable-manual --disable-docs --disable-dict --disable-gopher \
+        --disable-imap --disable-pop3 --disable-smtp --disable-telnet --disable-tftp --disable-rtsp --disable-mqtt \
+        --disable-smb --disable-ftp --disable-file \
+        > configure.log 2>&1) || { tail -n 30 "$cache/build-curl/configure.log" >&2; exit 1; }
+    make -C "$cache/build-curl/lib" -j"$jobs" > "$cache/build-curl/make.log" 2>&1 \
+        || { tail -n 30 "$cache/build-curl/make.log" >&2; exit 1; }
+    make -C "$cache/build-curl/lib" install > /dev/null
+    make -C "$cache/build-curl/include" install > /dev/null
+    make -C "$cache/build-curl" install-pkgconfigDATA > /dev/null 2>&1 || true
+    rm -rf "$cache/build-curl"
+    touch "$prefix/.complete"
+    CURL_PREFIX=$prefix
+}
+
+# Debian's libcpp-httplib-dev is the compiled split; its source package has the single header, the same version.
+fetch_httplib() {
+    local version prefix src
+    version=$(source_version cpp-httplib)
+    [ -n "$version" ] || { echo "windows deps: apt cannot find the cpp-httplib source package" >&2; exit 1; }
+    prefix="$cache/cpp-httplib-${version//:/_}"
+    if [ ! -f "$prefix/.complete" ]; then
+        src=$(unpacked_source cpp-httplib "$version")
+        mkdir -p "$prefix/include"
+        cp "$src/httplib.h" "$prefix/include/"
+        touch "$prefix/.complete"
+    fi
+    HTTPLIB_PREFIX=$prefix
+}
+
+ensure_deb_src
+build_ffmpeg
+build_curl
+fetch_httplib
+echo "FFMPEG_PREFIX=$FFMPEG_PREFIX"
+echo "CURL_PREFIX=$CURL_PREFIX"
+echo "HTTPLIB_PREFIX=$HTTPLIB_PREFIX"

@@ -1,0 +1,249 @@
+"""The Windows build under Wine: jarvis-host.exe and the plugin DLLs from build/windows/dist, driven like a Windows
+user would, against the Linux-built emulator and compared with the Linux build."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import DIST, MODEL, Emulator, linux_host, make_video, windows_path, wine_host
+
+NATIVE = f"vllm://{MODEL}#nativevideo"
+PLUGINS = DIST / "lib" / "jarvis" / "plugins"
+
+
+def exported_names(dll: Path) -> list[str]:
+    """The names in a DLL's export table, read by binutils' PE reader."""
+    dump = subprocess.run(["x86_64-w64-mingw32-objdump", "-p", str(dll)], capture_output=True, text=True, check=True).stdout
+    table = dump.split("[Ordinal/Name Pointer] Table", 1)
+    if len(table) < 2:
+        return []
+    names = []
+    for line in table[1].splitlines()[1:]:
+        match = re.match(r"\s+\[\s*\d+\]\s+(\S+)", line)
+        if not match:
+            break
+        names.append(match.group(1))
+    return names
+
+
+def plan(run, video: str, loadout: str | None = None) -> dict:
+    args = ([] if loadout is None else ["--loadout", loadout]) + ["plan", "--video", video, "--prompt", "what happens?",
+                                                                  "--json"]
+    result = run(*args)
+    assert result.code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def frame_times(document: dict) -> list[tuple[float, int, int]]:
+    return [(f["pts_s"], f["width"], f["height"]) for f in document["media"]["frames"]]
+
+
+# --- loading -------------------------------------------------------------------------------------------------------
+
+def test_both_plugins_load_from_their_dlls() -> None:
+    result = wine_host("plugins", "--json")
+    assert result.code == 0, result.stderr
+    listing = json.loads(result.stdout)
+    assert listing["errors"] == []
+    assert sorted(p["name"] for p in listing["plugins"]) == ["frame_slicer", "native_video"]
+    assert all(p["path"].endswith(".dll") and p["abi"].startswith("1.") for p in listing["plugins"])
+
+
+def test_each_plugin_exports_only_its_entry_point() -> None:
+    for dll in sorted(PLUGINS.glob("*.dll")):
+        assert exported_names(dll) == ["jarvis_vision_plugin"], dll.name
+
+
+def test_broken_plugin_files_are_reported_and_the_good_ones_still_load(tmp_path: Path) -> None:
+    for dll in PLUGINS.glob("*.dll"):
+        shutil.copy(dll, tmp_path)
+    (tmp_path / "garbage.dll").write_bytes(b"MZ this is not a library" * 100)
+    (tmp_path / "empty.dll").write_bytes(b"")
+    # A real DLL without the entry point: one of FFmpeg's.
+    shutil.copy(DIST / "bin" / "swscale-6.dll", tmp_path / "not_a_plugin.dll")
+    result = wine_host("--plugin-dir", windows_path(tmp_path), "plugins", "--json")
+    assert result.code == 0, result.stderr
+    listing = json.loads(result.stdout)
+    assert sorted(p["name"] for p in listing["plugins"]) == ["frame_slicer", "native_video"]
+    errors = {Path(e["path"].replace("\\", "/")).name: e["message"] for e in listing["errors"]}
+    assert set(errors) == {"garbage.dll", "empty.dll", "not_a_plugin.dll"}
+    assert "does not export jarvis_vision_plugin" in errors["not_a_plugin.dll"]
+    assert errors["garbage.dll"].startswith("cannot load it")
+
+
+# --- the same frames as on Linux -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["h264_bframes", "hevc_10bit", "vp9", "vfr", "rotated"])
+@pytest.mark.parametrize("loadout", [None, NATIVE + "#delivery=frames", f"vllm://{MODEL}#fps=4#seek=keyframe"])
+def test_plan_picks_the_same_frames_as_the_linux_build(videos: dict[str, Path], kind: str, loadout: str | None) -> None:
+    linux = plan(linux_host, str(videos[kind]), loadout)
+    windows = plan(wine_host, windows_path(videos[kind]), loadout)
+    assert frame_times(windows) == frame_times(linux)
+    assert len(frame_times(windows)) >= 2
+    assert windows["estimate"] == linux["estimate"]
+    assert windows["media"]["width"] == linux["media"]["width"]
+    assert windows["media"]["height"] == linux["media"]["height"]
+
+
+def test_rotation_is_applied(videos: dict[str, Path]) -> None:
+    frames = frame_times(plan(wine_host, windows_path(videos["rotated"])))
+    assert all(height > width for _, width, height in frames)
+
+
+# --- asking the emulator on Linux ------------------------------------------------------------------------------------
+
+def ask(emulator: Emulator, video: str, loadout: str, *extra: str) -> dict:
+    result = wine_host("--endpoint", emulator.base_url, "--loadout", loadout, *extra, "ask", "--video", video, "--prompt",
+                       "what happens?", "--json")
+    assert result.code == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def received_videos(answer: dict) -> list[dict]:
+    """The emulator answers with what it decoded."""
+    return json.loads(answer["answer"])["videos"]
+
+
+@pytest.mark.parametrize("delivery", ["data", "frames"])
+def test_ask_sends_the_video_inline(emulator: Emulator, videos: dict[str, Path], delivery: str) -> None:
+    answer = ask(emulator, windows_path(videos["h264_bframes"]), f"{NATIVE}#delivery={delivery}")
+    assert answer["media"]["delivery"] == delivery
+    decoded = received_videos(answer)
+    assert len(decoded) == 1 and decoded[0]["frames"] >= 2
+    assert "chat request 1 received" in emulator.log
+
+
+def test_ask_serves_the_video_over_http_to_the_linux_server(emulator: Emulator, videos: dict[str, Path]) -> None:
+    answer = ask(emulator, windows_path(videos["vp9"]), f"{NATIVE}#delivery=http", "--http-advertise", "127.0.0.1")
+    assert answer["media"]["delivery"] == "http"
+    assert received_videos(answer)[0]["frames"] >= 2
+    assert re.search(r"fetched http://127\.0\.0\.1:\d+/media/\S+ \(HTTP 200, \d+ bytes\)", emulator.log), emulator.log
+
+
+def test_ask_with_images_through_frame_slicer(emulator: Emulator, videos: dict[str, Path]) -> None:
+    result = wine_host("--endpoint", emulator.base_url, "ask", "--video", windows_path(videos["hevc_10bit"]), "--prompt",
+                       "what happens?", "--json")
+    assert result.code == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["plugin"] == "frame_slicer"
+    assert len(json.loads(answer["answer"])["images"]) == len(answer["media"]["frames"]) >= 2
+
+
+# --- Windows paths and the shared volume on Wine's drive -------------------------------------------------------------
+
+def place_on_drive_c(folder: Path, video: Path, *parts: str) -> Path:
+    target = folder.joinpath(*parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(video, target)
+    return target
+
+
+def test_file_delivery_stages_a_user_video_into_the_volume_by_hard_link(drive_c_folder: Path, videos: dict[str, Path]) -> None:
+    video = place_on_drive_c(drive_c_folder, videos["h264_bframes"], "Users", "Łukasz", "Videos", "klip ąę 漢字.mp4")
+    volume = drive_c_folder / "input_data"
+    volume.mkdir()
+    emulator = Emulator("--allowed-local-media-path", str(volume))
+    try:
+        args = ["--input-data-host", windows_path(volume), "--input-data-container", str(volume)]
+        planned = json.loads(wine_host("--loadout", NATIVE, *args, "plan", "--video", windows_path(video), "--prompt", "?",
+                                       "--json").stdout)
+        assert planned["media"]["delivery"] == "file" and planned["media"]["staged"] is True
+        answer = ask(emulator, windows_path(video), NATIVE + "#delivery=file", *args)
+    finally:
+        emulator.stop()
+    assert answer["media"]["delivery"] == "file" and answer["media"]["staged"] is True
+    assert received_videos(answer)[0]["frames"] >= 2
+    # Staged under a safe name, read by the server through the volume, and gone afterwards.
+    assert re.search(r"read \S+/\.jarvis-staging/jarvis-[0-9a-f]+-klip_+\.mp4 \(\d+ bytes, 2 links\)", emulator.log), \
+        emulator.log
+    assert list((volume / ".jarvis-staging").iterdir()) == []
+    assert video.exists()
+
+
+def test_plan_and_ask_agree_when_the_volume_is_missing(drive_c_folder: Path, videos: dict[str, Path]) -> None:
+    missing = windows_path(drive_c_folder) + "\\no_such_volume"
+    args = ["--loadout", NATIVE + "#delivery=file", "--input-data-host", missing, "--input-data-container", "/input_data"]
+    planned = wine_host(*args, "plan", "--video", windows_path(videos["vp9"]), "--prompt", "?")
+    asked = wine_host("--endpoint", "http://127.0.0.1:9/v1", *args, "ask", "--video", windows_path(videos["vp9"]),
+                      "--prompt", "?")
+    assert planned.code == asked.code == 2
+    assert "does not exist" in planned.stderr and "does not exist" in asked.stderr
+
+
+def test_non_ascii_paths(drive_c_folder: Path, videos: dict[str, Path]) -> None:
+    video = place_on_drive_c(drive_c_folder, videos["vfr"], "Users", "Łukasz", "Videos", "klip ąę 漢字.mp4")
+    document = plan(wine_host, windows_path(video))
+    assert document["media"]["source"] == windows_path(video)
+    assert frame_times(document) == frame_times(plan(linux_host, str(videos["vfr"])))
+
+
+def test_paths_longer_than_260_characters(drive_c_folder: Path, videos: dict[str, Path]) -> None:
+    parts = [f"folder {i:02d} with a long name ąę" for i in range(10)]
+    video = place_on_drive_c(drive_c_folder, videos["h264_bframes"], *parts, "klip 漢字.mp4")
+    plain = windows_path(video)
+    assert len(plain) > 260
+    expected = frame_times(plan(linux_host, str(videos["h264_bframes"])))
+    assert frame_times(plan(wine_host, plain)) == expected
+    assert frame_times(plan(wine_host, "\\\\?\\" + plain)) == expected
+
+
+def test_drive_letter_paths_with_forward_slashes(drive_c_folder: Path, videos: dict[str, Path]) -> None:
+    video = place_on_drive_c(drive_c_folder, videos["vp9"], "clip.webm")
+    assert frame_times(plan(wine_host, windows_path(video).replace("\\", "/"))) == frame_times(
+        plan(linux_host, str(videos["vp9"])))
+
+
+# --- bad input: a clear error and its exit code ----------------------------------------------------------------------
+
+def test_missing_video_exits_3_naming_it(drive_c_folder: Path) -> None:
+    missing = windows_path(drive_c_folder) + "\\nie ma 漢字.mp4"
+    result = wine_host("plan", "--video", missing, "--prompt", "?")
+    assert result.code == 3
+    assert f"cannot use video '{missing}': no such file" in result.stderr
+
+
+def test_truncated_video_exits_3(tmp_path: Path, videos: dict[str, Path]) -> None:
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(videos["h264_bframes"].read_bytes()[:1500])
+    result = wine_host("plan", "--video", windows_path(truncated), "--prompt", "?")
+    assert result.code == 3
+    assert "truncated.mp4" in result.stderr and "moov atom not found" in result.stderr
+
+
+def test_a_folder_is_not_a_video(tmp_path: Path) -> None:
+    result = wine_host("plan", "--video", windows_path(tmp_path), "--prompt", "?")
+    assert result.code == 3
+    assert "it is a directory" in result.stderr
+
+
+def test_bad_loadout_exits_2() -> None:
+    result = wine_host("--loadout", f"vllm://{MODEL}#fps=fast", "plan", "--video", "C:\\x.mp4", "--prompt", "?")
+    assert result.code == 2
+    assert "fps" in result.stderr
+
+
+def test_unreachable_server_exits_4(videos: dict[str, Path]) -> None:
+    result = wine_host("--endpoint", "http://127.0.0.1:9/v1", "ask", "--video", windows_path(videos["vp9"]), "--prompt",
+                       "?")
+    assert result.code == 4, result.stderr
+
+
+def test_unknown_command_exits_2() -> None:
+    result = wine_host("explode")
+    assert result.code == 2
+    assert "unknown command 'explode'" in result.stderr
+
+
+def test_av1_is_reported_as_not_carried(tmp_path: Path) -> None:
+    # The Windows FFmpeg has no AV1 decoder (docs/windows.md): the user is told so, not shown a crash or garbage.
+    video = make_video(tmp_path / "av1.mp4", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "1", "-c:v",
+                       "libaom-av1", "-cpu-used", "8")
+    result = wine_host("plan", "--video", windows_path(video), "--prompt", "?")
+    assert result.code == 3
+    assert "its video codec 'av1' is not supported by this FFmpeg" in result.stderr
