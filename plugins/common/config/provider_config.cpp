@@ -72,7 +72,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
     Reader r(origin);
     ProviderConfig c;
     r.only_keys(doc, "", {"endpoint", "loadout", "plugin_dir", "log_level", "input_data", "http_delivery", "frames", "data_delivery",
-                          "vllm", "gpu", "ports"});
+                          "conversation", "vllm", "gpu", "ports"});
     // Jarvis's own document names vLLM's port (ports.vllm, 8300); our endpoint, when given, says more.
     if (doc.contains("ports") && doc["ports"].is_object() && doc["ports"].contains("vllm")) {
         const json& port = doc["ports"]["vllm"];
@@ -178,6 +178,18 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
             if (!d["max_mb"].is_number() || d["max_mb"].get<double>() <= 0)
                 r.fail("data_delivery.max_mb", "must be a positive number of megabytes");
             c.data_delivery.max_bytes = static_cast<int64_t>(d["max_mb"].get<double>() * 1024 * 1024);
+        }
+    }
+    if (doc.contains("conversation")) {
+        const json& v = doc.at("conversation");
+        r.only_keys(v, "conversation", {"media", "cache_mb"});
+        r.string(v, "conversation", "media", c.conversation.media);
+        if (c.conversation.media != "resend" && c.conversation.media != "reference")
+            r.fail("conversation.media", fmt::format("'{}' is not one of resend, reference", c.conversation.media));
+        if (v.contains("cache_mb")) {
+            if (!v["cache_mb"].is_number() || v["cache_mb"].get<double>() < 0)
+                r.fail("conversation.cache_mb", "must be a number of megabytes (0 turns the cache off)");
+            c.conversation.cache_bytes = static_cast<int64_t>(v["cache_mb"].get<double>() * 1024 * 1024);
         }
     }
     if (!r.ignored.empty()) {

@@ -47,6 +47,15 @@ struct DataDeliveryConfig
     int64_t max_bytes = 64LL * 1024 * 1024; // above it the request is refused with a suggestion of another delivery
 };
 
+// Follow-up questions about the same video (a request carrying a previous result's "conversation").
+struct ConversationConfig
+{
+    // resend: every turn carries the media again, with its uuid (the server's caches key on it);
+    // reference: follow-ups carry only the uuid and rely on the server's cache, resending once on a miss.
+    std::string media = "resend";
+    int64_t cache_bytes = 256LL * 1024 * 1024; // the client's cache of encoded media parts, least recently used out
+};
+
 // How vLLM's container is launched (jarvis-host vllm-command).
 struct VllmLaunchConfig
 {
@@ -88,6 +97,7 @@ struct ProviderConfig
     HttpDeliveryConfig http_delivery;
     FramesConfig frames;
     DataDeliveryConfig data_delivery;
+    ConversationConfig conversation;
     VllmLaunchConfig vllm;
     GpuConfig gpu;
 

@@ -25,8 +25,12 @@ VisionRequest parse_vision_request(std::string_view json_text)
         } else if (key == "stream") {
             if (!value.is_boolean())
                 throw ConfigError("request: stream must be true or false");
+        } else if (key == "conversation") {
+            if (!value.is_object())
+                throw ConfigError("request: conversation must be the object a previous ask result carried");
         } else {
-            r.warnings.push_back("request: unknown member '" + key + "' is ignored (known: video, prompt, loadout, stream)");
+            r.warnings.push_back("request: unknown member '" + key +
+                                 "' is ignored (known: video, prompt, loadout, stream, conversation)");
         }
     }
     r.video = doc.value("video", "");
@@ -35,7 +39,9 @@ VisionRequest parse_vision_request(std::string_view json_text)
         r.loadout = doc.at("loadout").get<std::string>();
     if (doc.contains("stream"))
         r.stream = doc.at("stream").get<bool>();
-    if (r.video.empty())
+    if (doc.contains("conversation"))
+        r.conversation = doc.at("conversation");
+    if (r.video.empty() && r.conversation.is_null())
         throw ConfigError("request: video is required (a local path or an http(s) URL)");
     if (r.prompt.empty())
         throw ConfigError("request: prompt is required");
