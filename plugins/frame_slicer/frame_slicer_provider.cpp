@@ -2,14 +2,20 @@
 
 #include "core/call_setup.hpp"
 #include "core/chat_body.hpp"
+#include "core/conversation.hpp"
 #include "core/error_codes.hpp"
 #include "core/frame_sampling.hpp"
+#include "core/media_part_cache.hpp"
 #include "core/qwen_tokens.hpp"
 #include "http/ask_flow.hpp"
 #include "tools/host_tools.hpp"
+#include "media/media_error.hpp"
 #include "media/media_source.hpp"
 
+#include <fmt/format.h>
+
 #include <chrono>
+#include <memory>
 
 namespace jarvis {
 using nlohmann::json;
@@ -20,48 +26,132 @@ FrameSlicerProvider::FrameSlicerProvider(plugin::Host host, std::string_view con
 {
 }
 
-json FrameSlicerProvider::build_plan(std::string_view request_json, plugin::Call& call) const
-{
-    const CallSetup setup = prepare_call(config_, request_json);
-    call.progress("probe", -1);
-    MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); }, config_.endpoint.timeout_s);
-    const MediaInfo& media = source.info();
-    const SampledFrames frames = sample_frames(config_, setup, source, call, log_);
-    log_.debug("frame_slicer: {} frames of {}", frames.extraction.frames.size(), media.source);
+namespace {
 
-    json content = json::array({{{"type", "text"}, {"text", setup.request.prompt}}});
-    for (auto& part : image_parts(frames))
-        content.push_back(std::move(part));
-    json warnings(setup.warnings);
-    for (const auto& w : frames.warnings)
+// The image parts of the sampled frames, each with its uuid, with what a plan says about them.
+std::shared_ptr<const CachedMedia> encode_media(const ProviderConfig& config, const CallSetup& setup, MediaSource& source,
+                                                plugin::Call& call, const PluginLog& log, const std::string& key)
+{
+    const SampledFrames frames = sample_frames(config, setup, source, call, log);
+    log.debug("frame_slicer: {} frames of {}", frames.extraction.frames.size(), source.info().source);
+    auto media = std::make_shared<CachedMedia>();
+    media->parts = image_parts(frames);
+    size_t image = 0;
+    for (json& part : media->parts)
+        if (part["type"] == "image_url") {
+            part["uuid"] = media_part_uuid(key, image++);
+            media->bytes += part["image_url"]["url"].get_ref<const std::string&>().size();
+        }
+    media->visual_tokens = image_tokens(frames);
+    media->media_summary = {{"source", source.info().source},
+                            {"delivery", "images"},
+                            {"duration_s", frames.index->end_s},
+                            {"width", source.info().width},
+                            {"height", source.info().height},
+                            {"clip", {{"start_s", frames.clip_start_s}, {"end_s", frames.clip_end_s}}},
+                            {"seek", to_string(frames.mode)},
+                            {"frames", frame_list(frames)}};
+    media->estimate = {{"frames", frames.extraction.frames.size()}, {"visual_tokens", media->visual_tokens}};
+    media->warnings = frames.warnings;
+    return media;
+}
+
+// The first question's content: its text, then each frame's time and image.
+json first_content(const std::string& prompt, const json& parts)
+{
+    json content = json::array({{{"type", "text"}, {"text", prompt}}});
+    content.insert(content.end(), parts.begin(), parts.end());
+    return content;
+}
+
+// The same parts by reference: the uuid alone, for a server that has them cached.
+json referenced(json parts)
+{
+    for (json& part : parts)
+        if (part.contains("uuid"))
+            part["image_url"] = nullptr;
+    return parts;
+}
+
+} // namespace
+
+struct FrameSlicerProvider::Turn
+{
+    json plan;
+    CallSetup setup;
+    std::optional<Conversation> earlier;
+    std::string media_key;
+    size_t skip_answers = 0;
+    std::shared_ptr<const CachedMedia> media;
+    bool media_was_cached = false;
+
+    json body(bool by_reference) const
+    {
+        const json parts = by_reference ? referenced(media->parts) : media->parts;
+        json chat = make_chat_body(setup.loadout, json::array(), setup.stream);
+        chat["messages"] = earlier ? continued_messages(first_content(earlier->turns.front().prompt, parts), *earlier,
+                                                        setup.request.prompt, skip_answers)
+                                   : json::array({{{"role", "user"}, {"content", first_content(setup.request.prompt, parts)}}});
+        return chat;
+    }
+};
+
+FrameSlicerProvider::Turn FrameSlicerProvider::build_plan(std::string_view request_json, plugin::Call& call) const
+{
+    Turn t{json(), prepare_call(config_, request_json), std::nullopt, {}, 0, nullptr, false};
+    t.earlier = continue_conversation(t.setup, "frame_slicer");
+    call.progress("probe", -1);
+    MediaSource source = MediaSource::open(t.setup.request.video, [&] { return call.cancelled(); }, config_.endpoint.timeout_s);
+    t.media_key = media_key("frame_slicer", source.info(), media_shaping(t.setup, config_, "images"));
+    if (t.earlier && t.earlier->media_key != t.media_key)
+        throw MediaError(fmt::format("cannot continue the conversation: video '{}' changed since its first question "
+                                     "(another file, or edited); start a new conversation",
+                                     t.setup.request.video));
+    // A follow-up (or a repeated question) finds the frames already encoded: nothing is decoded twice.
+    t.media = config_.conversation.cache_bytes > 0 ? find_cached_media(t.media_key) : nullptr;
+    t.media_was_cached = t.media != nullptr;
+    if (!t.media) {
+        t.media = encode_media(config_, t.setup, source, call, log_, t.media_key);
+        cache_media(t.media_key, t.media, config_.conversation.cache_bytes);
+    }
+
+    int64_t text_tokens = qwen::estimate_text_tokens(t.setup.request.prompt.size());
+    if (t.earlier) {
+        const int64_t base = t.media->visual_tokens +
+                             qwen::estimate_text_tokens(t.earlier->turns.front().prompt.size() + t.setup.request.prompt.size());
+        if (t.setup.loadout.ctx)
+            t.skip_answers = answers_to_skip(*t.earlier, base, t.setup.loadout.max_tokens.value_or(default_max_tokens),
+                                             *t.setup.loadout.ctx);
+        text_tokens = base - t.media->visual_tokens + earlier_turn_tokens(*t.earlier, t.skip_answers);
+    }
+    json warnings(t.setup.warnings);
+    for (const auto& w : t.media->warnings)
         warnings.push_back(w);
-    const int64_t visual = image_tokens(frames);
-    return json{
+    if (t.skip_answers > 0)
+        warnings.push_back(fmt::format("the {} oldest answer(s) of the conversation are left out to fit ctx={}", t.skip_answers,
+                                       *t.setup.loadout.ctx));
+    json estimate = t.media->estimate;
+    estimate["prompt_tokens"] = t.media->visual_tokens + text_tokens;
+    t.plan = json{
         {"plugin", "frame_slicer"},
         {"endpoint", config_.endpoint.base_url},
-        {"request", make_chat_body(setup.loadout, std::move(content), setup.stream)},
-        {"media",
-         {{"source", media.source},
-          {"delivery", "images"},
-          {"duration_s", frames.index->end_s},
-          {"width", media.width},
-          {"height", media.height},
-          {"clip", {{"start_s", frames.clip_start_s}, {"end_s", frames.clip_end_s}}},
-          {"seek", to_string(frames.mode)},
-          {"frames", frame_list(frames)}}},
-        {"estimate",
-         {{"frames", frames.extraction.frames.size()},
-          {"visual_tokens", visual},
-          {"prompt_tokens", visual + qwen::estimate_text_tokens(setup.request.prompt.size())}}},
+        {"request", t.body(false)},
+        {"media", t.media->media_summary},
+        {"estimate", std::move(estimate)},
         {"warnings", std::move(warnings)},
     };
+    if (t.earlier)
+        t.plan["conversation"] = {{"turns", t.earlier->turns.size()},
+                                  {"answers_left_out", t.skip_answers},
+                                  {"media_cached", t.media_was_cached}};
+    return t;
 }
 
 std::string FrameSlicerProvider::plan(std::string_view request_json, plugin::Call& call)
 {
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
-        return build_plan(request_json, call).dump();
+        return build_plan(request_json, call).plan.dump();
     });
 }
 
@@ -70,9 +160,32 @@ std::string FrameSlicerProvider::ask(std::string_view request_json, plugin::Call
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
         const auto start = std::chrono::steady_clock::now();
-        const json plan = build_plan(request_json, call);
+        const Turn turn = build_plan(request_json, call);
         const double media_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        return send_planned_request(config_.endpoint, plan, call, media_s).dump();
+        const bool by_reference = turn.earlier && config_.conversation.media == "reference";
+        json media_mode = {{"mode", by_reference ? "reference" : "resend"}, {"client_cache", turn.media_was_cached ? "hit" : "miss"}};
+        json result;
+        if (!by_reference) {
+            result = send_planned_request(config_.endpoint, turn.plan, call, media_s);
+        } else {
+            try {
+                result = send_request(config_.endpoint, turn.body(true).dump(), turn.setup.stream, turn.plan, call, media_s);
+                media_mode["resent"] = false;
+            } catch (const plugin::Error& e) {
+                // A server that lost the media (restarted, evicted it, or caches nothing) says so; once, the media
+                // goes again.
+                if (e.code() != JV_E_REFUSED || !is_media_cache_miss(e.what()))
+                    throw;
+                log_.info("frame_slicer: the server no longer has this video's frames ({}); sending them again", e.what());
+                result = send_planned_request(config_.endpoint, turn.plan, call, media_s);
+                media_mode["resent"] = true;
+                media_mode["reason"] = e.what();
+            }
+        }
+        result["conversation"] =
+            extended_conversation(turn.earlier, "frame_slicer", turn.setup, turn.media_key, result.value("answer", "")).to_json();
+        result["conversation_media"] = std::move(media_mode);
+        return result.dump();
     });
 }
 

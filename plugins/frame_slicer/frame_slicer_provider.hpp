@@ -25,7 +25,8 @@ public:
     std::string tool(std::string_view request_json, plugin::Call& call);
 
 private:
-    nlohmann::json build_plan(std::string_view request_json, plugin::Call& call) const;
+    struct Turn; // a planned question: the plan document and what its ask needs besides
+    Turn build_plan(std::string_view request_json, plugin::Call& call) const;
 
     ProviderConfig config_;
     PluginLog log_;

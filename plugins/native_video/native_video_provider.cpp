@@ -1,6 +1,7 @@
 #include "native_video_provider.hpp"
 
 #include "core/chat_body.hpp"
+#include "core/conversation.hpp"
 #include "core/error_codes.hpp"
 #include "core/frame_sampling.hpp"
 #include "http/ask_flow.hpp"
@@ -41,6 +42,37 @@ json with_setup_warnings(const CallSetup& setup, const std::vector<std::string>&
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
+// A follow-up keeps the delivery the conversation's first answer came through: its uuid names that media.
+void keep_delivery(CallSetup& setup, const Conversation& earlier)
+{
+    static const std::pair<std::string_view, Delivery> deliveries[] = {
+        {"file", Delivery::file}, {"http", Delivery::http}, {"data", Delivery::data}, {"frames", Delivery::frames}};
+    for (const auto& [name, delivery] : deliveries)
+        if (earlier.delivery == name)
+            setup.loadout.delivery = delivery;
+}
+
+// The conversation's part of a question: its media key (checked against the conversation's) and place in it.
+ChatTurn conversation_turn(const std::optional<Conversation>& earlier, const std::string& key, const CallSetup& setup,
+                           const qwen::VideoEstimate& estimate)
+{
+    if (earlier && earlier->media_key != key)
+        throw MediaError(fmt::format("cannot continue the conversation: video '{}' changed since its first question "
+                                     "(another file, or edited), or its delivery cannot be used any more; start a new conversation",
+                                     setup.request.video));
+    ChatTurn turn{earlier ? &*earlier : nullptr, 0, media_part_uuid(key, 0), false};
+    if (earlier && setup.loadout.ctx)
+        turn.skip_answers = answers_to_skip(*earlier, estimate.visual_tokens + qwen::estimate_text_tokens(
+                                                          earlier->turns.front().prompt.size() + setup.request.prompt.size()),
+                                            setup.loadout.max_tokens.value_or(default_max_tokens), *setup.loadout.ctx);
+    return turn;
+}
+
+std::string key_for(const MediaInfo& media, const CallSetup& setup, const ProviderConfig& config, DeliveryMode mode)
+{
+    return media_key("native_video", media, media_shaping(setup, config, to_string(mode)));
+}
+
 } // namespace
 
 NativeVideoProvider::NativeVideoProvider(plugin::Host host, std::string_view config_json)
@@ -50,7 +82,7 @@ NativeVideoProvider::NativeVideoProvider(plugin::Host host, std::string_view con
 }
 
 json NativeVideoProvider::summary(const MediaInfo& media, const DeliveryDecision& decision, const PreparedVideo& video,
-                                  const CallSetup& setup) const
+                                  const CallSetup& setup, const ChatTurn& turn) const
 {
     json media_doc = {{"source", media.source},
                       {"delivery", to_string(video.mode)},
@@ -62,7 +94,16 @@ json NativeVideoProvider::summary(const MediaInfo& media, const DeliveryDecision
         media_doc["frames"] = frame_list(*video.frames);
     if (video.staged || video.staged_preview)
         media_doc["staged"] = true;
-    return {
+    int64_t text_tokens = qwen::estimate_text_tokens(setup.request.prompt.size());
+    json warnings = with_setup_warnings(setup, video.warnings);
+    if (turn.earlier) {
+        text_tokens = qwen::estimate_text_tokens(turn.earlier->turns.front().prompt.size() + setup.request.prompt.size()) +
+                      earlier_turn_tokens(*turn.earlier, turn.skip_answers);
+        if (turn.skip_answers > 0)
+            warnings.push_back(fmt::format("the {} oldest answer(s) of the conversation are left out to fit ctx={}",
+                                           turn.skip_answers, setup.loadout.ctx.value_or(0)));
+    }
+    json doc = {
         {"plugin", "native_video"},
         {"endpoint", config_.endpoint.base_url},
         {"media", std::move(media_doc)},
@@ -71,22 +112,29 @@ json NativeVideoProvider::summary(const MediaInfo& media, const DeliveryDecision
           {"resized_width", video.estimate.resized.width},
           {"resized_height", video.estimate.resized.height},
           {"visual_tokens", video.estimate.visual_tokens},
-          {"prompt_tokens", video.estimate.visual_tokens + qwen::estimate_text_tokens(setup.request.prompt.size())}}},
-        {"warnings", with_setup_warnings(setup, video.warnings)},
+          {"prompt_tokens", video.estimate.visual_tokens + text_tokens}}},
+        {"warnings", std::move(warnings)},
     };
+    if (turn.earlier)
+        doc["conversation"] = {{"turns", turn.earlier->turns.size()}, {"answers_left_out", turn.skip_answers}};
+    return doc;
 }
 
 std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Call& call)
 {
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
-        const CallSetup setup = prepare_call(config_, request_json);
+        CallSetup setup = prepare_call(config_, request_json);
+        const std::optional<Conversation> earlier = continue_conversation(setup, "native_video");
+        if (earlier)
+            keep_delivery(setup, *earlier);
         call.progress("probe", -1);
         MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); }, config_.endpoint.timeout_s);
         const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_);
         const PreparedVideo video = prepare_video(decision.mode, source, setup, config_, call, log_, false);
-        json doc = summary(source.info(), decision, video, setup);
-        doc["request"] = json::parse(video_chat_body(video, setup));
+        const ChatTurn turn = conversation_turn(earlier, key_for(source.info(), setup, config_, decision.mode), setup, video.estimate);
+        json doc = summary(source.info(), decision, video, setup, turn);
+        doc["request"] = json::parse(video_chat_body(video, setup, turn));
         return doc.dump();
     });
 }
@@ -121,7 +169,11 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
         const auto start = Clock::now();
-        const CallSetup setup = prepare_call(config_, request_json);
+        CallSetup setup = prepare_call(config_, request_json);
+        const std::optional<Conversation> earlier = continue_conversation(setup, "native_video");
+        if (earlier)
+            keep_delivery(setup, *earlier);
+        const bool by_reference = earlier && config_.conversation.media == "reference";
         call.progress("probe", -1);
         // Declared before the source, so that staged files are removed after it is closed: Windows refuses to delete
         // a name of a file that is open (a hard link is another name of the video the source holds).
@@ -135,13 +187,42 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
         while (true) {
             // The prepared video (a staged file, a media server) lives until its answer is in, or its refusal.
             PreparedVideo video = prepare_video(mode, source, setup, config_, call, log_, true);
-            const std::string body = video_chat_body(video, setup);
-            const json media_summary = summary(source.info(), decision, video, setup);
+            const std::string key = key_for(source.info(), setup, config_, mode);
+            // A fallback answers afresh: its media is not the conversation's. (Both branches lvalues: the turn points
+            // into the one chosen.)
+            static const std::optional<Conversation> no_conversation;
+            ChatTurn turn = conversation_turn(fallback.is_null() ? earlier : no_conversation, key, setup, video.estimate);
+            const json media_summary = summary(source.info(), decision, video, setup, turn);
             if (video.staged)
                 staged_files.push_back(std::move(video.staged));
             try {
-                json result = send_request(config_.endpoint, body, setup.stream, media_summary, call, seconds_since(start));
+                json media_mode = {{"mode", turn.earlier && by_reference ? "reference" : "resend"}};
+                json result;
+                if (turn.earlier && by_reference) {
+                    turn.by_reference = true;
+                    try {
+                        result = send_request(config_.endpoint, video_chat_body(video, setup, turn), setup.stream, media_summary, call,
+                                              seconds_since(start));
+                        media_mode["resent"] = false;
+                    } catch (const plugin::Error& e) {
+                        // A server that lost the video (restarted, evicted it, or caches nothing) says so; once, the
+                        // video goes again.
+                        if (e.code() != JV_E_REFUSED || !is_media_cache_miss(e.what()))
+                            throw;
+                        log_.info("native_video: the server no longer has this video ({}); sending it again", e.what());
+                        turn.by_reference = false;
+                        media_mode["resent"] = true;
+                        media_mode["reason"] = e.what();
+                    }
+                }
+                if (result.is_null())
+                    result = send_request(config_.endpoint, video_chat_body(video, setup, turn), setup.stream, media_summary, call,
+                                          seconds_since(start));
                 result["fallback"] = fallback;
+                result["conversation"] = extended_conversation(turn.earlier ? earlier : no_conversation, "native_video", setup, key,
+                                                               result.value("answer", ""), to_string(mode))
+                                             .to_json();
+                result["conversation_media"] = std::move(media_mode);
                 return result.dump();
             } catch (const plugin::Error& e) {
                 const Fallback next = e.code() == JV_E_REFUSED ? fallback_for(e.what()) : Fallback::none;

@@ -32,7 +32,7 @@ public:
 private:
     // The plan document without its request, for one prepared delivery.
     nlohmann::json summary(const MediaInfo& media, const DeliveryDecision& decision, const PreparedVideo& video,
-                           const CallSetup& setup) const;
+                           const CallSetup& setup, const ChatTurn& turn) const;
     // The image path: frames as timestamped images, for servers that take no video.
     nlohmann::json ask_with_images(MediaSource& source, const CallSetup& setup, plugin::Call& call, double media_s) const;
 

@@ -275,16 +275,21 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
     return v;
 }
 
-std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup)
+std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup, const ChatTurn& turn)
 {
     // A placeholder stands for the data URL while the body is serialised; the file is then encoded into its place.
     static constexpr std::string_view placeholder = "@@jarvis-video-url@@";
-    const bool inline_data = video.mode == DeliveryMode::data;
-    json content = json::array({
-        {{"type", "video_url"}, {"video_url", {{"url", inline_data ? std::string(placeholder) : video.url}}}},
-        {{"type", "text"}, {"text", setup.request.prompt}},
-    });
+    const bool inline_data = video.mode == DeliveryMode::data && !turn.by_reference;
+    json part = {{"type", "video_url"},
+                 {"video_url", turn.by_reference ? json(nullptr) : json{{"url", inline_data ? std::string(placeholder) : video.url}}}};
+    if (!turn.uuid.empty())
+        part["uuid"] = turn.uuid;
+    const std::string& first_prompt = turn.earlier ? turn.earlier->turns.front().prompt : setup.request.prompt;
+    json content = json::array({std::move(part), {{"type", "text"}, {"text", first_prompt}}});
+    json messages = turn.earlier ? continued_messages(content, *turn.earlier, setup.request.prompt, turn.skip_answers) : json();
     json body = make_chat_body(setup.loadout, std::move(content), setup.stream);
+    if (turn.earlier)
+        body["messages"] = std::move(messages);
     if (!video.video_kwargs.is_null())
         body["media_io_kwargs"] = {{"video", video.video_kwargs}};
     std::string text = body.dump();

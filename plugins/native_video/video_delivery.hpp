@@ -3,6 +3,7 @@
 #include "config/loadout.hpp"
 #include "config/provider_config.hpp"
 #include "core/call_setup.hpp"
+#include "core/conversation.hpp"
 #include "core/frame_sampling.hpp"
 #include "core/qwen_tokens.hpp"
 #include "http/media_server.hpp"
@@ -55,9 +56,20 @@ struct PreparedVideo
 PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,
                             const plugin::Call& call, const PluginLog& log, bool for_real);
 
-// The serialised /v1/chat/completions body: the video part, then the prompt. For data delivery the file is
-// base64-encoded straight into the body, which is the only copy of it in memory.
-std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup);
+// Where a question stands in its conversation: the earlier turns it follows (none for a first question), the
+// oldest answers left out to fit the context, the video part's uuid, and whether the part goes by uuid alone.
+struct ChatTurn
+{
+    const Conversation* earlier = nullptr;
+    size_t skip_answers = 0;
+    std::string uuid;
+    bool by_reference = false;
+};
+
+// The serialised /v1/chat/completions body: the video part, then the prompt (for a follow-up: the first question so,
+// then the earlier answers and questions, then this one). For data delivery the file is base64-encoded straight
+// into the body, which is the only copy of it in memory.
+std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup, const ChatTurn& turn = {});
 
 std::string video_mime_type(const std::string& container);
 

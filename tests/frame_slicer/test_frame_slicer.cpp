@@ -352,11 +352,13 @@ TEST_CASE("progress is reported and cancellation stops decoding", "[frame_slicer
     CHECK(index_read.back() > 0.5);
     CHECK(index_read.back() <= 1.0);
 
+    // Other frames than the first plan's (those are cached now, and a repeat decodes nothing).
+    const std::string other_frames = json{{"video", video.string()}, {"prompt", "x"}, {"loadout", "vllm://m#fps=3"}}.dump();
     bool decoding = false;
     handlers.on_progress = [&](std::string_view stage, double) { decoding = decoding || stage == "decode"; };
     handlers.is_cancelled = [&] { return decoding; };
     try {
-        provider.plan(request, handlers);
+        provider.plan(other_frames, handlers);
         FAIL("expected cancellation");
     } catch (const jarvis::vision::Error& e) {
         CHECK(e.code() == JV_E_CANCELLED);
