@@ -52,7 +52,17 @@ struct Received
     json images = json::array();
     int64_t media_tokens = 0;
     size_t text_bytes = 0;
+    std::vector<PrefixTracker::Piece> pieces; // the prompt in order, for the prefix report
 };
+
+// <|im_start|>role\n ... <|im_end|>\n
+constexpr int64_t message_template_tokens = 5;
+
+void add_text(Received& r, const std::string& text)
+{
+    r.text_bytes += text.size();
+    r.pieces.push_back({"text:" + text, static_cast<int64_t>((text.size() + 3) / 4)});
+}
 
 std::vector<std::string> split(const std::string& s, char separator)
 {
@@ -67,7 +77,7 @@ std::vector<std::string> split(const std::string& s, char separator)
 class RequestReader
 {
 public:
-    RequestReader(const EmulatorOptions& o, const json& request) : options_(o), request_(request)
+    RequestReader(const EmulatorOptions& o, const json& request, ProcessorCache& cache) : options_(o), request_(request), cache_(cache)
     {
         const json empty = json::object();
         const json& request_io = request.contains("media_io_kwargs") ? request["media_io_kwargs"] : empty;
@@ -82,8 +92,9 @@ public:
         const json& messages = request_.at("messages");
         for (const json& message : messages) {
             const json& content = message.contains("content") ? message["content"] : json();
+            r.pieces.push_back({"message:" + message.value("role", std::string()), message_template_tokens});
             if (content.is_string()) {
-                r.text_bytes += content.get<std::string>().size();
+                add_text(r, content.get<std::string>());
                 continue;
             }
             if (content.is_null())
@@ -107,14 +118,56 @@ private:
                                         modality);
     }
 
-    static std::string url_of(const json& part, const char* key)
+    // The part's URL; empty when a part with a uuid leaves its media out (null, or no url).
+    static std::string url_of(const json& part, const char* key, bool has_uuid)
     {
-        const json& v = part.at(key);
+        const json v = part.contains(key) ? part.at(key) : json();
         if (v.is_string())
             return v.get<std::string>();
         if (v.is_object() && v.contains("url") && v["url"].is_string())
             return v["url"].get<std::string>();
+        if (has_uuid && (v.is_null() || (v.is_object() && (!v.contains("url") || v["url"].is_null()))))
+            return {};
         throw ApiError::bad_request(fmt::format("1 validation error: {}.url: Field required", key), key);
+    }
+
+    // One image or video part through the processor cache, as vLLM takes it: with media, fetched and decoded, then
+    // processed unless the cache has its key; without (a uuid alone), from the cache or refused.
+    template <typename Read>
+    json through_cache(const json& part, const char* key, const char* modality, size_t index, Received& r, Read read)
+    {
+        const std::string uuid = part.contains("uuid") && part["uuid"].is_string() ? part["uuid"].get<std::string>() : "";
+        const std::string url = url_of(part, key, !uuid.empty());
+        json description;
+        int64_t tokens = 0;
+        if (url.empty()) {
+            const auto cached = cache_.enabled() ? cache_.find(uuid) : std::nullopt;
+            if (!cached)
+                throw ApiError::bad_request(fmt::format("Cache miss for {} at index {} but data is not provided.", modality, index));
+            description = cached->description;
+            tokens = cached->tokens;
+            description["media"] = "cache";
+            description["processor_cache"] = "hit";
+        } else {
+            description = read(url, index, tokens);
+            description["media"] = "fetched";
+            const std::string cache_key = uuid.empty() ? description.value("sha256", std::string()) : uuid;
+            if (!cache_.enabled()) {
+                description["processor_cache"] = "off";
+            } else if (cache_.find(cache_key)) {
+                description["processor_cache"] = "hit";
+            } else {
+                json stored = description;
+                stored.erase("media");
+                cache_.store(cache_key, {stored, tokens});
+                description["processor_cache"] = "stored";
+            }
+        }
+        if (!uuid.empty())
+            description["uuid"] = uuid;
+        r.media_tokens += tokens;
+        r.pieces.push_back({"media:" + (uuid.empty() ? description.value("sha256", std::string()) : uuid), tokens});
+        return description;
     }
 
     void read_part(const json& part, Received& r)
@@ -131,13 +184,15 @@ private:
                 throw ApiError::bad_request("Missing 'type' field in multimodal part.", "type");
         }
         if (type == "text") {
-            r.text_bytes += part.value("text", "").size();
+            add_text(r, part.value("text", ""));
         } else if (type == "video_url") {
             check_limit("video", r.videos.size() + 1);
-            r.videos.push_back(read_video(url_of(part, "video_url"), r.videos.size(), r.media_tokens));
+            r.videos.push_back(through_cache(part, "video_url", "video", r.videos.size(), r,
+                                             [&](const std::string& url, size_t i, int64_t& t) { return read_video(url, i, t); }));
         } else if (type == "image_url") {
             check_limit("image", r.images.size() + 1);
-            r.images.push_back(read_image(url_of(part, "image_url"), r.images.size(), r.media_tokens));
+            r.images.push_back(through_cache(part, "image_url", "image", r.images.size(), r,
+                                             [&](const std::string& url, size_t i, int64_t& t) { return read_image(url, i, t); }));
         } else {
             throw ApiError::bad_request(fmt::format("Unsupported chat content part type: '{}'. Supported types: text, "
                                                     "image_url, video_url, input_audio, audio_url.",
@@ -234,6 +289,7 @@ private:
 
     const EmulatorOptions& options_;
     const json& request_;
+    ProcessorCache& cache_;
     json video_kwargs_;
     json processor_kwargs_;
 };
@@ -291,8 +347,8 @@ ChatReply ChatService::handle(const std::string& request_body) const
         if (request.contains("model") && request["model"].is_string() && request["model"] != options_.served_model_name)
             throw ApiError(404, "NotFoundError", fmt::format("The model `{}` does not exist.", request["model"].get<std::string>()), "model");
 
-        RequestReader reader(options_, request);
-        const Received received = reader.read_messages();
+        RequestReader reader(options_, request, *cache_);
+        Received received = reader.read_messages();
         const int64_t prompt_tokens = qwen::estimate_text_tokens(received.text_bytes) + received.media_tokens;
         const int64_t limit = options_.max_model_len;
         if (prompt_tokens > limit)
@@ -312,6 +368,21 @@ ChatReply ChatService::handle(const std::string& request_body) const
                             limit, max_tokens, prompt_tokens, prompt_tokens + max_tokens),
                 "input_tokens");
 
+        // How much of this prompt the previous request's started with: what automatic prefix caching would reuse.
+        const PrefixTracker::Shared shared = prefix_->shared_with_previous(std::move(received.pieces));
+        json media_report = json::array();
+        for (auto& [modality, items] : {std::pair<const char*, json*>{"video", &received.videos}, {"image", &received.images}})
+            for (json& item : *items) {
+                json entry = {{"modality", modality}, {"media", item["media"]}, {"processor_cache", item["processor_cache"]}};
+                if (item.contains("uuid"))
+                    entry["uuid"] = item["uuid"];
+                media_report.push_back(std::move(entry));
+                item.erase("media");
+                item.erase("processor_cache");
+                item.erase("uuid");
+            }
+        const json report = {{"media", std::move(media_report)},
+                             {"prefix", {{"shared_tokens", shared.tokens}, {"previous_tokens", shared.previous_tokens}}}};
         json description = {{"videos", received.videos}, {"images", received.images}};
         if (options_.answer_padding_bytes > 0)
             description["padding"] = padding_text(options_.answer_padding_bytes);
@@ -328,6 +399,7 @@ ChatReply ChatService::handle(const std::string& request_body) const
         const std::string id = fmt::format("chatcmpl-emu{}", ++request_counter);
         const auto created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 
+        reply.report = report;
         reply.stream = request.value("stream", false);
         if (!reply.stream) {
             reply.body = {{"id", id},

@@ -1,9 +1,11 @@
 #pragma once
 
 #include "emulator_options.hpp"
+#include "processor_cache.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,9 @@ struct ChatReply
     bool stream = false;
     std::vector<nlohmann::json> chunks; // streaming: each chat.completion.chunk, in order ([DONE] is added on the wire)
     int content_chunks = 0;             // how many of those carry answer text
+    // What the server did with the media and how much of the prompt the previous request's began with, for the log
+    // (not the answer: the same request gets the same answer, as from a model at temperature 0).
+    nlohmann::json report;
 };
 
 // What vLLM serving Qwen3-VL does with a chat request: parse the content parts, fetch and decode every image and
@@ -25,13 +30,20 @@ struct ChatReply
 class ChatService
 {
 public:
-    explicit ChatService(EmulatorOptions options) : options_(std::move(options)) {}
+    explicit ChatService(EmulatorOptions options)
+        : options_(std::move(options)), cache_(std::make_shared<ProcessorCache>(options_.mm_processor_cache_gb)),
+          prefix_(std::make_shared<PrefixTracker>())
+    {
+    }
 
     ChatReply handle(const std::string& request_body) const;
     nlohmann::json models() const;
 
 private:
     EmulatorOptions options_;
+    // Shared state of a server that handles requests on many threads (each is thread-safe).
+    std::shared_ptr<ProcessorCache> cache_;
+    std::shared_ptr<PrefixTracker> prefix_;
 };
 
 } // namespace jarvis::emulator

@@ -11,7 +11,7 @@ const char* emulator_usage()
     return R"(usage: vlm-emulator [MODEL] [--host H] [--port P] [--served-model-name NAME] [--model NAME]
                     [--allowed-local-media-path DIR] [--limit-mm-per-prompt JSON] [--media-io-kwargs JSON]
                     [--max-model-len N] [--video-loader qwen3_vl|opencv] [--media-fetch-timeout S]
-                    [--answer-padding-bytes N]
+                    [--mm-processor-cache-gb G] [--answer-padding-bytes N]
                     [--fault-first-byte-delay-ms N] [--fault-chunk-delay-ms N] [--fault-drop-after-chunks N]
                     [--fault-error-after-chunks N] [--fault-status CODE --fault-body TEXT] [--fault-hang]
                     [--fault-fail-first N] [--fault-from-prompt]
@@ -115,7 +115,16 @@ EmulatorOptions parse_emulator_options(const std::vector<std::string>& args)
                 throw std::invalid_argument("--video-loader must be qwen3_vl or opencv");
         } else if (a == "--media-fetch-timeout")
             o.fetch.fetch_timeout_s = static_cast<double>(to_int(a, value()));
-        else if (a == "--answer-padding-bytes")
+        else if (a == "--mm-processor-cache-gb") {
+            const std::string v = value();
+            try {
+                o.mm_processor_cache_gb = std::stod(v);
+            } catch (const std::exception&) {
+                throw std::invalid_argument("--mm-processor-cache-gb: '" + v + "' is not a number");
+            }
+            if (o.mm_processor_cache_gb < 0)
+                throw std::invalid_argument("--mm-processor-cache-gb must not be negative");
+        } else if (a == "--answer-padding-bytes")
             o.answer_padding_bytes = static_cast<int>(to_int(a, value()));
         else if (a == "--fault-first-byte-delay-ms")
             o.faults.first_byte_delay_ms = static_cast<int>(to_int(a, value()));

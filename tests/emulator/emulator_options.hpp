@@ -38,6 +38,8 @@ struct EmulatorOptions
     nlohmann::json media_io_kwargs = nlohmann::json::object();     // modality -> kwargs
     int64_t max_model_len = 262144;
     VideoLoader loader = VideoLoader::qwen3_vl;
+    // vLLM's multimodal processor cache, keyed by media uuid (or content hash); 0 turns it off.
+    double mm_processor_cache_gb = 4;
     int answer_padding_bytes = 0; // a long answer: adds a "padding" member of this many bytes of mixed-script text
     Faults faults;
 };

@@ -78,6 +78,8 @@ void EmulatorServer::add_routes()
         }
 
         auto reply = std::make_shared<ChatReply>(service_.handle(req.body));
+        if (!reply->report.is_null())
+            std::cerr << "vlm-emulator: chat request " << number << " report " << reply->report.dump() << std::endl;
         if (!reply->stream) {
             send_json(res, reply->status, reply->body);
             return;
