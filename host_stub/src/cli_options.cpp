@@ -15,6 +15,9 @@ commands:
   plugins [--json]                           every plugin found: name, version, ABI, or why it failed to load
   plan --video SRC --prompt TEXT [--json]    build the request without sending it; no side effects
   ask  --video SRC --prompt TEXT [--stream] [--json]
+  ask  --continue FILE --prompt TEXT [--stream] [--json]
+                                             a follow-up question about the video of FILE, a previous
+                                             `ask --json` output (plan takes --continue too)
                                              send it and print the answer
   vllm-command [--format docker|compose|args]
   probe [--json]                             check the endpoint with every delivery
@@ -42,6 +45,7 @@ CliOptions parse_cli(const std::vector<std::string>& args)
         {"--video", &CliOptions::video},
         {"--prompt", &CliOptions::prompt},
         {"--format", &CliOptions::format},
+        {"--continue", &CliOptions::continue_file},
     };
     const std::map<std::string, bool CliOptions::*> flags = {
         {"--json", &CliOptions::json},

@@ -26,6 +26,7 @@ struct CliOptions
     std::optional<std::string> video;
     std::optional<std::string> prompt;
     std::optional<std::string> format;
+    std::optional<std::string> continue_file; // ask/plan --continue FILE: a previous `ask --json` output
     bool json = false;
     bool stream = false;
 };

@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace jarvis::host {
 
@@ -74,13 +76,47 @@ json run_with_progress(vision::Provider& provider, Method method, const json& re
 
 json run_tool(vision::Provider& provider, const json& request) { return run_with_progress(provider, &vision::Provider::tool, request); }
 
+// The "conversation" of a previous `ask --json` output (the whole file, or its last line after streamed deltas).
+json read_conversation(const std::string& file)
+{
+    std::ifstream in(native_path(file), std::ios::binary);
+    if (!in)
+        throw ConfigError("--continue '" + file + "': cannot read it");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string content = text.str();
+    json document = json::parse(content, nullptr, false);
+    if (document.is_discarded()) {
+        while (!content.empty() && (content.back() == '\n' || content.back() == '\r'))
+            content.pop_back();
+        document = json::parse(content.substr(content.rfind('\n') + 1), nullptr, false);
+    }
+    if (!document.is_object() || !document.contains("conversation") || !document["conversation"].is_object() ||
+        !document["conversation"].contains("plugin") || !document["conversation"]["plugin"].is_string())
+        throw ConfigError("--continue '" + file + "': not the output of `ask --json` (it has no conversation)");
+    return document["conversation"];
+}
+
 json make_request(const CliOptions& cli)
 {
-    if (!cli.video)
+    if (!cli.video && !cli.continue_file)
         throw ConfigError(cli.command + " needs --video SRC (a local path or an http(s) URL)");
     if (!cli.prompt)
         throw ConfigError(cli.command + " needs --prompt TEXT");
-    return json{{"video", *cli.video}, {"prompt", *cli.prompt}, {"stream", cli.stream}};
+    json request = {{"prompt", *cli.prompt}, {"stream", cli.stream}};
+    if (cli.video)
+        request["video"] = *cli.video;
+    if (cli.continue_file)
+        request["conversation"] = read_conversation(*cli.continue_file);
+    return request;
+}
+
+// A follow-up goes to the plugin its conversation belongs to; anything else where the loadout routes.
+vision::Provider provider_for(const json& request, const HostConfig& config)
+{
+    if (request.contains("conversation"))
+        return open_provider(config, request["conversation"]["plugin"].get<std::string>(), "the conversation belongs to");
+    return open_routed_provider(config);
 }
 
 } // namespace
@@ -116,7 +152,7 @@ ExitCode run_plugins(const CliOptions& cli, const HostConfig& config)
 ExitCode run_plan(const CliOptions& cli, const HostConfig& config)
 {
     const json request = make_request(cli);
-    vision::Provider provider = open_routed_provider(config);
+    vision::Provider provider = provider_for(request, config);
     const json plan = run_with_progress(provider, &vision::Provider::plan, request);
     if (cli.json) {
         std::cout << plan.dump(2) << std::endl;
@@ -140,7 +176,7 @@ ExitCode run_plan(const CliOptions& cli, const HostConfig& config)
 ExitCode run_ask(const CliOptions& cli, const HostConfig& config)
 {
     const json request = make_request(cli);
-    vision::Provider provider = open_routed_provider(config);
+    vision::Provider provider = provider_for(request, config);
     ProgressLine progress;
     bool answering = false; // once the answer is being printed, the progress line would cut into it
     vision::CallHandlers handlers;

@@ -81,11 +81,21 @@ class Provider:
 
     # --- calls -------------------------------------------------------------------------------------------------
 
-    def _request(self, video: Video, prompt: str, options: dict[str, Any], stream: Optional[bool]) -> dict[str, Any]:
+    def _request(self, video: Optional[Video], prompt: str, options: dict[str, Any],
+                 stream: Optional[bool]) -> dict[str, Any]:
         if not isinstance(prompt, str) or not prompt:
             raise ConfigError("prompt must be a non-empty string")
-        request: dict[str, Any] = {"video": video_source(video), "prompt": prompt,
-                                   "loadout": with_options(self.loadout, options)}
+        options = dict(options)
+        conversation = options.pop("conversation", None)
+        request: dict[str, Any] = {"prompt": prompt, "loadout": with_options(self.loadout, options)}
+        if conversation is not None:
+            if not isinstance(conversation, dict):
+                raise ConfigError("conversation must be the dict a previous result carried (result['conversation'])")
+            request["conversation"] = conversation
+        if video is not None:
+            request["video"] = video_source(video)
+        elif conversation is None:
+            raise ConfigError("video is required (a path or an http(s) URL), unless a conversation is continued")
         if stream is not None:
             request["stream"] = stream
         return request
@@ -105,32 +115,35 @@ class Provider:
                 self._active.discard(call)
                 self._cond.notify_all()
 
-    def plan(self, video: Video, prompt: str, *, on_progress: Optional[ProgressCallback] = None,
+    def plan(self, video: Optional[Video], prompt: str, *, on_progress: Optional[ProgressCallback] = None,
              cancel: Optional[CancelFlag] = None, **options: Any) -> dict[str, Any]:
         """Builds the request without sending it: the plan document (request, media, estimate, warnings).
 
-        Keyword options are loadout keys for this call only: fps=1, max_frames=16, seek="keyframe", delivery="frames".
+        Keyword options are loadout keys for this call only: fps=1, max_frames=16, seek="keyframe", delivery="frames";
+        and conversation=previous["conversation"] to plan a follow-up question about the same video.
         """
         return self._run("plan", self._request(video, prompt, options, None), None, on_progress, cancel)
 
-    def ask(self, video: Video, prompt: str, on_text: Optional[TextCallback] = None,
+    def ask(self, video: Optional[Video], prompt: str, on_text: Optional[TextCallback] = None,
             cancel: Optional[CancelFlag] = None, *, on_progress: Optional[ProgressCallback] = None,
             stream: Optional[bool] = None, **options: Any) -> dict[str, Any]:
         """Asks the model about the video; blocks until the answer is complete and returns the result document.
 
         With on_text the answer is streamed and each piece (whole UTF-8 characters) is passed to it as it arrives,
         on this thread. An exception raised by on_text or on_progress stops the call and is raised here unchanged.
+        With conversation=previous["conversation"] the question follows up the earlier ones about the same video
+        (video may then be None): the result's "conversation" continues it again.
         """
         wants_stream = stream if stream is not None else (True if on_text is not None else None)
         return self._run("ask", self._request(video, prompt, options, wants_stream), on_text, on_progress, cancel)
 
-    async def plan_async(self, video: Video, prompt: str, **options: Any) -> dict[str, Any]:
+    async def plan_async(self, video: Optional[Video], prompt: str, **options: Any) -> dict[str, Any]:
         """plan() on a thread of its own; cancelling the task cancels the plan."""
         from .streaming import run_in_thread
 
         return await run_in_thread(lambda cancel: self.plan(video, prompt, cancel=cancel, **options))
 
-    async def ask_async(self, video: Video, prompt: str, on_text: Optional[TextCallback] = None,
+    async def ask_async(self, video: Optional[Video], prompt: str, on_text: Optional[TextCallback] = None,
                         **options: Any) -> dict[str, Any]:
         """ask() without blocking the event loop. on_text runs on the event loop and may be a coroutine function;
         cancelling the task cancels the plugin's call (its thread has returned when CancelledError is raised)."""
@@ -138,7 +151,7 @@ class Provider:
 
         return await ask_through_stream(self, video, prompt, on_text, options)
 
-    def stream(self, video: Video, prompt: str, **options: Any) -> TextStream:
+    def stream(self, video: Optional[Video], prompt: str, **options: Any) -> TextStream:
         """The answer as an async iterator of text pieces; `.result` holds the result document once exhausted.
 
             async with provider.stream(video, "What happens?") as answer:

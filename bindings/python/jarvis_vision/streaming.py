@@ -169,7 +169,7 @@ class TextStream:
             self._worker.cancel.set()  # abandoned mid-answer: stop the plugin's call
 
 
-async def ask_through_stream(provider: Provider, video: Video, prompt: str, on_text: Optional[TextCallback],
+async def ask_through_stream(provider: Provider, video: Optional[Video], prompt: str, on_text: Optional[TextCallback],
                              options: dict[str, Any]) -> dict[str, Any]:
     """ask_async: the streamed answer handed piece by piece to on_text (awaited when it is a coroutine function)."""
     if on_text is None:
