@@ -1,6 +1,7 @@
 #include "frame_slicer_provider.hpp"
 
 #include "core/call_setup.hpp"
+#include "config/config_error.hpp"
 #include "core/chat_body.hpp"
 #include "core/conversation.hpp"
 #include "core/error_codes.hpp"
@@ -102,32 +103,61 @@ FrameSlicerProvider::Turn FrameSlicerProvider::build_plan(std::string_view reque
     t.earlier = continue_conversation(t.setup, "frame_slicer");
     call.progress("probe", -1);
     MediaSource source = MediaSource::open(t.setup.request.video, [&] { return call.cancelled(); }, config_.endpoint.timeout_s);
-    t.media_key = media_key("frame_slicer", source.info(), media_shaping(t.setup, config_, "images"));
+    const auto acquire = [&] {
+        t.media_key = media_key("frame_slicer", source.info(), media_shaping(t.setup, config_, "images"));
+        // A follow-up (or a repeated question) finds the frames already encoded: nothing is decoded twice.
+        t.media = config_.conversation.cache_bytes > 0 ? find_cached_media(t.media_key) : nullptr;
+        t.media_was_cached = t.media != nullptr;
+        if (!t.media) {
+            t.media = encode_media(config_, t.setup, source, call, log_, t.media_key);
+            cache_media(t.media_key, t.media, config_.conversation.cache_bytes);
+        }
+    };
+    acquire();
     if (t.earlier && t.earlier->media_key != t.media_key)
         throw MediaError(fmt::format("cannot continue the conversation: video '{}' changed since its first question "
                                      "(another file, or edited); start a new conversation",
                                      t.setup.request.video));
-    // A follow-up (or a repeated question) finds the frames already encoded: nothing is decoded twice.
-    t.media = config_.conversation.cache_bytes > 0 ? find_cached_media(t.media_key) : nullptr;
-    t.media_was_cached = t.media != nullptr;
-    if (!t.media) {
-        t.media = encode_media(config_, t.setup, source, call, log_, t.media_key);
-        cache_media(t.media_key, t.media, config_.conversation.cache_bytes);
-    }
 
+    std::optional<std::string> reduced;
+    const auto base_tokens = [&] {
+        return t.media->visual_tokens +
+               qwen::estimate_text_tokens(t.earlier->turns.front().prompt.size() + t.setup.request.prompt.size());
+    };
     int64_t text_tokens = qwen::estimate_text_tokens(t.setup.request.prompt.size());
     if (t.earlier) {
-        const int64_t base = t.media->visual_tokens +
-                             qwen::estimate_text_tokens(t.earlier->turns.front().prompt.size() + t.setup.request.prompt.size());
-        if (t.setup.loadout.ctx)
-            t.skip_answers = answers_to_skip(*t.earlier, base, t.setup.loadout.max_tokens.value_or(default_max_tokens),
-                                             *t.setup.loadout.ctx);
-        text_tokens = base - t.media->visual_tokens + earlier_turn_tokens(*t.earlier, t.skip_answers);
+        const int64_t max_tokens = t.setup.loadout.max_tokens.value_or(default_max_tokens);
+        if (t.setup.loadout.ctx) {
+            const int64_t ctx = *t.setup.loadout.ctx;
+            try {
+                t.skip_answers = answers_to_skip(*t.earlier, base_tokens(), max_tokens, ctx);
+            } catch (const ConfigError&) {
+                // Every answer left out is not enough: fewer frames, as many as the context still holds (the first
+                // question's media changes, so the server's caches start afresh).
+                const auto frames_before = static_cast<int64_t>(t.media->media_summary["frames"].size());
+                const int64_t without_media = base_tokens() - t.media->visual_tokens + earlier_turn_tokens(*t.earlier, t.earlier->turns.size());
+                const int64_t per_frame = std::max<int64_t>(1, t.media->visual_tokens / std::max<int64_t>(frames_before, 1));
+                const int64_t fit = (ctx - max_tokens - without_media) / per_frame;
+                if (fit < 1 || fit >= frames_before)
+                    throw;
+                t.setup.loadout.max_frames = fit;
+                acquire();
+                t.earlier->max_frames = fit;
+                t.earlier->media_key = t.media_key;
+                t.skip_answers = answers_to_skip(*t.earlier, base_tokens(), max_tokens, ctx);
+                reduced = fmt::format("every earlier answer is left out and the video goes with {} frames instead of {} to "
+                                      "fit ctx={}",
+                                      t.media->media_summary["frames"].size(), frames_before, ctx);
+            }
+        }
+        text_tokens = base_tokens() - t.media->visual_tokens + earlier_turn_tokens(*t.earlier, t.skip_answers);
     }
     json warnings(t.setup.warnings);
     for (const auto& w : t.media->warnings)
         warnings.push_back(w);
-    if (t.skip_answers > 0)
+    if (reduced)
+        warnings.push_back(*reduced);
+    else if (t.skip_answers > 0)
         warnings.push_back(fmt::format("the {} oldest answer(s) of the conversation are left out to fit ctx={}", t.skip_answers,
                                        *t.setup.loadout.ctx));
     json estimate = t.media->estimate;
@@ -143,6 +173,7 @@ FrameSlicerProvider::Turn FrameSlicerProvider::build_plan(std::string_view reque
     if (t.earlier)
         t.plan["conversation"] = {{"turns", t.earlier->turns.size()},
                                   {"answers_left_out", t.skip_answers},
+                                  {"frames_reduced", reduced.has_value()},
                                   {"media_cached", t.media_was_cached}};
     return t;
 }

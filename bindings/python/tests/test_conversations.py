@@ -167,7 +167,7 @@ def test_jarvis_host_continues_from_a_previous_ask_json(emulator: Emulator, vide
     assert prefix["shared_tokens"] == prefix["previous_tokens"] > 0
 
 
-def test_the_oldest_answers_are_left_out_before_the_conversation_stops_fitting(
+def test_the_oldest_answers_are_left_out_then_the_frames_reduced_then_a_clear_refusal(
         start_emulator: Callable[..., Emulator], videos: dict[str, Path]) -> None:
     emulator = start_emulator("--answer-padding-bytes", "6000")
     with jarvis_vision.Client(emulator.config()) as client:
@@ -181,6 +181,17 @@ def test_the_oldest_answers_are_left_out_before_the_conversation_stops_fitting(
         messages = plan["request"]["messages"]
         assert [m["role"] for m in messages] == ["user", "user", "assistant", "user"]
         assert messages[2]["content"] == second["answer"]  # the newest answer stays
+        # Leaving out every answer is not enough: then fewer frames, kept by the conversation's later questions.
+        visual = first["estimate"]["visual_tokens"]
+        tight = first["estimate"]["prompt_tokens"] - visual // 2 + 2000 + 60
+        reduced = provider.ask(None, "Who?", conversation=second["conversation"], ctx=tight)
+        assert 1 <= len(reduced["media"]["frames"]) < len(first["media"]["frames"])
+        assert any("frames instead of" in w for w in reduced["warnings"])
+        assert reduced["conversation"]["max_frames"] == len(reduced["media"]["frames"])
+        later = provider.plan(None, "Where?", conversation=reduced["conversation"], ctx=tight + 500)
+        assert len(later["media"]["frames"]) == len(reduced["media"]["frames"])
+        assert later["conversation"]["frames_reduced"] is False
+        # And when not even one frame fits: a clear refusal, never the server's 400.
         with pytest.raises(jarvis_vision.ConfigError, match="no longer fits ctx"):
             provider.plan(None, "Who?", conversation=second["conversation"], ctx=first["estimate"]["prompt_tokens"] + 100)
 

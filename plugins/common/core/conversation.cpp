@@ -59,6 +59,8 @@ json Conversation::to_json() const
                 {"loadout", loadout},              {"media_key", media_key}, {"turns", std::move(turn_list)}};
     if (!delivery.empty())
         doc["delivery"] = delivery;
+    if (max_frames)
+        doc["max_frames"] = *max_frames;
     return doc;
 }
 
@@ -85,6 +87,11 @@ Conversation parse_conversation(const json& doc, std::string_view plugin)
         if (!doc["delivery"].is_string())
             corrupted("'delivery' is not a string");
         c.delivery = doc["delivery"].get<std::string>();
+    }
+    if (doc.contains("max_frames")) {
+        if (!doc["max_frames"].is_number_integer() || doc["max_frames"].get<int64_t>() < 1)
+            corrupted("'max_frames' is not a positive whole number");
+        c.max_frames = doc["max_frames"].get<int64_t>();
     }
     if (!doc.contains("turns") || !doc["turns"].is_array() || doc["turns"].empty())
         corrupted("'turns' must list the questions and answers so far");
@@ -128,6 +135,8 @@ std::optional<Conversation> continue_conversation(CallSetup& setup, std::string_
                                   asked.seek != kept.seek || asked.delivery != kept.delivery))
         setup.warnings.push_back("the conversation keeps the model and sampling of its first question (" + c.loadout +
                                  "); this request's are ignored");
+    if (c.max_frames)
+        setup.loadout.max_frames = c.max_frames;
     // What does not shape the media is this request's to choose: the context, the answer's length, streaming.
     if (asked.ctx)
         setup.loadout.ctx = asked.ctx;
@@ -139,7 +148,9 @@ std::optional<Conversation> continue_conversation(CallSetup& setup, std::string_
 
 std::string media_shaping(const CallSetup& setup, const ProviderConfig& config, std::string_view delivery)
 {
-    return fmt::format("{}\njpeg_quality={}\n{}", setup.loadout.text, config.frames.jpeg_quality, delivery);
+    // max_frames also apart from the text: a conversation that had to reduce its frames sets it there.
+    return fmt::format("{}\nmax_frames={}\njpeg_quality={}\n{}", setup.loadout.text, setup.loadout.max_frames.value_or(0),
+                       config.frames.jpeg_quality, delivery);
 }
 
 bool is_media_cache_miss(std::string_view refusal)

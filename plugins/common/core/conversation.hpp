@@ -31,6 +31,7 @@ struct Conversation
     std::string loadout;   // the loadout text of the first question: follow-ups keep its sampling
     std::string media_key; // hex
     std::string delivery;  // native_video: the delivery the first answer came through, which follow-ups keep
+    std::optional<int64_t> max_frames; // set when the frames were reduced to fit the context; follow-ups keep it
     std::vector<ConversationTurn> turns;
 
     nlohmann::json to_json() const;
