@@ -15,6 +15,8 @@ packages=(
   abigail-tools binutils ffmpeg util-linux curl
   # the Python package: installed offline into a venv, tested with pytest, type-checked with mypy
   python3 python3-venv python3-pip python3-setuptools python3-wheel python3-pytest python3-mypy
+  # the documents' JSON schemas (docs/schemas) checked against real outputs
+  python3-jsonschema
   # benchmarks' reference tools
   python3-av nginx-light
 )
