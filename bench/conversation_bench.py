@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -30,46 +26,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "bindings" / "python"))
 
 import jarvis_vision  # noqa: E402
+from bench_support import Emulator, make_video  # noqa: E402
 
 MODEL = "QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ"
-
-
-def make_video(path: Path, *args: str) -> Path:
-    if not path.exists():
-        print(f"generating {path} ...", file=sys.stderr, flush=True)
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args, str(path) + ".part.mp4"], check=True)
-        os.rename(str(path) + ".part.mp4", path)
-    return path
-
-
-class Emulator:
-    """The emulator, with the time each "chat request N received (B bytes)" line arrived."""
-
-    def __init__(self, binary: Path, *args: str) -> None:
-        self.process = subprocess.Popen([str(binary), "--port", "0", *args], stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
-        assert self.process.stdout is not None and self.process.stderr is not None
-        match = re.search(r"listening on (http://\S+)", self.process.stdout.readline())
-        assert match, "the emulator did not start"
-        self.base_url = match.group(1) + "/v1"
-        self.received: list[tuple[float, int]] = []
-        self._lock = threading.Lock()
-        threading.Thread(target=self._read, args=(self.process.stderr,), daemon=True).start()
-
-    def _read(self, stream: Any) -> None:
-        for line in stream:
-            match = re.search(r"chat request \d+ received \((\d+) bytes\)", line)
-            if match:
-                with self._lock:
-                    self.received.append((time.monotonic(), int(match.group(1))))
-
-    def last_request(self) -> tuple[float, int]:
-        with self._lock:
-            return self.received[-1]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait()
 
 
 def ask(provider: jarvis_vision.Provider, emulator: Emulator, video: Path | None, prompt: str,
@@ -87,7 +46,7 @@ def ask(provider: jarvis_vision.Provider, emulator: Emulator, video: Path | None
 
 def run(build: Path, clip: Path, label: str) -> None:
     plugins = build / "lib" / "jarvis" / "plugins"
-    ways = [
+    ways: list[tuple[str, str, dict[str, Any]]] = [
         ("frame_slicer, resend", f"vllm://{MODEL}#max_frames=32", {}),
         ("frame_slicer, reference", f"vllm://{MODEL}#max_frames=32", {"conversation": {"media": "reference"}}),
         ("native_video file, reference", f"vllm://{MODEL}#nativevideo#delivery=file#fps=0.1",
@@ -97,7 +56,7 @@ def run(build: Path, clip: Path, label: str) -> None:
     for name, loadout, extra in ways:
         emulator = Emulator(build / "bin" / "vlm-emulator", "--allowed-local-media-path", str(clip.parent))
         try:
-            config = {"endpoint": {"base_url": emulator.base_url, "timeout_s": 600}, **extra}
+            config: dict[str, Any] = {"endpoint": {"base_url": emulator.base_url, "timeout_s": 600}, **extra}
             with jarvis_vision.Client(config, plugin_dir=plugins) as client:
                 provider = client.provider(loadout)
                 first = ask(provider, emulator, clip, "What happens in this clip?", None)

@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import re
 import statistics
 import subprocess
 import sys
@@ -32,30 +30,9 @@ sys.path.insert(0, str(HERE.parent / "bindings" / "python"))
 
 import jarvis_vision  # noqa: E402
 from jarvis_vision import _call  # noqa: E402
+from bench_support import Emulator, make_video  # noqa: E402
 
 MODEL = "QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ"
-
-
-def make_video(path: Path, *args: str) -> Path:
-    if not path.exists():
-        print(f"generating {path} ...", file=sys.stderr, flush=True)
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args, str(path) + ".part.mp4"], check=True)
-        os.rename(str(path) + ".part.mp4", path)
-    return path
-
-
-class Emulator:
-    def __init__(self, binary: Path, *args: str) -> None:
-        self.process = subprocess.Popen([str(binary), "--port", "0", *args], stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, text=True)
-        assert self.process.stdout is not None
-        match = re.search(r"listening on (http://\S+)", self.process.stdout.readline())
-        assert match, "the emulator did not start"
-        self.base_url = match.group(1) + "/v1"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait()
 
 
 def percentile(values: list[float], p: float) -> float:

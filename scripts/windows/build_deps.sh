@@ -58,13 +58,22 @@ unpacked_source() {
     echo "$dir"
 }
 
+# Sets version and prefix (the cache folder keyed by the Debian version) for source package $1; succeeds when that
+# folder already holds a complete build.
+cached_build() {
+    version=$(source_version "$1")
+    [ -n "$version" ] || { echo "windows deps: apt cannot find the $1 source package" >&2; exit 1; }
+    prefix="$cache/$1-${version//:/_}"
+    if [ -f "$prefix/.complete" ]; then
+        echo "windows deps: $1 $version cached in $prefix" >&2
+        return 0
+    fi
+    return 1
+}
+
 build_ffmpeg() {
     local version prefix src
-    version=$(source_version ffmpeg)
-    [ -n "$version" ] || { echo "windows deps: apt cannot find the ffmpeg source package" >&2; exit 1; }
-    prefix="$cache/ffmpeg-${version//:/_}"
-    if [ -f "$prefix/.complete" ]; then
-        echo "windows deps: FFmpeg $version cached in $prefix" >&2
+    if cached_build ffmpeg; then
         FFMPEG_PREFIX=$prefix
         return
     fi
@@ -100,11 +109,7 @@ build_ffmpeg() {
 
 build_curl() {
     local version prefix src
-    version=$(source_version curl)
-    [ -n "$version" ] || { echo "windows deps: apt cannot find the curl source package" >&2; exit 1; }
-    prefix="$cache/curl-${version//:/_}"
-    if [ -f "$prefix/.complete" ]; then
-        echo "windows deps: curl $version cached in $prefix" >&2
+    if cached_build curl; then
         CURL_PREFIX=$prefix
         return
     fi
@@ -134,10 +139,7 @@ build_curl() {
 # Debian's libcpp-httplib-dev is the compiled split; its source package has the single header, the same version.
 fetch_httplib() {
     local version prefix src
-    version=$(source_version cpp-httplib)
-    [ -n "$version" ] || { echo "windows deps: apt cannot find the cpp-httplib source package" >&2; exit 1; }
-    prefix="$cache/cpp-httplib-${version//:/_}"
-    if [ ! -f "$prefix/.complete" ]; then
+    if ! cached_build cpp-httplib; then
         src=$(unpacked_source cpp-httplib "$version")
         mkdir -p "$prefix/include"
         cp "$src/httplib.h" "$prefix/include/"
