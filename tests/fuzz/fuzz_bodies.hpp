@@ -6,9 +6,20 @@
 #include "config/loadout.hpp"
 #include "config/provider_config.hpp"
 #include "core/vision_request.hpp"
+#include "media/frame_choice.hpp"
+#include "media/frame_extractor.hpp"
+#include "media/frame_index.hpp"
 #include "media/h264_headers.hpp"
+#include "media/media_error.hpp"
+#include "media/media_source.hpp"
 
+#include <jarvis/plugin_adapter.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +50,37 @@ inline void documents(const uint8_t* data, size_t size)
     try {
         (void)parse_vision_request(text);
     } catch (const ConfigError&) {
+    }
+}
+
+// A whole video file: probed, indexed and four frames extracted as JPEGs, as a plan would. The input goes to a file
+// (FFmpeg reads files the way it reads users' videos, seeking included); each fails as MediaError, ConfigError or a
+// cancellation, never otherwise.
+inline void container(const uint8_t* data, size_t size)
+{
+    static const std::string path = [] {
+        const auto dir = std::filesystem::temp_directory_path();
+        return (dir / ("jarvis-fuzz-container-" + std::to_string(::getpid()) + ".bin")).string();
+    }();
+    std::ofstream(path, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+    const auto never = [] { return false; };
+    try {
+        MediaSource source = MediaSource::open(path, never, 5);
+        const FrameIndex index = scan_frame_index(source, never);
+        const FrameChoice choice = choose_frames(index, 4, 2.0, std::nullopt, std::nullopt, SeekMode::exact);
+        ExtractionRequest request;
+        request.source = path;
+        request.stream_index = source.stream_index();
+        request.codec = source.stream()->codecpar;
+        request.width = 64;
+        request.height = 48;
+        request.rotation_deg = source.info().rotation_deg;
+        request.threads = 1;
+        request.io_timeout_s = 5;
+        (void)extract_frames(request, index, choice.targets, {never, {}});
+    } catch (const MediaError&) {
+    } catch (const ConfigError&) {
+    } catch (const plugin::Error&) {
     }
 }
 
