@@ -87,11 +87,11 @@ json NativeVideoProvider::summary(const MediaInfo& media, const DeliveryDecision
     json media_doc = {{"source", media.source},
                       {"delivery", to_string(video.mode)},
                       {"delivery_reason", decision.mode == video.mode ? decision.why : "fallback"},
-                      {"duration_s", video.frames ? video.frames->index->end_s : media.duration_s},
+                      {"duration_s", video.mode == DeliveryMode::frames ? video.frames_end_s : media.duration_s},
                       {"width", media.width},
                       {"height", media.height}};
-    if (video.frames)
-        media_doc["frames"] = frame_list(*video.frames);
+    if (video.mode == DeliveryMode::frames)
+        media_doc["frames"] = video.frame_list;
     if (video.staged || video.staged_preview)
         media_doc["staged"] = true;
     int64_t text_tokens = qwen::estimate_text_tokens(setup.request.prompt.size());
@@ -131,8 +131,9 @@ std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Cal
         call.progress("probe", -1);
         MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); }, config_.endpoint.timeout_s);
         const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_);
-        const PreparedVideo video = prepare_video(decision.mode, source, setup, config_, call, log_, false);
-        const ChatTurn turn = conversation_turn(earlier, key_for(source.info(), setup, config_, decision.mode), setup, video.estimate);
+        const std::string key = key_for(source.info(), setup, config_, decision.mode);
+        const PreparedVideo video = prepare_video(decision.mode, source, setup, config_, call, log_, false, key);
+        const ChatTurn turn = conversation_turn(earlier, key, setup, video.estimate);
         json doc = summary(source.info(), decision, video, setup, turn);
         doc["request"] = json::parse(video_chat_body(video, setup, turn));
         return doc.dump();
@@ -186,8 +187,8 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
         json fallback = nullptr;
         while (true) {
             // The prepared video (a staged file, a media server) lives until its answer is in, or its refusal.
-            PreparedVideo video = prepare_video(mode, source, setup, config_, call, log_, true);
             const std::string key = key_for(source.info(), setup, config_, mode);
+            PreparedVideo video = prepare_video(mode, source, setup, config_, call, log_, true, key);
             // A fallback answers afresh: its media is not the conversation's. (Both branches lvalues: the turn points
             // into the one chosen.)
             static const std::optional<Conversation> no_conversation;
@@ -197,6 +198,8 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
                 staged_files.push_back(std::move(video.staged));
             try {
                 json media_mode = {{"mode", turn.earlier && by_reference ? "reference" : "resend"}};
+                if (mode == DeliveryMode::frames)
+                    media_mode["client_cache"] = video.from_cache ? "hit" : "miss";
                 json result;
                 if (turn.earlier && by_reference) {
                     turn.by_reference = true;

@@ -3,6 +3,7 @@
 #include "config/config_error.hpp"
 #include "core/base64.hpp"
 #include "core/chat_body.hpp"
+#include "core/media_part_cache.hpp"
 #include "media/media_error.hpp"
 #include "platform/native_path.hpp"
 #include "volume_paths.hpp"
@@ -186,14 +187,25 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
 }
 
 PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,
-                            const plugin::Call& call, const PluginLog& log, bool for_real)
+                            const plugin::Call& call, const PluginLog& log, bool for_real, const std::string& media_key)
 {
     const MediaInfo& media = source.info();
     PreparedVideo v;
     v.mode = mode;
     if (mode == DeliveryMode::frames) {
-        v.frames = sample_frames(config, setup, source, call, log);
-        const auto& frames = v.frames->extraction.frames;
+        if (const auto cached = media_key.empty() || config.conversation.cache_bytes <= 0 ? nullptr : find_cached_media(media_key)) {
+            v.url = cached->parts.at("url").get<std::string>();
+            v.video_kwargs = cached->parts.at("video_kwargs");
+            v.frame_list = cached->media_summary.at("frames");
+            v.frames_end_s = cached->media_summary.at("end_s").get<double>();
+            v.estimate = qwen::estimate_video(cached->estimate.at("times").get<std::vector<double>>(),
+                                              cached->estimate.at("width").get<int>(), cached->estimate.at("height").get<int>());
+            v.warnings = cached->warnings;
+            v.from_cache = true;
+            return v;
+        }
+        const SampledFrames sampled = sample_frames(config, setup, source, call, log);
+        const auto& frames = sampled.extraction.frames;
         if (frames.empty())
             throw MediaError(fmt::format("cannot use video '{}': no frame could be sampled", media.source));
         std::string url = "data:video/jpeg;base64,";
@@ -213,10 +225,22 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
         v.video_kwargs = {{"num_frames", -1},
                           {"fps", frames_time_base},
                           {"frames_indices", indices},
-                          {"total_num_frames", std::max<int64_t>(std::llround(v.frames->index->end_s * frames_time_base) + 1,
+                          {"total_num_frames", std::max<int64_t>(std::llround(sampled.index->end_s * frames_time_base) + 1,
                                                                  indices.back().get<int64_t>() + 1)}};
         v.estimate = qwen::estimate_video(times, frames.front().width, frames.front().height);
-        v.warnings = v.frames->warnings;
+        v.frame_list = frame_list(sampled);
+        v.frames_end_s = sampled.index->end_s;
+        v.warnings = sampled.warnings;
+        if (!media_key.empty()) {
+            auto entry = std::make_shared<CachedMedia>();
+            entry->parts = {{"url", v.url}, {"video_kwargs", v.video_kwargs}};
+            entry->media_summary = {{"frames", v.frame_list}, {"end_s", v.frames_end_s}};
+            entry->estimate = {{"times", times}, {"width", frames.front().width}, {"height", frames.front().height}};
+            entry->warnings = v.warnings;
+            entry->visual_tokens = v.estimate.visual_tokens;
+            entry->bytes = v.url.size();
+            cache_media(media_key, std::move(entry), config.conversation.cache_bytes);
+        }
         return v;
     }
 

@@ -44,7 +44,10 @@ struct PreparedVideo
     nlohmann::json video_kwargs;       // media_io_kwargs["video"] of the request, or null
     std::string data_path;             // data: the file and its type
     std::string data_mime;
-    std::optional<SampledFrames> frames; // frames: what was sampled
+    // frames: the frames sent (pts_s, width, height, bytes, as in a plan's media.frames) and the video's end.
+    nlohmann::json frame_list;
+    double frames_end_s = 0;
+    bool from_cache = false; // frames: taken from the client's media cache, nothing decoded
     bool staged_preview = false;       // file: staged when asking (plans stage nothing)
     qwen::VideoEstimate estimate;
     std::vector<std::string> warnings;
@@ -53,8 +56,10 @@ struct PreparedVideo
 };
 
 // Prepares `mode` for this request. With `for_real` false (plan) nothing is staged or served: URLs are previews.
+// The frames delivery's encoded frames are kept in the client's media cache under `media_key`, so that the same
+// frames asked for again (a follow-up) are not decoded twice.
 PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,
-                            const plugin::Call& call, const PluginLog& log, bool for_real);
+                            const plugin::Call& call, const PluginLog& log, bool for_real, const std::string& media_key = {});
 
 // Where a question stands in its conversation: the earlier turns it follows (none for a first question), the
 // oldest answers left out to fit the context, the video part's uuid, and whether the part goes by uuid alone.

@@ -62,9 +62,10 @@ def test_a_follow_up_repeats_the_first_question_byte_for_byte_and_shares_its_who
     assert follow_up["usage"]["prompt_tokens"] > first["usage"]["prompt_tokens"]
 
 
-def test_a_follow_up_in_the_same_process_decodes_nothing(emulator: Emulator, videos: dict[str, Path]) -> None:
+@pytest.mark.parametrize("loadout", [SLICER, NATIVE + "#delivery=frames"])
+def test_a_follow_up_in_the_same_process_decodes_nothing(emulator: Emulator, videos: dict[str, Path], loadout: str) -> None:
     with jarvis_vision.Client(emulator.config()) as client:
-        provider = client.provider(SLICER)
+        provider = client.provider(loadout)
         first = provider.ask(videos["long"], "What happens?", max_frames=8)
         stages: list[str] = []
         follow_up = provider.ask(None, "Who is there?", conversation=first["conversation"],
