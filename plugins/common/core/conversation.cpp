@@ -161,7 +161,16 @@ bool is_media_cache_miss(std::string_view refusal)
 Conversation extended_conversation(const std::optional<Conversation>& earlier, std::string_view plugin, const CallSetup& setup,
                                    const std::string& key, const std::string& answer, std::string_view delivery)
 {
-    Conversation c = earlier.value_or(Conversation{std::string(plugin), setup.request.video, setup.loadout.text, key, std::string(delivery), {}});
+    Conversation c;
+    if (earlier) {
+        c = *earlier;
+    } else {
+        c.plugin = plugin;
+        c.video = setup.request.video;
+        c.loadout = setup.loadout.text;
+        c.media_key = key;
+        c.delivery = delivery;
+    }
     c.turns.push_back({setup.request.prompt, answer});
     return c;
 }
