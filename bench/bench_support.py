@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -32,20 +33,34 @@ class Emulator:
         assert match, "the emulator did not start"
         self.base_url = match.group(1) + "/v1"
         self.received: list[tuple[float, int]] = []
+        self.reports: list[dict[str, Any]] = []  # what each request's media cost the server, and its shared prefix
         self._lock = threading.Lock()
         threading.Thread(target=self._read, args=(self.process.stderr,), daemon=True).start()
 
     def _read(self, stream: Any) -> None:
         for line in stream:
             match = re.search(r"chat request \d+ received \((\d+) bytes\)", line)
-            if match:
-                with self._lock:
+            report = re.search(r"chat request \d+ report (\{.*\})", line)
+            with self._lock:
+                if match:
                     self.received.append((time.monotonic(), int(match.group(1))))
+                if report:
+                    self.reports.append(json.loads(report.group(1)))
 
     def last_request(self) -> tuple[float, int]:
         """When the last chat request had arrived whole, and its size in bytes."""
         with self._lock:
             return self.received[-1]
+
+    def last_report(self) -> dict[str, Any]:
+        """The report of the last request answered (written before its answer, so there by the time ask returns
+        but for the log pipe's delay)."""
+        for _ in range(200):
+            with self._lock:
+                if len(self.reports) == len(self.received):
+                    return self.reports[-1]
+            time.sleep(0.01)
+        raise AssertionError("the emulator wrote no report for its last request")
 
     def stop(self) -> None:
         self.process.terminate()
