@@ -124,17 +124,25 @@ class Emulator:
         assert match, f"the emulator did not start: {line!r}"
         self.base_url = match.group(1) + "/v1"
         self._log: list[str] = []
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
         threading.Thread(target=self._read, args=(self.process.stderr,), daemon=True).start()
 
     def _read(self, stream: "subprocess.IO[str]") -> None:  # type: ignore[name-defined]
         for line in stream:
-            with self._lock:
+            with self._changed:
                 self._log.append(line)
+                self._changed.notify_all()
 
     @property
     def log(self) -> str:
-        with self._lock:
+        with self._changed:
+            return "".join(self._log)
+
+    def wait_for_log(self, text: str, timeout: float = 60) -> str:
+        """Blocks until the emulator has written a line containing `text`, or fails."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: text in "".join(self._log), timeout):
+                raise AssertionError(f"the emulator never said {text!r}; it said: {''.join(self._log)}")
             return "".join(self._log)
 
     def stop(self) -> None:

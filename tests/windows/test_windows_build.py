@@ -116,14 +116,15 @@ def test_ask_sends_the_video_inline(emulator: Emulator, videos: dict[str, Path],
     assert answer["media"]["delivery"] == delivery
     decoded = received_videos(answer)
     assert len(decoded) == 1 and decoded[0]["frames"] >= 2
-    assert "chat request 1 received" in emulator.log
+    assert "chat request 1 received" in emulator.wait_for_log("chat request 1 received")
 
 
 def test_ask_serves_the_video_over_http_to_the_linux_server(emulator: Emulator, videos: dict[str, Path]) -> None:
     answer = ask(emulator, windows_path(videos["vp9"]), f"{NATIVE}#delivery=http", "--http-advertise", "127.0.0.1")
     assert answer["media"]["delivery"] == "http"
     assert received_videos(answer)[0]["frames"] >= 2
-    assert re.search(r"fetched http://127\.0\.0\.1:\d+/media/\S+ \(HTTP 200, \d+ bytes\)", emulator.log), emulator.log
+    log = emulator.wait_for_log("fetched http://127.0.0.1")
+    assert re.search(r"fetched http://127\.0\.0\.1:\d+/media/\S+ \(HTTP 200, \d+ bytes\)", log), log
 
 
 def test_ask_with_images_through_frame_slicer(emulator: Emulator, videos: dict[str, Path]) -> None:
@@ -160,8 +161,8 @@ def test_file_delivery_stages_a_user_video_into_the_volume_by_hard_link(drive_c_
     assert answer["media"]["delivery"] == "file" and answer["media"]["staged"] is True
     assert received_videos(answer)[0]["frames"] >= 2
     # Staged under a safe name, read by the server through the volume, and gone afterwards.
-    assert re.search(r"read \S+/\.jarvis-staging/jarvis-[0-9a-f]+-klip_+\.mp4 \(\d+ bytes, 2 links\)", emulator.log), \
-        emulator.log
+    log = emulator.wait_for_log("/.jarvis-staging/jarvis-")
+    assert re.search(r"read \S+/\.jarvis-staging/jarvis-[0-9a-f]+-klip_+\.mp4 \(\d+ bytes, 2 links\)", log), log
     assert list((volume / ".jarvis-staging").iterdir()) == []
     assert video.exists()
 
@@ -247,3 +248,18 @@ def test_av1_is_reported_as_not_carried(tmp_path: Path) -> None:
     result = wine_host("plan", "--video", windows_path(video), "--prompt", "?")
     assert result.code == 3
     assert "its video codec 'av1' is not supported by this FFmpeg" in result.stderr
+
+
+def test_a_follow_up_question_continues_from_the_previous_answer(emulator: Emulator, videos: dict[str, Path],
+                                                                  tmp_path: Path) -> None:
+    first = ask(emulator, windows_path(videos["h264_bframes"]), f"{NATIVE}#delivery=frames")
+    (tmp_path / "first.json").write_text(json.dumps(first))
+    result = wine_host("--endpoint", emulator.base_url, "ask", "--continue", windows_path(tmp_path / "first.json"),
+                       "--prompt", "And then?", "--json")
+    assert result.code == 0, result.stderr
+    follow_up = json.loads(result.stdout)
+    assert [t["prompt"] for t in follow_up["conversation"]["turns"]] == ["what happens?", "And then?"]
+    report = re.search(r"chat request 2 report (\{.*\})", emulator.wait_for_log("chat request 2 report"))
+    assert report
+    shared = json.loads(report.group(1))["prefix"]
+    assert shared["shared_tokens"] == shared["previous_tokens"] > 0
