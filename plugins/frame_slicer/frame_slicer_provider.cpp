@@ -90,6 +90,7 @@ struct FrameSlicerProvider::Turn
     {
         const json parts = by_reference ? referenced(media->parts) : media->parts;
         json chat = make_chat_body(setup.loadout, json::array(), setup.stream);
+        chat["max_tokens"] = setup.max_tokens;
         chat["messages"] = earlier ? continued_messages(first_content(earlier->turns.front().prompt, parts), *earlier,
                                                         setup.request.prompt, skip_answers)
                                    : json::array({{{"role", "user"}, {"content", first_content(setup.request.prompt, parts)}}});
@@ -126,9 +127,9 @@ FrameSlicerProvider::Turn FrameSlicerProvider::build_plan(std::string_view reque
     };
     int64_t text_tokens = qwen::estimate_text_tokens(t.setup.request.prompt.size());
     if (t.earlier) {
-        const int64_t max_tokens = t.setup.loadout.max_tokens.value_or(default_max_tokens);
-        if (t.setup.loadout.ctx) {
-            const int64_t ctx = *t.setup.loadout.ctx;
+        const int64_t max_tokens = t.setup.max_tokens;
+        if (t.setup.ctx) {
+            const int64_t ctx = *t.setup.ctx;
             try {
                 t.skip_answers = answers_to_skip(*t.earlier, base_tokens(), max_tokens, ctx);
             } catch (const ConfigError&) {
@@ -159,7 +160,7 @@ FrameSlicerProvider::Turn FrameSlicerProvider::build_plan(std::string_view reque
         warnings.push_back(*reduced);
     else if (t.skip_answers > 0)
         warnings.push_back(fmt::format("the {} oldest answer(s) of the conversation are left out to fit ctx={}", t.skip_answers,
-                                       *t.setup.loadout.ctx));
+                                       t.setup.ctx.value_or(0)));
     json estimate = t.media->estimate;
     estimate["prompt_tokens"] = t.media->visual_tokens + text_tokens;
     t.plan = json{

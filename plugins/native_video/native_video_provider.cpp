@@ -60,12 +60,29 @@ ChatTurn conversation_turn(const std::optional<Conversation>& earlier, const std
         throw MediaError(fmt::format("cannot continue the conversation: video '{}' changed since its first question "
                                      "(another file, or edited), or its delivery cannot be used any more; start a new conversation",
                                      setup.request.video));
-    ChatTurn turn{earlier ? &*earlier : nullptr, 0, media_part_uuid(key, 0), false};
-    if (earlier && setup.loadout.ctx)
+    ChatTurn turn;
+    turn.earlier = earlier ? &*earlier : nullptr;
+    turn.uuid = media_part_uuid(key, 0);
+    if (earlier && setup.ctx)
         turn.skip_answers = answers_to_skip(*earlier, estimate.visual_tokens + qwen::estimate_text_tokens(
                                                           earlier->turns.front().prompt.size() + setup.request.prompt.size()),
-                                            setup.loadout.max_tokens.value_or(default_max_tokens), *setup.loadout.ctx);
+                                            setup.max_tokens, *setup.ctx);
     return turn;
+}
+
+// How many frames fit ctx beside every question and no earlier answer; nothing when fewer than the delivery needs
+// (vLLM's loader samples at least 4, frames sent by the client are at least 2) or no fewer than now.
+std::optional<int64_t> frames_that_fit(const Conversation& earlier, const CallSetup& setup, const qwen::VideoEstimate& estimate,
+                                       DeliveryMode mode)
+{
+    const int64_t text = qwen::estimate_text_tokens(earlier.turns.front().prompt.size() + setup.request.prompt.size()) +
+                         earlier_turn_tokens(earlier, earlier.turns.size());
+    const int64_t per_frame = std::max<int64_t>(1, estimate.visual_tokens / std::max(estimate.frames, 1));
+    const int64_t fit = (*setup.ctx - setup.max_tokens - text) / per_frame;
+    const int64_t least = mode == DeliveryMode::frames ? 2 : qwen::loader_min_frames;
+    if (fit < least || fit >= estimate.frames)
+        return std::nullopt;
+    return fit;
 }
 
 std::string key_for(const MediaInfo& media, const CallSetup& setup, const ProviderConfig& config, DeliveryMode mode)
@@ -99,9 +116,11 @@ json NativeVideoProvider::summary(const MediaInfo& media, const DeliveryDecision
     if (turn.earlier) {
         text_tokens = qwen::estimate_text_tokens(turn.earlier->turns.front().prompt.size() + setup.request.prompt.size()) +
                       earlier_turn_tokens(*turn.earlier, turn.skip_answers);
-        if (turn.skip_answers > 0)
+        if (turn.reduced)
+            warnings.push_back(*turn.reduced);
+        else if (turn.skip_answers > 0)
             warnings.push_back(fmt::format("the {} oldest answer(s) of the conversation are left out to fit ctx={}",
-                                           turn.skip_answers, setup.loadout.ctx.value_or(0)));
+                                           turn.skip_answers, setup.ctx.value_or(0)));
     }
     json doc = {
         {"plugin", "native_video"},
@@ -116,8 +135,41 @@ json NativeVideoProvider::summary(const MediaInfo& media, const DeliveryDecision
         {"warnings", std::move(warnings)},
     };
     if (turn.earlier)
-        doc["conversation"] = {{"turns", turn.earlier->turns.size()}, {"answers_left_out", turn.skip_answers}};
+        doc["conversation"] = {{"turns", turn.earlier->turns.size()},
+                               {"answers_left_out", turn.skip_answers},
+                               {"frames_reduced", turn.reduced.has_value()}};
     return doc;
+}
+
+NativeVideoProvider::Prepared NativeVideoProvider::prepare_turn(DeliveryMode mode, MediaSource& source, CallSetup& setup,
+                                                                std::optional<Conversation>& earlier, bool continues,
+                                                                const plugin::Call& call, bool for_real,
+                                                                std::vector<std::unique_ptr<StagedFile>>& staged) const
+{
+    static const std::optional<Conversation> no_conversation;
+    const std::optional<Conversation>& conversation = continues ? earlier : no_conversation;
+    Prepared p{{}, key_for(source.info(), setup, config_, mode), {}};
+    p.video = prepare_video(mode, source, setup, config_, call, log_, for_real, p.key);
+    try {
+        p.turn = conversation_turn(conversation, p.key, setup, p.video.estimate);
+    } catch (const ConfigError&) {
+        const auto fit = conversation && setup.ctx ? frames_that_fit(*conversation, setup, p.video.estimate, mode) : std::nullopt;
+        if (!fit)
+            throw;
+        const int before = p.video.estimate.frames;
+        if (p.video.staged)
+            staged.push_back(std::move(p.video.staged));
+        setup.loadout.max_frames = *fit;
+        p.key = key_for(source.info(), setup, config_, mode);
+        p.video = prepare_video(mode, source, setup, config_, call, log_, for_real, p.key);
+        earlier->max_frames = *fit;
+        earlier->media_key = p.key;
+        p.turn = conversation_turn(conversation, p.key, setup, p.video.estimate);
+        p.turn.reduced = fmt::format("every earlier answer is left out and the video goes with {} frames instead of {} to fit "
+                                     "ctx={}",
+                                     p.video.estimate.frames, before, setup.ctx.value_or(0));
+    }
+    return p;
 }
 
 std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Call& call)
@@ -125,17 +177,16 @@ std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Cal
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
         CallSetup setup = prepare_call(config_, request_json);
-        const std::optional<Conversation> earlier = continue_conversation(setup, "native_video");
+        std::optional<Conversation> earlier = continue_conversation(setup, "native_video");
         if (earlier)
             keep_delivery(setup, *earlier);
         call.progress("probe", -1);
         MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); }, config_.endpoint.timeout_s);
         const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_);
-        const std::string key = key_for(source.info(), setup, config_, decision.mode);
-        const PreparedVideo video = prepare_video(decision.mode, source, setup, config_, call, log_, false, key);
-        const ChatTurn turn = conversation_turn(earlier, key, setup, video.estimate);
-        json doc = summary(source.info(), decision, video, setup, turn);
-        doc["request"] = json::parse(video_chat_body(video, setup, turn));
+        std::vector<std::unique_ptr<StagedFile>> none_staged; // a plan stages nothing
+        const Prepared p = prepare_turn(decision.mode, source, setup, earlier, true, call, false, none_staged);
+        json doc = summary(source.info(), decision, p.video, setup, p.turn);
+        doc["request"] = json::parse(video_chat_body(p.video, setup, p.turn));
         return doc.dump();
     });
 }
@@ -171,7 +222,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
         const FfmpegLogScope ffmpeg_log(log_);
         const auto start = Clock::now();
         CallSetup setup = prepare_call(config_, request_json);
-        const std::optional<Conversation> earlier = continue_conversation(setup, "native_video");
+        std::optional<Conversation> earlier = continue_conversation(setup, "native_video");
         if (earlier)
             keep_delivery(setup, *earlier);
         const bool by_reference = earlier && config_.conversation.media == "reference";
@@ -187,12 +238,11 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
         json fallback = nullptr;
         while (true) {
             // The prepared video (a staged file, a media server) lives until its answer is in, or its refusal.
-            const std::string key = key_for(source.info(), setup, config_, mode);
-            PreparedVideo video = prepare_video(mode, source, setup, config_, call, log_, true, key);
-            // A fallback answers afresh: its media is not the conversation's. (Both branches lvalues: the turn points
-            // into the one chosen.)
-            static const std::optional<Conversation> no_conversation;
-            ChatTurn turn = conversation_turn(fallback.is_null() ? earlier : no_conversation, key, setup, video.estimate);
+            // A fallback answers afresh: its media is not the conversation's.
+            Prepared prepared = prepare_turn(mode, source, setup, earlier, fallback.is_null(), call, true, staged_files);
+            PreparedVideo& video = prepared.video;
+            ChatTurn& turn = prepared.turn;
+            const std::string& key = prepared.key;
             const json media_summary = summary(source.info(), decision, video, setup, turn);
             if (video.staged)
                 staged_files.push_back(std::move(video.staged));
@@ -222,7 +272,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
                     result = send_request(config_.endpoint, video_chat_body(video, setup, turn), setup.stream, media_summary, call,
                                           seconds_since(start));
                 result["fallback"] = fallback;
-                result["conversation"] = extended_conversation(turn.earlier ? earlier : no_conversation, "native_video", setup, key,
+                result["conversation"] = extended_conversation(turn.earlier ? earlier : std::nullopt, "native_video", setup, key,
                                                                result.value("answer", ""), to_string(mode))
                                              .to_json();
                 result["conversation_media"] = std::move(media_mode);

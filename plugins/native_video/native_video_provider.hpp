@@ -33,6 +33,18 @@ private:
     // The plan document without its request, for one prepared delivery.
     nlohmann::json summary(const MediaInfo& media, const DeliveryDecision& decision, const PreparedVideo& video,
                            const CallSetup& setup, const ChatTurn& turn) const;
+    // The video prepared for `mode` and the question's place in its conversation (`earlier`, when this question
+    // continues it). When leaving out every earlier answer does not make the conversation fit ctx, the video goes
+    // with fewer frames, and `earlier` keeps that many. Staged files go to `staged` (removed after the source closes).
+    struct Prepared
+    {
+        PreparedVideo video;
+        std::string key;
+        ChatTurn turn;
+    };
+    Prepared prepare_turn(DeliveryMode mode, MediaSource& source, CallSetup& setup, std::optional<Conversation>& earlier,
+                          bool continues, const plugin::Call& call, bool for_real,
+                          std::vector<std::unique_ptr<StagedFile>>& staged) const;
     // The image path: frames as timestamped images, for servers that take no video.
     nlohmann::json ask_with_images(MediaSource& source, const CallSetup& setup, plugin::Call& call, double media_s) const;
 

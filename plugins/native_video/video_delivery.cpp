@@ -312,6 +312,7 @@ std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup, 
     json content = json::array({std::move(part), {{"type", "text"}, {"text", first_prompt}}});
     json messages = turn.earlier ? continued_messages(content, *turn.earlier, setup.request.prompt, turn.skip_answers) : json();
     json body = make_chat_body(setup.loadout, std::move(content), setup.stream);
+    body["max_tokens"] = setup.max_tokens;
     if (turn.earlier)
         body["messages"] = std::move(messages);
     if (!video.video_kwargs.is_null())

@@ -69,6 +69,7 @@ struct ChatTurn
     size_t skip_answers = 0;
     std::string uuid;
     bool by_reference = false;
+    std::optional<std::string> reduced; // why the video goes with fewer frames than the conversation began with
 };
 
 // The serialised /v1/chat/completions body: the video part, then the prompt (for a follow-up: the first question so,

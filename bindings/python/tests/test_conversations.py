@@ -168,11 +168,12 @@ def test_jarvis_host_continues_from_a_previous_ask_json(emulator: Emulator, vide
     assert prefix["shared_tokens"] == prefix["previous_tokens"] > 0
 
 
+@pytest.mark.parametrize("loadout", [SLICER, NATIVE + "#delivery=frames"])
 def test_the_oldest_answers_are_left_out_then_the_frames_reduced_then_a_clear_refusal(
-        start_emulator: Callable[..., Emulator], videos: dict[str, Path]) -> None:
+        start_emulator: Callable[..., Emulator], videos: dict[str, Path], loadout: str) -> None:
     emulator = start_emulator("--answer-padding-bytes", "6000")
     with jarvis_vision.Client(emulator.config()) as client:
-        provider = client.provider(SLICER + "#max_frames=4#max_tokens=2000")
+        provider = client.provider(loadout + "#max_frames=4#max_tokens=2000")
         first = provider.ask(videos["clip"], "What happens?")
         second = provider.ask(None, "And then?", conversation=first["conversation"])
         budget = first["estimate"]["prompt_tokens"] + 2000 + 2000  # room for one long answer, not two
@@ -224,3 +225,25 @@ def test_a_changed_video_cannot_be_continued(emulator: Emulator, videos: dict[st
         os.utime(video, (1_000_000_000, 1_000_000_000))
         with pytest.raises(jarvis_vision.MediaError, match="changed since its first question"):
             client.provider(SLICER).ask(None, "And then?", conversation=first["conversation"])
+
+
+def test_a_follow_up_with_another_ctx_samples_the_video_as_the_first_question_did(
+        start_emulator: Callable[..., Emulator], videos: dict[str, Path]) -> None:
+    # No client cache: the follow-up samples again, with the first question's settings (its ctx chose the frames),
+    # or the same uuids would name other frames.
+    emulator = start_emulator()
+    with jarvis_vision.Client(emulator.config(conversation={"cache_mb": 0})) as client:
+        provider = client.provider(SLICER)
+        first = provider.ask(videos["clip"], "What happens?", ctx=900)
+        assert len(first["media"]["frames"]) < 4  # the small context took frames away
+        follow_up = provider.plan(None, "And then?", conversation=first["conversation"], ctx=100000, max_tokens=64)
+    assert follow_up["media"]["frames"] == first["media"]["frames"]
+    assert follow_up["request"]["max_tokens"] == 64
+    first_plan = provider_plan_of(emulator, videos["clip"])
+    assert json.dumps(follow_up["request"]["messages"][0], sort_keys=True) == \
+        json.dumps(first_plan["request"]["messages"][0], sort_keys=True)
+
+
+def provider_plan_of(emulator: Emulator, video: Path) -> dict[str, Any]:
+    with jarvis_vision.Client(emulator.config(conversation={"cache_mb": 0})) as client:
+        return client.provider(SLICER).plan(video, "What happens?", ctx=900)

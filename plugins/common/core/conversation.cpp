@@ -137,11 +137,10 @@ std::optional<Conversation> continue_conversation(CallSetup& setup, std::string_
                                  "); this request's are ignored");
     if (c.max_frames)
         setup.loadout.max_frames = c.max_frames;
-    // What does not shape the media is this request's to choose: the context, the answer's length, streaming.
-    if (asked.ctx)
-        setup.loadout.ctx = asked.ctx;
-    if (asked.max_tokens)
-        setup.loadout.max_tokens = asked.max_tokens;
+    // The context and the answer's length are this request's to choose (the loadout's, which sampled the video,
+    // stay in the loadout, so that the frames come out the same), and so is streaming.
+    setup.ctx = asked.ctx ? asked.ctx : kept.ctx;
+    setup.max_tokens = asked.max_tokens.value_or(kept.max_tokens.value_or(default_max_tokens));
     setup.stream = setup.request.stream.value_or(asked.stream || kept.stream);
     return c;
 }
@@ -149,8 +148,11 @@ std::optional<Conversation> continue_conversation(CallSetup& setup, std::string_
 std::string media_shaping(const CallSetup& setup, const ProviderConfig& config, std::string_view delivery)
 {
     // max_frames also apart from the text: a conversation that had to reduce its frames sets it there.
-    return fmt::format("{}\nmax_frames={}\njpeg_quality={}\n{}", setup.loadout.text, setup.loadout.max_frames.value_or(0),
-                       config.frames.jpeg_quality, delivery);
+    // skip_references too: the skipping is checked to change no pixel, but where that check would be wrong (another
+    // FFmpeg) the frames decoded without it must not pass for the same media.
+    return fmt::format("{}\nmax_frames={}\njpeg_quality={}\nskip_references={}\n{}", setup.loadout.text,
+                       setup.loadout.max_frames.value_or(0), config.frames.jpeg_quality, config.frames.skip_references,
+                       delivery);
 }
 
 bool is_media_cache_miss(std::string_view refusal)
