@@ -177,13 +177,11 @@ TEST_CASE("damaged H.264 packets never crash the reference analysis", "[media][h
 TEST_CASE("inputs the fuzzer once crashed the header reader with are read harmlessly", "[media][h264][fuzz]")
 {
     // Meaningful under the sanitizers (the asan preset), where each of these failed.
-    const std::filesystem::path dir = std::filesystem::path(JARVIS_TEST_SOURCE_DIR) / "tests/fuzz/regressions/fuzz_h264_headers";
-    int replayed = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        INFO(entry.path().filename().string());
-        const std::string bytes = jarvis::test::read_file(entry.path());
-        jarvis::fuzz::h264_headers(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-        ++replayed;
-    }
-    CHECK(replayed > 0);
+    CHECK(jarvis::test::replay_fuzz_regressions("fuzz_h264_headers", jarvis::fuzz::h264_headers) > 0);
+}
+
+TEST_CASE("video files the fuzzer once crashed probing, indexing or extraction with fail cleanly", "[media][fuzz]")
+{
+    // Meaningful under the sanitizers: the first had a pts of AV_NOPTS_VALUE reach an int64 subtraction.
+    CHECK(jarvis::test::replay_fuzz_regressions("fuzz_container", jarvis::fuzz::container) > 0);
 }

@@ -2,6 +2,7 @@
 
 #include "process.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -81,6 +82,19 @@ std::string read_file(const fs::path& path)
 } // namespace jarvis::test
 
 namespace jarvis::test {
+
+int replay_fuzz_regressions(const std::string& target, const std::function<void(const uint8_t*, size_t)>& body)
+{
+    std::vector<fs::path> inputs;
+    for (const auto& entry : fs::directory_iterator(fs::path(JARVIS_TEST_SOURCE_DIR) / "tests/fuzz/regressions" / target))
+        inputs.push_back(entry.path());
+    std::sort(inputs.begin(), inputs.end());
+    for (const fs::path& input : inputs) {
+        const std::string bytes = read_file(input);
+        body(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    }
+    return static_cast<int>(inputs.size());
+}
 
 void set_mp4_rotation(const fs::path& mp4, int clockwise_degrees)
 {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ std::filesystem::path fixture_plugin_dir();  // the broken and special plugins t
 std::filesystem::path host_binary();         // jarvis-host
 
 std::string read_file(const std::filesystem::path& path);
+
+// Feeds `body` every input the fuzz target `target` once crashed on (tests/fuzz/regressions/<target>/), in name
+// order; returns how many there were.
+int replay_fuzz_regressions(const std::string& target, const std::function<void(const uint8_t*, size_t)>& body);
 
 } // namespace jarvis::test
 

@@ -69,15 +69,7 @@ TEST_CASE("keys the module does not own are ignored with one warning and Jarvis'
 
 TEST_CASE("inputs the fuzzer once broke the document parsers with are configuration errors", "[config][fuzz]")
 {
-    const std::filesystem::path dir = std::filesystem::path(JARVIS_TEST_SOURCE_DIR) / "tests/fuzz/regressions/fuzz_documents";
-    int replayed = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        INFO(entry.path().filename().string());
-        const std::string bytes = jarvis::test::read_file(entry.path());
-        jarvis::fuzz::documents(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()); // nothing else escapes
-        ++replayed;
-    }
-    CHECK(replayed > 0);
+    CHECK(jarvis::test::replay_fuzz_regressions("fuzz_documents", jarvis::fuzz::documents) > 0); // nothing else escapes
     // The first of them: a number too large for a double is the document's fault, said as such.
     CHECK_THROWS_AS(parse_provider_config(std::string(R"({"ends": 3e31407})"), "x"), jarvis::ConfigError);
 }

@@ -72,9 +72,12 @@ FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptChe
             // Streams without pts (AVI, raw) have dts; streams with neither get the previous dts plus one tick.
             int64_t pts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
             if (pts == AV_NOPTS_VALUE)
-                pts = last_dts == AV_NOPTS_VALUE ? 0 : last_dts + std::max<int64_t>(packet->duration, 1);
-            last_dts = packet->dts != AV_NOPTS_VALUE ? packet->dts : pts;
-            packets.push_back({pts, packet->duration, (packet->flags & AV_PKT_FLAG_KEY) != 0});
+                pts = last_dts == AV_NOPTS_VALUE ? 0 : last_dts + std::clamp<int64_t>(packet->duration, 1, INT32_MAX);
+            // A timestamp no real video has is damage: left out, rather than overflowing the sums made with it.
+            if (pts <= INT64_MAX / 4 && pts >= INT64_MIN / 4) {
+                last_dts = packet->dts != AV_NOPTS_VALUE && packet->dts <= INT64_MAX / 4 && packet->dts >= INT64_MIN / 4 ? packet->dts : pts;
+                packets.push_back({pts, packet->duration, (packet->flags & AV_PKT_FLAG_KEY) != 0});
+            }
         }
         av_packet_unref(packet.get());
     }

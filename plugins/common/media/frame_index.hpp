@@ -2,6 +2,7 @@
 
 #include "media/media_source.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,8 +29,15 @@ struct FrameIndex
     double end_s = 0;           // when the last frame stops being shown, seconds from the origin
     std::string damage;         // why the file looks truncated or damaged; empty when it does not
 
-    double seconds(int64_t pts) const { return double(pts - origin_pts) * av_q2d(time_base); }
-    int64_t pts_at(double seconds) const { return origin_pts + static_cast<int64_t>(seconds / av_q2d(time_base)); }
+    // In double: a damaged file's timestamps can be anything, AV_NOPTS_VALUE included, where int64 arithmetic
+    // would overflow.
+    double seconds(int64_t pts) const { return (double(pts) - double(origin_pts)) * av_q2d(time_base); }
+    int64_t pts_at(double seconds) const
+    {
+        const double pts = double(origin_pts) + seconds / av_q2d(time_base);
+        constexpr double limit = 9.0e18; // inside int64, so that the conversion is defined
+        return pts != pts ? origin_pts : static_cast<int64_t>(std::clamp(pts, -limit, limit));
+    }
     // Position of the frame on screen at `seconds` (the last one whose pts is not after it).
     size_t played_at(double seconds) const;
     // Position of the keyframe nearest in time to `seconds`.
