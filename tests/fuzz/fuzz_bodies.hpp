@@ -63,6 +63,11 @@ inline void container(const uint8_t* data, size_t size)
         return (dir / ("jarvis-fuzz-container-" + std::to_string(::getpid()) + ".bin")).string();
     }();
     std::ofstream(path, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+    // Gone after every input, whatever happens: neither the fuzzer nor the tests replaying it leave files behind.
+    struct RemoveAfter
+    {
+        ~RemoveAfter() { std::remove(path.c_str()); }
+    } remove_after;
     const auto never = [] { return false; };
     try {
         MediaSource source = MediaSource::open(path, never, 5);
