@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package that building, testing and benchmarking jarvis-vision needs.
 # Non-interactive and idempotent: when everything is present it only runs dpkg-query and exits.
-# Usage: setup.sh [windows]   (windows: also the cross-compiler, Wine and what building FFmpeg and curl needs)
+# Usage: setup.sh [windows|ffmpeg-check]
+#   windows: also the cross-compiler, Wine and what building FFmpeg and curl needs
+#   ffmpeg-check: what building another FFmpeg natively needs (scripts/check_ffmpeg_versions.sh)
 set -euo pipefail
 
 packages=(
@@ -27,6 +29,8 @@ if [ "${1:-}" = windows ]; then
     # FFmpeg's and curl's source packages and their builds; the distribution's zip
     dpkg-dev nasm autoconf automake libtool make zip
   )
+elif [ "${1:-}" = ffmpeg-check ]; then
+  packages+=(dpkg-dev nasm make libdav1d-dev)
 fi
 
 missing=()

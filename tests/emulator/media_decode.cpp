@@ -1,6 +1,7 @@
 #include "media_decode.hpp"
 
 #include "media/av_handles.hpp"
+#include "media/ffmpeg_compat.hpp"
 
 extern "C" {
 #include <libavutil/display.h>
@@ -168,9 +169,8 @@ DecodedVideo decode_video(const std::string& bytes)
     v.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0;
     v.width = st->codecpar->width;
     v.height = st->codecpar->height;
-    size_t size = 0;
-    if (const uint8_t* m = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size); m != nullptr && size >= 36) {
-        const double r = std::fabs(av_display_rotation_get(reinterpret_cast<const int32_t*>(m)));
+    if (const int32_t* m = av::display_matrix(st); m != nullptr) {
+        const double r = std::fabs(av_display_rotation_get(m));
         if (std::lround(r) % 180 == 90)
             std::swap(v.width, v.height);
     }

@@ -2,6 +2,7 @@
 #include "fixtures.hpp"
 
 #include "media/av_handles.hpp"
+#include "media/ffmpeg_compat.hpp"
 #include "media/h264_headers.hpp"
 #include "media/h264_references.hpp"
 
@@ -53,7 +54,7 @@ Stream read_stream(const std::string& path)
     auto receive = [&] {
         while (avcodec_receive_frame(decoder.get(), frame.get()) == 0) {
             s.decoded_type[frame->pts] = frame->pict_type;
-            s.decoded_key[frame->pts] = frame->key_frame != 0;
+            s.decoded_key[frame->pts] = av::is_key_frame(*frame);
             av_frame_unref(frame.get());
         }
     };

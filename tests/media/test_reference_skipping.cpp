@@ -4,6 +4,7 @@
 #include "fixtures.hpp"
 
 #include "media/frame_choice.hpp"
+#include "media/h264_references.hpp"
 #include "media/frame_extractor.hpp"
 #include "media/frame_index.hpp"
 #include "media/media_source.hpp"
@@ -101,7 +102,8 @@ TEST_CASE("skipping unused H.264 references changes no pixel", "[media][h264]")
             check_same_frames(video, 7);
             check_same_frames(video, 41);
             const Extraction skipping = take(video, 24, true);
-            if (c.skips)
+            // On an FFmpeg the replay was not checked against, it is off: identical frames, fewer pictures skipped.
+            if (c.skips && jarvis::h264::replay_matches_this_ffmpeg())
                 CHECK(skipping.skipped_references > 0);
             INFO("skipped references: " << skipping.skipped_references);
             // Exactly the frames chosen, intra refresh included (its keyframes are recovery points, not IDRs).

@@ -1,5 +1,6 @@
 // native_video's plan on real videos through the real plugin .so.
 #include "fixtures.hpp"
+#include "media/h264_references.hpp"
 #include "plugin_loader.hpp"
 
 #include <catch2/catch.hpp>
@@ -153,7 +154,8 @@ TEST_CASE("frames.skip_references switches the H.264 reference skipping off", "[
         REQUIRE(!found.empty());
         return std::stoi(found[1].str());
     };
-    CHECK(skipped_with(json::object()) > 0);
+    if (jarvis::h264::replay_matches_this_ffmpeg()) // off on an FFmpeg it was not checked against
+        CHECK(skipped_with(json::object()) > 0);
     CHECK(skipped_with({{"frames", {{"skip_references", false}}}}) == 0);
     CHECK_THROWS_WITH(jarvis::vision::Provider(jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / "native_video.so"),
                                                R"({"frames": {"skip_references": "no"}})"),

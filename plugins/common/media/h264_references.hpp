@@ -22,10 +22,12 @@
 
 namespace jarvis::h264 {
 
-// The replay models FFmpeg 5.1's H.264 decoder (libavcodec 59.37 up to the next major): its sliding window, the
-// frame_num placeholders it invents and how it sorts B lists. On another FFmpeg a difference would not fail, it
-// would decode wrong pictures; so the replay is used only where the libavcodec built against and the one running
-// are both of that series (scripts/check_ffmpeg_versions.sh runs the bit-exact tests against another FFmpeg).
+// The replay models FFmpeg's H.264 decoder as of 5.1 and 7.1 (libavcodec 59.37 and 61.19 up to their next major):
+// its sliding window, the frame_num placeholders it invents and how it sorts B lists. On another FFmpeg a difference
+// would not fail, it would decode wrong pictures; so the replay is used only where the libavcodec built against and
+// the one running are both of a checked series. JARVIS_H264_REPLAY_UNCHECKED=1 in the environment uses it on any
+// FFmpeg: that is how scripts/check_ffmpeg_versions.sh runs the bit-exact tests to find out whether another FFmpeg
+// still matches.
 bool replay_matches_this_ffmpeg();
 
 // One picture's headers, as the analysis keeps them.

@@ -1,5 +1,6 @@
 #include "media/media_source.hpp"
 
+#include "media/ffmpeg_compat.hpp"
 #include "media/ffmpeg_log.hpp"
 #include "media/media_error.hpp"
 #include "platform/file_access.hpp"
@@ -55,12 +56,11 @@ int64_t check_local_file(const std::string& path)
 
 int rotation_of(const AVStream* stream)
 {
-    size_t size = 0;
-    const uint8_t* matrix = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size);
-    if (matrix == nullptr || size < 9 * sizeof(int32_t))
+    const int32_t* matrix = av::display_matrix(stream);
+    if (matrix == nullptr)
         return 0;
     // av_display_rotation_get is counter-clockwise; players rotate clockwise by its negation.
-    const double ccw = av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
+    const double ccw = av_display_rotation_get(matrix);
     if (std::isnan(ccw))
         return 0;
     int cw = static_cast<int>(std::lround(-ccw)) % 360;

@@ -1,5 +1,6 @@
 #include "media/picture.hpp"
 
+#include "media/ffmpeg_compat.hpp"
 #include "media/media_error.hpp"
 
 extern "C" {
@@ -83,7 +84,7 @@ av::Frame PictureConverter::convert(const AVFrame& decoded)
     const bool sideways = rotation_ == 90 || rotation_ == 270;
     const int scaled_w = sideways ? height_ : width_;
     const int scaled_h = sideways ? width_ : height_;
-    const bool interlaced = decoded.interlaced_frame != 0;
+    const bool interlaced = av::is_interlaced(decoded);
     const int source_h = interlaced ? decoded.height / 2 : decoded.height;
     const int key[5] = {decoded.width, source_h, decoded.format, swscale_colorspace(decoded), full_range_source(decoded) ? 1 : 0};
 
@@ -101,7 +102,7 @@ av::Frame PictureConverter::convert(const AVFrame& decoded)
     // An interlaced frame is scaled from its first field alone: every other line, doubled strides.
     const uint8_t* src[4] = {};
     int strides[4] = {};
-    bool top_first = decoded.top_field_first != 0;
+    bool top_first = av::top_field_first(decoded);
     if (field_order_ == AV_FIELD_TT || field_order_ == AV_FIELD_TB)
         top_first = true;
     else if (field_order_ == AV_FIELD_BB || field_order_ == AV_FIELD_BT)
