@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (preset fuzz: clang, ASan/UBSan) and runs each for SECONDS (default 60), seeded with
 # what the tests use: Jarvis's loadouts, configuration and request documents, a streamed answer, H.264 from x264,
-# small MP4, MPEG-TS, WebM and AVI files (probing, indexing and frame extraction).
+# small MP4, MPEG-TS, WebM and AVI files (probing, indexing and frame extraction), chat requests carrying real media
+# in data: URLs (the emulator), HTTP requests and ranges (the media server).
 # Crashes are written to build/fuzz/crashes/<target>/; each one found becomes a test.
 # Usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
@@ -12,7 +13,7 @@ cmake --preset fuzz > /dev/null
 cmake --build --preset fuzz
 
 out=build/fuzz/fuzzing
-mkdir -p "$out/seeds/h264" "$out/seeds/container"
+mkdir -p "$out/seeds/h264" "$out/seeds/container" "$out/seeds/emulator"
 if [ ! -s "$out/seeds/h264/x264.h264" ]; then
     ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=160x96:rate=10 -t 1 -c:v libx264 -bf 2 -f h264 "$out/seeds/h264/x264.h264"
     ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=160x96:rate=10 -t 1 -c:v libx264 -x264-params interlaced=1 -f h264 \
@@ -28,20 +29,45 @@ if [ ! -s "$out/seeds/container/h264.mp4" ]; then
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v mpeg4 "$out/seeds/container/mpeg4.avi"
 fi
 
+if [ ! -s "$out/seeds/emulator/video_mp4.json" ]; then
+    # Chat requests with real media in data: URLs, as the deliveries send them: an image, a video file, a frame list.
+    ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=64x48:rate=5 -t 1 -c:v libx264 -bf 2 "$out/seeds/emulator/tiny.mp4"
+    ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=64x48 -frames:v 2 -c:v mjpeg -f image2 "$out/seeds/emulator/tiny%d.jpg"
+    python3 - "$out/seeds/emulator" <<'PY'
+import base64, json, pathlib, sys
+seeds = pathlib.Path(sys.argv[1])
+b64 = lambda name: base64.b64encode((seeds / name).read_bytes()).decode()
+def request(parts):
+    return json.dumps({"messages": [{"role": "user", "content": parts + [{"type": "text", "text": "What happened?"}]}],
+                       "max_tokens": 32})
+(seeds / "video_mp4.json").write_text(request([{"type": "video_url", "video_url": {"url": "data:video/mp4;base64," + b64("tiny.mp4")}}]))
+(seeds / "image_jpeg.json").write_text(request([{"type": "image_url", "image_url": {"url": "data:image/jpeg;base64," + b64("tiny1.jpg")}}]))
+(seeds / "frames.json").write_text(json.dumps({
+    "messages": [{"role": "user", "content": [{"type": "video_url", "uuid": "u1",
+                  "video_url": {"url": "data:video/jpeg;base64," + b64("tiny1.jpg") + "," + b64("tiny2.jpg")}}]}],
+    "mm_processor_kwargs": {"fps": 2, "do_sample_frames": False},
+    "media_io_kwargs": {"video": {"num_frames": -1}}}))
+for name in ("tiny.mp4", "tiny1.jpg", "tiny2.jpg"):
+    (seeds / name).unlink()
+PY
+fi
+
 status=0
-for target in fuzz_documents fuzz_sse fuzz_h264_headers fuzz_container; do
+for target in fuzz_documents fuzz_sse fuzz_h264_headers fuzz_container fuzz_emulator_request fuzz_media_server; do
     case $target in
         fuzz_documents) seeds=tests/fuzz/corpus/documents ;;
         fuzz_sse) seeds=tests/fuzz/corpus/sse ;;
         fuzz_h264_headers) seeds=$out/seeds/h264 ;;
         fuzz_container) seeds=$out/seeds/container ;;
+        fuzz_emulator_request) seeds="$out/seeds/emulator tests/fuzz/corpus/emulator" ;;
+        fuzz_media_server) seeds=tests/fuzz/corpus/media_server ;;
     esac
     corpus=$out/corpus/$target
     crashes=$out/crashes/$target
     mkdir -p "$corpus" "$crashes"
     echo "=== $target: ${seconds} s"
     if ! "build/fuzz/bin/$target" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$crashes/" \
-            "$corpus" "$seeds" > "$out/$target.log" 2>&1; then
+            "$corpus" $seeds > "$out/$target.log" 2>&1; then
         status=1
         echo "$target FOUND A CRASH: see $out/$target.log and $crashes/"
     fi

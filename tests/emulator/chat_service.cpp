@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 
 namespace jarvis::emulator {
 namespace {
@@ -298,6 +299,7 @@ private:
 std::vector<std::string> utf8_pieces(const std::string& text, size_t size)
 {
     std::vector<std::string> out;
+    size = std::max<size_t>(size, 1); // a piece of nothing would never end the loop
     size_t start = 0;
     while (start < text.size()) {
         size_t end = std::min(text.size(), start + size);
@@ -360,12 +362,16 @@ ChatReply ChatService::handle(const std::string& request_body) const
         const int64_t max_tokens = request.contains("max_tokens") && request["max_tokens"].is_number_integer()
                                        ? request["max_tokens"].get<int64_t>()
                                        : limit - prompt_tokens;
-        if (prompt_tokens + max_tokens > limit)
+        // vLLM's SamplingParams refuses these before anything is generated.
+        if (max_tokens < 1)
+            throw ApiError::bad_request(fmt::format("max_tokens must be at least 1, got {}.", max_tokens), "max_tokens");
+        if (max_tokens > limit - prompt_tokens) // (not prompt + max > limit: a huge max_tokens would overflow)
             throw ApiError::bad_request(
                 fmt::format("This model's maximum context length is {} tokens. However, you requested {} output tokens "
                             "and your prompt contains at least {} input tokens, for a total of at least {} tokens. "
                             "Please reduce the length of the input prompt or the number of requested output tokens.",
-                            limit, max_tokens, prompt_tokens, prompt_tokens + max_tokens),
+                            limit, max_tokens, prompt_tokens,
+                            max_tokens > INT64_MAX - prompt_tokens ? INT64_MAX : prompt_tokens + max_tokens),
                 "input_tokens");
 
         // How much of this prompt the previous request's started with: what automatic prefix caching would reuse.

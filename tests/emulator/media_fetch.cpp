@@ -111,6 +111,8 @@ std::string fetch_file(const std::string& url, const FetchPolicy& policy)
 
 DataUrl parse_data_url(const std::string& url)
 {
+    if (!starts_with_ci(url, "data:"))
+        throw ApiError::bad_request(fmt::format("Invalid data URL '{}': it does not start with 'data:'.", url.substr(0, 32)));
     const std::string rest = url.substr(5);
     const size_t comma = rest.find(',');
     if (comma == std::string::npos)

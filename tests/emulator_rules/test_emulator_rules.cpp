@@ -1,5 +1,6 @@
 // The vlm-emulator's own rules, checked over real HTTP against what vLLM does (docs/contract.md, "vlm-emulator").
 #include "child_process.hpp"
+#include "emulator_bodies.hpp"
 #include "core/base64.hpp"
 #include "fixtures.hpp"
 #include "process.hpp"
@@ -8,6 +9,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -214,6 +216,22 @@ TEST_CASE("limits and context length are enforced with vLLM's messages", "[emula
     CHECK(too_long.status == 400);
     CHECK_THAT(error_message(too_long), Contains("This model's maximum context length is 4000 tokens. However, you requested"));
     CHECK(too_long.body["error"]["param"] == "input_tokens");
+
+    // Found by fuzzing: max_tokens 0 made the emulator cut its answer into empty pieces forever, and a huge one
+    // overflowed the context check. vLLM refuses the first in its sampling parameters.
+    for (const int64_t zero_or_less : {int64_t{0}, int64_t{-5}}) {
+        const Answer none = post(small, chat_with({{{"type", "text"}, {"text", "hi"}}}, {{"max_tokens", zero_or_less}}));
+        CHECK(none.status == 400);
+        CHECK(error_message(none) == "max_tokens must be at least 1, got " + std::to_string(zero_or_less) + ".");
+    }
+    const Answer huge = post(small, chat_with({{{"type", "text"}, {"text", "hi"}}}, {{"max_tokens", INT64_MAX}}));
+    CHECK(huge.status == 400);
+    CHECK_THAT(error_message(huge), Contains("for a total of at least 9223372036854775807 tokens"));
+}
+
+TEST_CASE("requests the fuzzer once crashed the emulator with are answered with a status", "[emulator][fuzz]")
+{
+    CHECK(jarvis::test::replay_fuzz_regressions("fuzz_emulator_request", jarvis::fuzz::emulator_request) > 0);
 }
 
 TEST_CASE("URLs: unknown schemes, data URLs without base64, and http fetches with their failures", "[emulator][urls]")
