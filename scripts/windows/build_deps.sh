@@ -2,13 +2,15 @@
 # Cross-builds the Windows (x86_64-w64-mingw32) FFmpeg and libcurl the plugins link, from Debian's own source
 # packages, so the Windows build decodes with the same FFmpeg version as the Linux one.
 # Each library goes to $JARVIS_WINDOWS_CACHE/<name>-<Debian version>/ and is reused while that folder is complete.
-# Usage: build_deps.sh   (prints the two prefixes as FFMPEG_PREFIX=... and CURL_PREFIX=... on its last lines)
+# Usage: build_deps.sh   (prints the prefixes as FFMPEG_PREFIX=..., CURL_PREFIX=..., HTTPLIB_PREFIX=... and
+#                        PCRE2_PREFIX=... on its last lines)
 set -euo pipefail
 shopt -s inherit_errexit
 
 cache=${JARVIS_WINDOWS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jarvis-vision/windows}
 host=x86_64-w64-mingw32
 jobs=${JARVIS_JOBS:-2}
+toolchain=$(cd "$(dirname "$0")/../.." && pwd)/cmake/toolchains/mingw-w64-x86_64.cmake
 mkdir -p "$cache"
 
 as_root=()
@@ -36,23 +38,36 @@ EOF
     "${as_root[@]}" apt-get update -qq
 }
 
-# The version apt would give for a source package; the cache key.
+# The version apt would give for a source package ("name" or "name/suite"); the cache key.
 source_version() {
-    apt-get source --print-uris "$1" 2>/dev/null | awk -v p="$1_" '$2 ~ /\.dsc$/ { sub(p, "", $2); sub(/\.dsc$/, "", $2); print $2; exit }'
+    apt-get source --print-uris "$1" 2>/dev/null | awk -v p="${1%%/*}_" '$2 ~ /\.dsc$/ { sub(p, "", $2); sub(/\.dsc$/, "", $2); print $2; exit }'
+}
+
+# The newest source of a package when the archive really has it, else the release's ("name/bookworm"): the security
+# archive's index can name a source its pool does not serve (seen for pcre2 10.42-1+deb12u2: 404).
+downloadable_source() {
+    local uri
+    uri=$(apt-get source --print-uris "$1" 2>/dev/null | awk -F"'" '$2 ~ /\.dsc$/ { print $2; exit }')
+    if [ -n "$uri" ] && curl -sfI -m 60 "$uri" > /dev/null; then
+        echo "$1"
+    else
+        echo "$1/bookworm"
+    fi
 }
 
 # Unpacks (with Debian's patches applied) the source package into $cache/src/, once.
 unpacked_source() {
     local name=$1 version=$2
-    local dir="$cache/src/$name-$version"
+    local dir="$cache/src/${name%%/*}-$version"
     if [ ! -f "$dir/.unpacked" ]; then
-        rm -rf "$dir" "$cache/src/tmp-$name"
-        mkdir -p "$cache/src/tmp-$name"
-        (cd "$cache/src/tmp-$name" && apt-get source -qq "$name" > /dev/null 2>&1)
+        local tmp="$cache/src/tmp-${name%%/*}"
+        rm -rf "$dir" "$tmp"
+        mkdir -p "$tmp"
+        (cd "$tmp" && apt-get source -qq "$name" > /dev/null 2>&1) || { echo "windows deps: apt-get source $name failed" >&2; exit 1; }
         local unpacked
-        unpacked=$(find "$cache/src/tmp-$name" -mindepth 1 -maxdepth 1 -type d | head -n1)
+        unpacked=$(find "$tmp" -mindepth 1 -maxdepth 1 -type d | head -n1)
         mv "$unpacked" "$dir"
-        rm -rf "$cache/src/tmp-$name"
+        rm -rf "$tmp"
         touch "$dir/.unpacked"
     fi
     echo "$dir"
@@ -63,7 +78,7 @@ unpacked_source() {
 cached_build() {
     version=$(source_version "$1")
     [ -n "$version" ] || { echo "windows deps: apt cannot find the $1 source package" >&2; exit 1; }
-    prefix="$cache/$1-${version//:/_}"
+    prefix="$cache/${1%%/*}-${version//:/_}"
     if [ -f "$prefix/.complete" ]; then
         echo "windows deps: $1 $version cached in $prefix" >&2
         return 0
@@ -136,6 +151,31 @@ build_curl() {
     CURL_PREFIX=$prefix
 }
 
+# PCRE2 (the tokenizer's pre-tokenizer expression), a static library linked into the plugins, built with its CMake
+# and the project's toolchain file.
+build_pcre2() {
+    local version prefix src spec
+    spec=$(downloadable_source pcre2)
+    if cached_build "$spec"; then
+        PCRE2_PREFIX=$prefix
+        return
+    fi
+    src=$(unpacked_source "$spec" "$version")
+    echo "windows deps: building PCRE2 $version for $host" >&2
+    rm -rf "$prefix" "$cache/build-pcre2"
+    cmake -S "$src" -B "$cache/build-pcre2" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_INSTALL_PREFIX="$prefix" -DBUILD_SHARED_LIBS=OFF \
+        -DPCRE2_BUILD_PCRE2_8=ON -DPCRE2_BUILD_PCRE2_16=OFF -DPCRE2_BUILD_PCRE2_32=OFF -DPCRE2_SUPPORT_JIT=ON \
+        -DPCRE2_BUILD_PCRE2GREP=OFF -DPCRE2_BUILD_TESTS=OFF -DPCRE2_SUPPORT_LIBZ=OFF -DPCRE2_SUPPORT_LIBBZ2=OFF \
+        -DPCRE2_SUPPORT_LIBREADLINE=OFF -DPCRE2_SUPPORT_LIBEDIT=OFF > "$cache/pcre2-configure.log" 2>&1 \
+        || { tail -n 30 "$cache/pcre2-configure.log" >&2; exit 1; }
+    cmake --build "$cache/build-pcre2" -j"$jobs" > "$cache/pcre2-build.log" 2>&1 || { tail -n 30 "$cache/pcre2-build.log" >&2; exit 1; }
+    cmake --install "$cache/build-pcre2" > /dev/null
+    rm -rf "$cache/build-pcre2"
+    touch "$prefix/.complete"
+    PCRE2_PREFIX=$prefix
+}
+
 # Debian's libcpp-httplib-dev is the compiled split; its source package has the single header, the same version.
 fetch_httplib() {
     local version prefix src
@@ -152,6 +192,8 @@ ensure_deb_src
 build_ffmpeg
 build_curl
 fetch_httplib
+build_pcre2
 echo "FFMPEG_PREFIX=$FFMPEG_PREFIX"
 echo "CURL_PREFIX=$CURL_PREFIX"
 echo "HTTPLIB_PREFIX=$HTTPLIB_PREFIX"
+echo "PCRE2_PREFIX=$PCRE2_PREFIX"

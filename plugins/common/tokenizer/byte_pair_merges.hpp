@@ -1,0 +1,32 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace jarvis::qwen {
+
+// A byte-level BPE model from its merges alone ("left right" per line, in rank order, in GPT-2's byte-to-character
+// mapping): tokens are numbered 0..255 for the single bytes, then in the order merges first make them. Counting
+// tokens needs no vocabulary: every merge makes a token of the vocabulary.
+class BytePairMerges
+{
+public:
+    explicit BytePairMerges(std::string_view merges_text);
+
+    // How many tokens BPE makes of one pre-tokenized piece (raw UTF-8 bytes).
+    size_t count(std::string_view piece) const;
+    size_t merge_count() const { return merges_.size(); }
+
+private:
+    struct Merge
+    {
+        uint32_t rank;
+        uint32_t token;
+    };
+    static uint64_t key(uint32_t left, uint32_t right) { return uint64_t{left} << 32 | right; }
+    std::unordered_map<uint64_t, Merge> merges_;
+};
+
+} // namespace jarvis::qwen
