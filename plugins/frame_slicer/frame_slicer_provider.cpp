@@ -65,6 +65,12 @@ json first_content(const std::string& prompt, const json& parts)
     return content;
 }
 
+// The time label that follows the question's text in the body (the tokenizer counts the two together).
+std::string first_label(const json& parts)
+{
+    return !parts.empty() && parts[0].value("type", "") == "text" ? parts[0].value("text", "") : std::string();
+}
+
 // The same parts by reference: the uuid alone, for a server that has them cached.
 json referenced(json parts)
 {
@@ -123,9 +129,9 @@ FrameSlicerProvider::Turn FrameSlicerProvider::build_plan(std::string_view reque
     std::optional<std::string> reduced;
     const auto base_tokens = [&] {
         return t.media->visual_tokens +
-               qwen::estimate_text_tokens(t.earlier->turns.front().prompt.size() + t.setup.request.prompt.size());
+               qwen::conversation_text_tokens(t.earlier->turns.front().prompt, t.setup.request.prompt, first_label(t.media->parts));
     };
-    int64_t text_tokens = qwen::estimate_text_tokens(t.setup.request.prompt.size());
+    int64_t text_tokens = qwen::question_text_tokens(t.setup.request.prompt, first_label(t.media->parts));
     if (t.earlier) {
         const int64_t max_tokens = t.setup.max_tokens;
         if (t.setup.ctx) {

@@ -64,8 +64,7 @@ ChatTurn conversation_turn(const std::optional<Conversation>& earlier, const std
     turn.earlier = earlier ? &*earlier : nullptr;
     turn.uuid = media_part_uuid(key, 0);
     if (earlier && setup.ctx)
-        turn.skip_answers = answers_to_skip(*earlier, estimate.visual_tokens + qwen::estimate_text_tokens(
-                                                          earlier->turns.front().prompt.size() + setup.request.prompt.size()),
+        turn.skip_answers = answers_to_skip(*earlier, estimate.visual_tokens + qwen::conversation_text_tokens(earlier->turns.front().prompt, setup.request.prompt),
                                             setup.max_tokens, *setup.ctx);
     return turn;
 }
@@ -75,7 +74,7 @@ ChatTurn conversation_turn(const std::optional<Conversation>& earlier, const std
 std::optional<int64_t> frames_that_fit(const Conversation& earlier, const CallSetup& setup, const qwen::VideoEstimate& estimate,
                                        DeliveryMode mode)
 {
-    const int64_t text = qwen::estimate_text_tokens(earlier.turns.front().prompt.size() + setup.request.prompt.size()) +
+    const int64_t text = qwen::conversation_text_tokens(earlier.turns.front().prompt, setup.request.prompt) +
                          earlier_turn_tokens(earlier, earlier.turns.size());
     const int64_t per_frame = std::max<int64_t>(1, estimate.visual_tokens / std::max(estimate.frames, 1));
     const int64_t fit = (*setup.ctx - setup.max_tokens - text) / per_frame;
@@ -111,10 +110,10 @@ json NativeVideoProvider::summary(const MediaInfo& media, const DeliveryDecision
         media_doc["frames"] = video.frame_list;
     if (video.staged || video.staged_preview)
         media_doc["staged"] = true;
-    int64_t text_tokens = qwen::estimate_text_tokens(setup.request.prompt.size());
+    int64_t text_tokens = qwen::question_text_tokens(setup.request.prompt);
     json warnings = with_setup_warnings(setup, video.warnings);
     if (turn.earlier) {
-        text_tokens = qwen::estimate_text_tokens(turn.earlier->turns.front().prompt.size() + setup.request.prompt.size()) +
+        text_tokens = qwen::conversation_text_tokens(turn.earlier->turns.front().prompt, setup.request.prompt) +
                       earlier_turn_tokens(*turn.earlier, turn.skip_answers);
         if (turn.reduced)
             warnings.push_back(*turn.reduced);
@@ -198,6 +197,8 @@ json NativeVideoProvider::ask_with_images(MediaSource& source, const CallSetup& 
     json content = json::array({{{"type", "text"}, {"text", setup.request.prompt}}});
     for (auto& part : image_parts(frames))
         content.push_back(std::move(part));
+    // The first time label follows the prompt directly; the tokenizer counts the two together.
+    const std::string first_label = content.size() > 1 ? content[1].value("text", "") : std::string();
     const int64_t visual = image_tokens(frames);
     const json summary_doc = {
         {"plugin", "native_video"},
@@ -209,7 +210,7 @@ json NativeVideoProvider::ask_with_images(MediaSource& source, const CallSetup& 
           {"height", source.info().height},
           {"frames", frame_list(frames)}}},
         {"estimate", {{"frames", frames.extraction.frames.size()}, {"visual_tokens", visual},
-                      {"prompt_tokens", visual + qwen::estimate_text_tokens(setup.request.prompt.size())}}},
+                      {"prompt_tokens", visual + qwen::question_text_tokens(setup.request.prompt, first_label)}}},
         {"warnings", with_setup_warnings(setup, frames.warnings)},
     };
     const std::string body = make_chat_body(setup.loadout, std::move(content), setup.stream).dump();

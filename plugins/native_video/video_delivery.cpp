@@ -88,7 +88,7 @@ double server_fps(const MediaInfo& media, const CallSetup& setup, std::vector<st
     estimate = loader_estimate(media, fps);
     if (!l.ctx)
         return fps;
-    const int64_t room = *l.ctx - l.max_tokens.value_or(default_max_tokens) - qwen::estimate_text_tokens(setup.request.prompt.size());
+    const int64_t room = *l.ctx - l.max_tokens.value_or(default_max_tokens) - qwen::question_text_tokens(setup.request.prompt);
     const double asked = fps;
     while (estimate.visual_tokens > room && estimate.frames > qwen::loader_min_frames) {
         fps *= 0.8;

@@ -2,6 +2,7 @@
 
 #include "api_error.hpp"
 #include "core/qwen_tokens.hpp"
+#include "tokenizer/qwen_tokenizer.hpp"
 #include "media_decode.hpp"
 #include "media_fetch.hpp"
 
@@ -51,18 +52,27 @@ struct Received
 {
     json videos = json::array();
     json images = json::array();
-    int64_t media_tokens = 0;
-    size_t text_bytes = 0;
+    int64_t media_tokens = 0; // each part's tokens as the processor expands it, its vision start and end included
+    // The prompt as Qwen3-VL's chat template renders it, each media part as its placeholder
+    // (<|vision_start|><|image_pad|><|vision_end|>), which media_tokens counts.
+    std::string rendered;
+    int64_t media_parts = 0;
     std::vector<PrefixTracker::Piece> pieces; // the prompt in order, for the prefix report
 };
 
-// <|im_start|>role\n ... <|im_end|>\n
-constexpr int64_t message_template_tokens = 5;
+constexpr std::string_view image_placeholder = "<|vision_start|><|image_pad|><|vision_end|>";
+constexpr std::string_view video_placeholder = "<|vision_start|><|video_pad|><|vision_end|>";
 
 void add_text(Received& r, const std::string& text)
 {
-    r.text_bytes += text.size();
-    r.pieces.push_back({"text:" + text, static_cast<int64_t>((text.size() + 3) / 4)});
+    r.rendered += text;
+    r.pieces.push_back({"text:" + text, qwen::count_tokens(text)});
+}
+
+// What vLLM reports as prompt_tokens: the rendered template's tokens, each placeholder replaced by its media's.
+int64_t prompt_tokens_of(const Received& r)
+{
+    return qwen::count_tokens(r.rendered + "<|im_start|>assistant\n") - 3 * r.media_parts + r.media_tokens;
 }
 
 std::vector<std::string> split(const std::string& s, char separator)
@@ -93,17 +103,18 @@ public:
         const json& messages = request_.at("messages");
         for (const json& message : messages) {
             const json& content = message.contains("content") ? message["content"] : json();
-            r.pieces.push_back({"message:" + message.value("role", std::string()), message_template_tokens});
+            const std::string role = message.contains("role") && message["role"].is_string() ? message["role"].get<std::string>() : "";
+            r.rendered += "<|im_start|>" + role + "\n";
+            r.pieces.push_back({"message:" + role, qwen::message_tokens(role, "")});
             if (content.is_string()) {
                 add_text(r, content.get<std::string>());
-                continue;
-            }
-            if (content.is_null())
-                continue;
-            if (!content.is_array())
+            } else if (content.is_array()) {
+                for (const json& part : content)
+                    read_part(part, r);
+            } else if (!content.is_null()) {
                 throw ApiError(400, "Bad Request", "1 validation error:\n  {'type': 'list_type', 'loc': ('body', 'messages', 'content'), 'msg': 'Input should be a valid string or list'}", "body.messages");
-            for (const json& part : content)
-                read_part(part, r);
+            }
+            r.rendered += "<|im_end|>\n";
         }
         return r;
     }
@@ -167,6 +178,8 @@ private:
         if (!uuid.empty())
             description["uuid"] = uuid;
         r.media_tokens += tokens;
+        r.rendered += std::string_view(modality) == "video" ? video_placeholder : image_placeholder;
+        ++r.media_parts;
         r.pieces.push_back({"media:" + (uuid.empty() ? description.value("sha256", std::string()) : uuid), tokens});
         return description;
     }
@@ -311,6 +324,25 @@ std::vector<std::string> utf8_pieces(const std::string& text, size_t size)
     return out;
 }
 
+// A start of the text (whole UTF-8 characters, the longest bisection finds) that is at most `tokens` tokens: what a
+// model stopped by max_tokens has said.
+std::string first_tokens(const std::string& text, int64_t tokens)
+{
+    size_t fits = 0, beyond = text.size(); // byte lengths: the first fits, the second does not
+    while (beyond - fits > 1) {
+        size_t middle = fits + (beyond - fits) / 2;
+        while (middle > fits && (static_cast<unsigned char>(text[middle]) & 0xC0) == 0x80)
+            --middle;
+        if (middle == fits)
+            break;
+        if (qwen::count_tokens(std::string_view(text).substr(0, middle)) <= tokens)
+            fits = middle;
+        else
+            beyond = middle;
+    }
+    return text.substr(0, fits);
+}
+
 std::string padding_text(int bytes)
 {
     const std::string phrase = "Der Ball rollt über die Straße — 球在滚动 ✓ ";
@@ -351,7 +383,7 @@ ChatReply ChatService::handle(const std::string& request_body) const
 
         RequestReader reader(options_, request, *cache_);
         Received received = reader.read_messages();
-        const int64_t prompt_tokens = qwen::estimate_text_tokens(received.text_bytes) + received.media_tokens;
+        const int64_t prompt_tokens = prompt_tokens_of(received);
         const int64_t limit = options_.max_model_len;
         if (prompt_tokens > limit)
             throw ApiError::bad_request(fmt::format(
@@ -394,11 +426,11 @@ ChatReply ChatService::handle(const std::string& request_body) const
             description["padding"] = padding_text(options_.answer_padding_bytes);
         std::string answer = description.dump();
         std::string finish = "stop";
-        if (static_cast<int64_t>(answer.size()) > max_tokens * 4) {
-            answer = utf8_pieces(answer, static_cast<size_t>(max_tokens * 4)).front();
+        if (qwen::count_tokens(answer) > max_tokens) {
+            answer = first_tokens(answer, max_tokens);
             finish = "length";
         }
-        const int64_t completion_tokens = static_cast<int64_t>((answer.size() + 3) / 4);
+        const int64_t completion_tokens = qwen::count_tokens(answer);
         const json usage = {{"prompt_tokens", prompt_tokens},
                             {"completion_tokens", completion_tokens},
                             {"total_tokens", prompt_tokens + completion_tokens}};

@@ -127,7 +127,10 @@ TEST_CASE("the server's refusals reach the user verbatim with exit 5", "[ask][er
     {
         // A server that takes no video: native_video answers through images and says so.
         Emulator no_video({"--limit-mm-per-prompt", R"({"video": 0})"});
-        const auto r = ask(no_video, {"--json"});
+        // Room for the whole description of 8 images (their SHA-256 digits cost a token each).
+        std::vector<std::string> args = ask_args(no_video, {"--json"});
+        args[4] += "#max_tokens=4096";
+        const auto r = jarvis::test::run_process(args, std::chrono::seconds(60));
         REQUIRE(r.exit_code == 0);
         const json result = json::parse(r.out);
         CHECK(result["fallback"]["to"] == "images");
@@ -216,4 +219,34 @@ TEST_CASE("cancelling a streamed answer closes the connection, which is how the 
     host.signal(SIGINT);
     REQUIRE(host.wait_for(std::chrono::seconds(30)) == std::optional<int>(130));
     CHECK(slow.wait_for_log("the client closed the stream after"));
+}
+
+TEST_CASE("plan's prompt token estimate is what the server counts, for prompts in many scripts", "[ask][tokens]")
+{
+    Emulator emulator;
+    // The server counts the rendered chat template with Qwen3's tokenizer (checked against the reference in the
+    // tokenizer tests) and each image or video as Qwen3-VL's processor expands it.
+    const std::vector<std::string> prompts = {"What happens?", "Co się dzieje w tym nagraniu? Opisz krok po kroku.",
+                                              "视频里发生了什么？", "List frames 1, 2, 3 and 12.5 s: what moved?\n\n  "};
+    const std::vector<std::string> loadouts = {std::string("vllm://") + model + "#nativevideo#delivery=data",
+                                               std::string("vllm://") + model + "#nativevideo#delivery=frames#fps=1",
+                                               std::string("vllm://") + model + "#fps=1"};
+    for (const auto& loadout : loadouts)
+        for (const auto& prompt : prompts) {
+            INFO(loadout << " / " << prompt);
+            const std::vector<std::string> common = {"--endpoint", emulator.base_url(), "--loadout", loadout};
+            auto command = [&](const char* verb) {
+                std::vector<std::string> args = {jarvis::test::host_binary().string()};
+                args.insert(args.end(), common.begin(), common.end());
+                args.insert(args.end(), {verb, "--video", jarvis::test::sample_video().string(), "--prompt", prompt, "--json"});
+                return jarvis::test::run_process(args, std::chrono::seconds(60));
+            };
+            const auto planned = command("plan");
+            REQUIRE(planned.exit_code == 0);
+            const auto asked = command("ask");
+            REQUIRE(asked.exit_code == 0);
+            const int64_t estimate = json::parse(planned.out)["estimate"]["prompt_tokens"].get<int64_t>();
+            const int64_t counted = json::parse(asked.out)["usage"]["prompt_tokens"].get<int64_t>();
+            CHECK(estimate == counted);
+        }
 }

@@ -91,6 +91,18 @@ def test_plan_picks_the_same_frames_as_the_linux_build(videos: dict[str, Path], 
     assert windows["media"]["height"] == linux["media"]["height"]
 
 
+@pytest.mark.parametrize("prompt", ["Co się stało? Zażółć gęślą jaźń, 12:45.", "视频里发生了什么？🎥",
+                                    "e\u0301 decomposed: normalized by NormalizeString on Windows, libunistring on Linux"])
+def test_prompt_tokens_are_counted_as_on_linux(videos: dict[str, Path], prompt: str) -> None:
+    def estimate(run, video: str) -> dict:
+        result = run("plan", "--video", video, "--prompt", prompt, "--json")
+        assert result.code == 0, result.stderr
+        return json.loads(result.stdout)["estimate"]
+    windows = estimate(wine_host, windows_path(videos["h264_bframes"]))
+    assert windows == estimate(linux_host, str(videos["h264_bframes"]))
+    assert windows["prompt_tokens"] > windows["visual_tokens"]
+
+
 def test_rotation_is_applied(videos: dict[str, Path]) -> None:
     frames = frame_times(plan(wine_host, windows_path(videos["rotated"])))
     assert all(height > width for _, width, height in frames)
@@ -128,8 +140,9 @@ def test_ask_serves_the_video_over_http_to_the_linux_server(emulator: Emulator, 
 
 
 def test_ask_with_images_through_frame_slicer(emulator: Emulator, videos: dict[str, Path]) -> None:
-    result = wine_host("--endpoint", emulator.base_url, "ask", "--video", windows_path(videos["hevc_10bit"]), "--prompt",
-                       "what happens?", "--json")
+    # Room for the whole description of every image (their SHA-256 digits cost a token each).
+    result = wine_host("--endpoint", emulator.base_url, "--loadout", f"vllm://{MODEL}#max_tokens=4096", "ask", "--video",
+                       windows_path(videos["hevc_10bit"]), "--prompt", "what happens?", "--json")
     assert result.code == 0, result.stderr
     answer = json.loads(result.stdout)
     assert answer["plugin"] == "frame_slicer"

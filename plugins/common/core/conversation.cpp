@@ -19,9 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-// <|im_start|>role\n ... <|im_end|>\n around each message of Qwen's chat template.
-constexpr int64_t message_template_tokens = 5;
-
 std::string sha256_hex(std::string_view bytes)
 {
     std::unique_ptr<AVSHA, decltype(&av_free)> sha(av_sha_alloc(), &av_free);
@@ -197,20 +194,15 @@ json continued_messages(const json& first_content, const Conversation& c, const 
 
 int64_t earlier_turn_tokens(const Conversation& c, size_t skip_answers)
 {
-    size_t bytes = 0;
-    int64_t messages = 0;
+    // The messages between the first question and the latest one, as continued_messages lays them out.
+    int64_t tokens = 0;
     for (size_t i = 0; i < c.turns.size(); ++i) {
-        if (i > 0) {
-            bytes += c.turns[i].prompt.size();
-            ++messages;
-        }
-        if (i >= skip_answers) {
-            bytes += c.turns[i].answer.size();
-            ++messages;
-        }
+        if (i > 0)
+            tokens += qwen::message_tokens("user", c.turns[i].prompt);
+        if (i >= skip_answers)
+            tokens += qwen::message_tokens("assistant", c.turns[i].answer);
     }
-    // estimate_text_tokens counts one template already; each further message brings its own.
-    return qwen::estimate_text_tokens(bytes) - qwen::estimate_text_tokens(0) + (messages + 1) * message_template_tokens;
+    return tokens;
 }
 
 size_t answers_to_skip(const Conversation& c, int64_t base_tokens, int64_t max_tokens, int64_t ctx)

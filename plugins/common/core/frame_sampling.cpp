@@ -15,13 +15,6 @@ namespace {
 constexpr double default_fps = 2; // Qwen3-VL's training rate for clips under ~8 minutes
 constexpr int64_t default_max_frames = 768;
 
-// "<12.5 seconds>": the notation Qwen3-VL's processor puts before each frame group, which the model was trained on.
-std::string time_marker(double seconds)
-{
-    char text[48];
-    std::snprintf(text, sizeof text, "<%.1f seconds>", seconds);
-    return text;
-}
 
 // HDR transfer functions are converted to 8-bit without tone mapping; say so rather than send flat colours silently.
 bool is_hdr(const MediaSource& source)
@@ -69,7 +62,7 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
     const int64_t wanted = sample_count(clip_s, fps, max_frames);
     const FrameBudget budget = fit_frame_budget(wanted, media.width, media.height, clip_s, loadout.max_pixels, loadout.ctx,
                                                 loadout.max_tokens.value_or(default_max_tokens),
-                                                qwen::estimate_text_tokens(setup.request.prompt.size()));
+                                                qwen::question_text_tokens(setup.request.prompt));
     const FrameChoice choice = choose_frames(*s.index, budget.frames, fps, loadout.start_s, loadout.end_s, s.mode);
     s.clip_start_s = choice.start_s;
     s.clip_end_s = choice.end_s;
@@ -106,7 +99,7 @@ nlohmann::json image_parts(const SampledFrames& frames)
     for (const EncodedFrame& f : frames.extraction.frames) {
         std::string url = "data:image/jpeg;base64,";
         append_base64(url, f.jpeg);
-        parts.push_back({{"type", "text"}, {"text", time_marker(f.time_s)}});
+        parts.push_back({{"type", "text"}, {"text", qwen::timestamp_marker(f.time_s)}});
         parts.push_back({{"type", "image_url"}, {"image_url", {{"url", std::move(url)}}}});
     }
     return parts;

@@ -1,5 +1,7 @@
 #include "core/qwen_tokens.hpp"
 
+#include "tokenizer/qwen_tokenizer.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -51,12 +53,16 @@ std::vector<int64_t> qwen3_loader_indices(int64_t total_frames, double source_fp
     return out;
 }
 
+std::string timestamp_marker(double seconds)
+{
+    char text[48];
+    std::snprintf(text, sizeof text, "<%.1f seconds>", seconds);
+    return text;
+}
+
 int timestamp_marker_tokens(double seconds)
 {
-    char text[64];
-    const int n = std::snprintf(text, sizeof text, "%.1f", seconds);
-    // "<" " seconds" ">" are about 3 tokens, every digit and the dot one each, plus vision start and end.
-    return 3 + std::max(n, 1) + 2;
+    return static_cast<int>(count_tokens(timestamp_marker(seconds))) + 2;
 }
 
 VideoEstimate estimate_video(const std::vector<double>& times, int width, int height)
@@ -77,10 +83,23 @@ VideoEstimate estimate_video(const std::vector<double>& times, int width, int he
     return e;
 }
 
-int64_t estimate_text_tokens(size_t utf8_bytes)
+int64_t question_text_tokens(std::string_view prompt, std::string_view followed_by)
 {
-    constexpr int64_t chat_template_tokens = 20;
-    return chat_template_tokens + static_cast<int64_t>((utf8_bytes + 3) / 4);
+    // The media parts go between "user\n" and the text, so the text is counted apart (special tokens separate it).
+    static const int64_t template_tokens = count_tokens("<|im_start|>user\n<|im_end|>\n<|im_start|>assistant\n");
+    if (followed_by.empty())
+        return template_tokens + count_tokens(prompt);
+    return template_tokens + count_tokens(std::string(prompt) + std::string(followed_by)) - count_tokens(followed_by);
+}
+
+int64_t conversation_text_tokens(std::string_view first_prompt, std::string_view latest_prompt, std::string_view followed_by)
+{
+    return question_text_tokens(first_prompt, followed_by) + message_tokens("user", latest_prompt);
+}
+
+int64_t message_tokens(std::string_view role, std::string_view text)
+{
+    return count_tokens("<|im_start|>" + std::string(role) + "\n" + std::string(text) + "<|im_end|>\n");
 }
 
 } // namespace jarvis::qwen

@@ -2,6 +2,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace jarvis::qwen {
@@ -27,7 +29,10 @@ Size smart_resize_video(int frames, int width, int height);
 // The indices vLLM's qwen3_vl loader samples from a video of `total_frames` at `source_fps`, at `sample_fps`.
 std::vector<int64_t> qwen3_loader_indices(int64_t total_frames, double source_fps, double sample_fps = qwen3_loader_fps);
 
-// Text tokens of one "<12.5 seconds>" marker plus its vision start/end tokens (digits tokenize one by one).
+// "<12.5 seconds>": the notation Qwen3-VL's processor puts before each frame group (and frame_slicer before each image).
+std::string timestamp_marker(double seconds);
+
+// Tokens of one timestamp marker plus its vision start/end tokens.
 int timestamp_marker_tokens(double seconds);
 
 struct VideoEstimate
@@ -41,7 +46,17 @@ struct VideoEstimate
 // What a video of `frames` frames at these times costs once the processor has it (reference §4.4).
 VideoEstimate estimate_video(const std::vector<double>& frame_times_s, int width, int height);
 
-// Rough text token count for a prompt (about 4 bytes per token for English, plus the chat template).
-int64_t estimate_text_tokens(size_t utf8_bytes);
+// Text tokens of a question, counted by Qwen3-VL's tokenizer: the chat template of one user message with this text
+// (its media counted apart) and the assistant's generation prompt. `followed_by` is text the chat body puts right
+// after the prompt and counts elsewhere (frame_slicer's first time label): the tokenizer may join the two, so the
+// prompt is counted as what the pair costs beyond that text.
+int64_t question_text_tokens(std::string_view prompt, std::string_view followed_by = {});
+
+// Text tokens of a follow-up's first question (which carries the media) and latest one, a message of its own; the
+// messages between come from message_tokens.
+int64_t conversation_text_tokens(std::string_view first_prompt, std::string_view latest_prompt, std::string_view followed_by = {});
+
+// Tokens one more message of the chat adds: "<|im_start|>role\ntext<|im_end|>\n".
+int64_t message_tokens(std::string_view role, std::string_view text);
 
 } // namespace jarvis::qwen
