@@ -13,7 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -54,8 +56,9 @@ struct ServedFile
     }
 };
 
-// Sends the bytes, closes the sending side, reads the answer until the server closes. Aborts when the server does
-// not answer and close within 10 s of the end of the request (a hang).
+// Sends the bytes, closes the sending side, reads the answer until the server closes. Aborts when the server goes
+// 60 s without a byte or a close (a hang: httplib's own read and write timeouts are 5 s; a 10 s limit once fired on
+// a machine at load 9 for an input that answers in 25 ms otherwise).
 inline std::string exchange(int port, const std::string& request)
 {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -65,8 +68,10 @@ inline std::string exchange(int port, const std::string& request)
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port));
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        std::fprintf(stderr, "fuzz_media_server: connect: %s\n", std::strerror(errno));
         std::abort(); // the server stopped listening
+    }
     for (size_t sent = 0; sent < request.size();) {
         const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
         if (n <= 0)
@@ -78,13 +83,17 @@ inline std::string exchange(int port, const std::string& request)
     char buffer[16384];
     for (;;) {
         pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 10000) <= 0)
+        if (::poll(&p, 1, 60000) <= 0)
             std::abort(); // no answer and no close: the server hangs
         const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
         if (n <= 0)
             break;
         answer.append(buffer, static_cast<size_t>(n));
     }
+    // Closed with a reset, not into TIME_WAIT: a hundred exchanges a second would otherwise use up the ephemeral ports
+    // within minutes (connect then fails with EADDRNOTAVAIL, which is the harness's limit, not the server's).
+    const linger reset{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
     ::close(fd);
     return answer;
 }
