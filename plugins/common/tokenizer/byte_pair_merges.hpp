@@ -7,9 +7,10 @@
 
 namespace jarvis::qwen {
 
-// A byte-level BPE model from its merges alone ("left right" per line, in rank order, in GPT-2's byte-to-character
-// mapping): tokens are numbered 0..255 for the single bytes, then in the order merges first make them. Counting
-// tokens needs no vocabulary: every merge makes a token of the vocabulary.
+// A byte-level BPE model from its merges alone: one per line, in rank order, as two token numbers "left right",
+// where 0..255 are the single bytes (by byte value) and the result of the merge on line n (from 0) is 256 + n
+// (scripts/update_qwen_tokenizer.sh writes them so). Counting tokens needs no vocabulary: every merge makes
+// a token of the vocabulary.
 class BytePairMerges
 {
 public:
