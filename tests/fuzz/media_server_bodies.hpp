@@ -134,14 +134,19 @@ inline void media_server_request(const uint8_t* data, size_t size)
     const bool head_request = request.rfind("HEAD ", 0) == 0;
     if (head_request || body.size() < body_size)
         return; // no body, or the server closed before sending it all (a client that hung up)
-    if (status == 200 && head.find("Content-Type: video/mp4") != std::string::npos && body != served.bytes)
+    if (status == 200 && head.find("Content-Type: video/mp4") != std::string::npos && body != served.bytes) {
+        std::fprintf(stderr, "fuzz_media_server: a 200 with other bytes than the file\n--- response head\n%s\n", head.c_str());
         std::abort();
+    }
     std::smatch range;
     if (status == 206 && std::regex_search(head, range, std::regex(R"(\r\nContent-Range: bytes (\d+)-(\d+)/(\d+))", std::regex::icase))) {
         const size_t first = std::stoul(range[1].str()), last = std::stoul(range[2].str());
         if (std::stoul(range[3].str()) != served.bytes.size() || last < first || last >= served.bytes.size() ||
-            body != served.bytes.substr(first, last - first + 1))
+            body != served.bytes.substr(first, last - first + 1)) {
+            std::fprintf(stderr, "fuzz_media_server: a 206 with other bytes than its range\n--- request\n%s\n--- response head\n%s\n"
+                         "--- body %zu bytes\n", request.c_str(), head.c_str(), body.size());
             std::abort(); // the wrong bytes for the range it says it sends
+        }
     }
 }
 
