@@ -5,6 +5,7 @@
 #include "fixtures.hpp"
 #include "frame_marks.hpp"
 #include "http/media_server.hpp"
+#include "media_server_bodies.hpp"
 #include "process.hpp"
 
 #include <catch2/catch.hpp>
@@ -241,6 +242,23 @@ TEST_CASE("the media server serves one file: GET, HEAD, Range, 404 elsewhere", "
         const auto range = run_process({"/usr/bin/curl", "-sS", "-r", "100-199", "-D", "-", url});
         CHECK_THAT(range.out, Contains("206") && Contains("Content-Range: bytes 100-199/" + std::to_string(bytes.size())));
         CHECK(range.out.substr(range.out.size() - 100) == bytes.substr(100, 100));
+
+        // Ranges as RFC 9110 reads them (httplib alone sent "206, bytes N-(N-1)/N" for a suffix of 0 bytes: found by
+        // fuzz_media_server): an end past the file stops at its last byte, a suffix is the last bytes, a start past
+        // the end or an empty suffix is 416 with the size.
+        const std::string size = std::to_string(bytes.size());
+        const auto past_end = run_process({"/usr/bin/curl", "-sS", "-r", "100-99999999", "-D", "-", url});
+        CHECK_THAT(past_end.out, Contains("206") && Contains("Content-Range: bytes 100-" + std::to_string(bytes.size() - 1) + "/" + size));
+        CHECK(past_end.out.substr(past_end.out.size() - (bytes.size() - 100)) == bytes.substr(100));
+        const auto suffix = run_process({"/usr/bin/curl", "-sS", "-r", "-50", "-D", "-", url});
+        CHECK_THAT(suffix.out, Contains("Content-Range: bytes " + std::to_string(bytes.size() - 50) + "-" +
+                                        std::to_string(bytes.size() - 1) + "/" + size));
+        CHECK(suffix.out.substr(suffix.out.size() - 50) == bytes.substr(bytes.size() - 50));
+        for (const char* unsatisfiable : {"-0", "99999999-"}) {
+            const auto r = run_process({"/usr/bin/curl", "-sS", "-r", unsatisfiable, "-D", "-", url});
+            CHECK_THAT(r.out, Contains("416") && Contains("Content-Range: bytes */" + size));
+        }
+        CHECK(jarvis::test::replay_fuzz_regressions("fuzz_media_server", jarvis::fuzz::media_server_request) > 0);
 
         const std::string base = url.substr(0, url.find("/media/"));
         CHECK(http_get(base + "/media/00000000000000000000000000000000/sample_h264.mp4").status == 404);

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <random>
@@ -27,6 +28,32 @@ std::string url_name(const std::filesystem::path& file)
     for (unsigned char c : utf8_path(file.filename()))
         out += std::isalnum(c) || c == '.' || c == '-' || c == '_' ? static_cast<char>(c) : '_';
     return out.empty() ? "video" : out;
+}
+
+// RFC 9110's reading of the ranges asked for, which httplib 0.11 leaves to the handler when a content provider
+// answers: a suffix "-N" is the last N bytes, an end past the file stops at its last byte, and a range that starts at
+// or after the end (or a suffix of 0 bytes) cannot be served. Returns the ranges that can, normalized; none means
+// 416 (left alone, httplib would send a 206 whose Content-Range ends before it starts).
+httplib::Ranges satisfiable_ranges(const httplib::Ranges& asked, uint64_t size)
+{
+    httplib::Ranges out;
+    const auto last_byte = static_cast<ssize_t>(size) - 1;
+    for (auto [first, last] : asked) {
+        if (first == -1 && last == -1)
+            continue;
+        if (first == -1) { // the last `last` bytes
+            if (last == 0 || size == 0)
+                continue;
+            first = std::max<ssize_t>(0, static_cast<ssize_t>(size) - last);
+            last = last_byte;
+        }
+        if (first > last_byte)
+            continue;
+        if (last == -1 || last > last_byte)
+            last = last_byte;
+        out.emplace_back(first, last);
+    }
+    return out;
 }
 
 std::string host_for_url(const std::string& host)
@@ -53,8 +80,19 @@ MediaServer::MediaServer(const std::string& bind, const std::string& advertise, 
         throw ConfigError(fmt::format("cannot serve '{}': {}", utf8_path(file), ec.message()));
     const std::string path = "/media/" + token128() + "/" + url_name(file);
 
-    server_->Get(path, [this, file, size, mime](const httplib::Request&, httplib::Response& res) {
+    server_->Get(path, [this, file, size, mime](const httplib::Request& req, httplib::Response& res) {
         ++served_;
+        if (!req.ranges.empty()) {
+            httplib::Ranges ranges = satisfiable_ranges(req.ranges, size);
+            if (ranges.empty()) {
+                res.status = 416;
+                res.set_header("Content-Range", fmt::format("bytes */{}", size));
+                return;
+            }
+            // httplib reads the ranges from the request after this handler: it gets the normalized ones. The
+            // request is httplib's own object, not const, for the time of this call.
+            const_cast<httplib::Request&>(req).ranges = std::move(ranges);
+        }
         // Each request reads through its own stream: the provider below is called on that request's thread only.
         auto in = std::make_shared<std::ifstream>(file, std::ios::binary);
         if (!*in) {
