@@ -1,4 +1,5 @@
 #include "core/qwen_tokens.hpp"
+#include "tokenizer/qwen_tokenizer.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -49,4 +50,15 @@ TEST_CASE("a video estimate counts pad tokens per 2-frame group plus timestamp m
     // 8,800 pad tokens (the reference's table) plus 10 markers of 8 or 9 tokens.
     CHECK(e.visual_tokens > 8800 + 10 * 7);
     CHECK(e.visual_tokens < 8800 + 10 * 10);
+}
+
+TEST_CASE("a time marker costs what the tokenizer counts for it, plus the vision start and end", "[tokens][tokenizer]")
+{
+    // timestamp_marker_tokens counts the marker's digits instead of tokenizing it each time: every marker of a
+    // ten-hour video, in steps that reach every digit count and every tenth.
+    for (int64_t tenths = 0; tenths <= 360000; tenths += tenths < 2000 ? 1 : 37) {
+        const double seconds = double(tenths) / 10;
+        INFO(timestamp_marker(seconds));
+        CHECK(timestamp_marker_tokens(seconds) == jarvis::qwen::count_tokens(timestamp_marker(seconds)) + 2);
+    }
 }

@@ -13,6 +13,7 @@ extern "C" {
 
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 namespace jarvis {
 namespace {
@@ -207,12 +208,17 @@ int64_t earlier_turn_tokens(const Conversation& c, size_t skip_answers)
 
 size_t answers_to_skip(const Conversation& c, int64_t base_tokens, int64_t max_tokens, int64_t ctx)
 {
+    // Each message counted once: the questions always go, the answers from `skip` on.
+    const int64_t questions = earlier_turn_tokens(c, c.turns.size());
+    std::vector<int64_t> answers_from(c.turns.size() + 1, 0);
+    for (size_t i = c.turns.size(); i-- > 0;)
+        answers_from[i] = answers_from[i + 1] + qwen::message_tokens("assistant", c.turns[i].answer);
     for (size_t skip = 0; skip <= c.turns.size(); ++skip)
-        if (base_tokens + earlier_turn_tokens(c, skip) + max_tokens <= ctx)
+        if (base_tokens + questions + answers_from[skip] + max_tokens <= ctx)
             return skip;
     throw ConfigError(fmt::format("the conversation no longer fits ctx={}: the video and its questions need {} tokens with "
                                   "no earlier answer, plus max_tokens={}; start a new conversation, or raise ctx",
-                                  ctx, base_tokens + earlier_turn_tokens(c, c.turns.size()), max_tokens));
+                                  ctx, base_tokens + questions, max_tokens));
 }
 
 } // namespace jarvis

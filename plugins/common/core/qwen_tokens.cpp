@@ -62,7 +62,12 @@ std::string timestamp_marker(double seconds)
 
 int timestamp_marker_tokens(double seconds)
 {
-    return static_cast<int>(count_tokens(timestamp_marker(seconds))) + 2;
+    // Qwen's pre-tokenizer splits off every digit alone, so markers differ only by their digit count: the rest is
+    // counted once (frame budgets ask this for every frame of every candidate clip, too often for the tokenizer).
+    static const int64_t without_digits = count_tokens(timestamp_marker(0)) - 2;
+    const std::string marker = timestamp_marker(seconds);
+    const auto digits = std::count_if(marker.begin(), marker.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return static_cast<int>(without_digits + digits) + 2;
 }
 
 VideoEstimate estimate_video(const std::vector<double>& times, int width, int height)

@@ -39,8 +39,11 @@ httplib::Ranges satisfiable_ranges(const httplib::Ranges& asked, uint64_t size)
     httplib::Ranges out;
     const auto last_byte = static_cast<ssize_t>(size) - 1;
     for (auto [first, last] : asked) {
-        if (first == -1 && last == -1)
+        if (first == -1 && last == -1) { // "bytes=-": the whole file, as httplib reads it
+            if (size > 0)
+                out.emplace_back(0, last_byte);
             continue;
+        }
         if (first == -1) { // the last `last` bytes
             if (last == 0 || size == 0)
                 continue;
