@@ -1,7 +1,7 @@
 #pragma once
 
 #include "config/provider_config.hpp"
-#include "core/plugin_log.hpp"
+#include "log/plugin_log.hpp"
 #include "media/ffmpeg_log.hpp"
 
 #include <jarvis/plugin_adapter.hpp>

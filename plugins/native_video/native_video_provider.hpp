@@ -2,7 +2,7 @@
 
 #include "config/provider_config.hpp"
 #include "core/call_setup.hpp"
-#include "core/plugin_log.hpp"
+#include "log/plugin_log.hpp"
 #include "media/ffmpeg_log.hpp"
 #include "media/media_source.hpp"
 #include "video_delivery.hpp"

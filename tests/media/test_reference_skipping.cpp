@@ -7,6 +7,7 @@
 #include "media/h264_references.hpp"
 #include "media/frame_extractor.hpp"
 #include "media/frame_index.hpp"
+#include "media/media_error.hpp"
 #include "media/media_source.hpp"
 
 #include <catch2/catch.hpp>
@@ -164,4 +165,23 @@ TEST_CASE("truncated and damaged OBS-style files: what decodes, at true times, w
             }
         }
     }
+}
+
+TEST_CASE("a cancelled extraction throws the media layer's own MediaCancelled and leaves no frames", "[media][cancel]")
+{
+    const std::string video = sample_video().string();
+    MediaSource source = MediaSource::open(video);
+    const auto index = cached_frame_index(source, {});
+    const FrameChoice choice = choose_frames(*index, 8, 2, std::nullopt, std::nullopt, SeekMode::exact);
+    ExtractionRequest request;
+    request.source = video;
+    request.stream_index = source.stream_index();
+    request.codec = source.stream()->codecpar;
+    request.width = source.info().width;
+    request.height = source.info().height;
+    int polls = 0;
+    ExtractionObserver observer;
+    observer.cancelled = [&polls] { return ++polls > 1; }; // the first poll lets the workers start
+    CHECK_THROWS_AS(extract_frames(request, *index, choice.targets, observer), MediaCancelled);
+    CHECK(polls > 1);
 }

@@ -17,6 +17,8 @@ auto with_status_codes(Body&& body) -> decltype(body())
         throw plugin::Error(JV_E_INVALID_ARGUMENT, e.what());
     } catch (const MediaError& e) {
         throw plugin::Error(JV_E_MEDIA, e.what());
+    } catch (const MediaCancelled& e) {
+        throw plugin::Error(JV_E_CANCELLED, e.what());
     }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/plugin_log.hpp"
+#include "log/plugin_log.hpp"
 
 #include <ffmpeg_log_owner.h>
 

@@ -62,7 +62,7 @@ struct Extraction
 //    decoded from the keyframe before.
 //  - A truncated or damaged file gives what decodes: a target that cannot be decoded is replaced by the last frame
 //    that could, reported at that frame's own time, with a warning.
-// Throws MediaError, or plugin::Error(JV_E_CANCELLED) when cancelled.
+// Throws MediaError, or MediaCancelled when cancelled.
 Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& index, const std::vector<FrameTarget>& targets,
                           const ExtractionObserver& observer);
 

@@ -56,12 +56,12 @@ FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptChe
     const int64_t file_size = fmt->pb != nullptr ? avio_size(fmt->pb) : -1;
     for (uint64_t packets_read = 0;; ++packets_read) {
         if (interrupted && interrupted())
-            throw plugin::Error(JV_E_CANCELLED, "cancelled");
+            throw MediaCancelled();
         const int rc = av_read_frame(fmt, packet.get());
         if (rc < 0) {
             // A read cut short by cancellation must not leave a short index behind (it would be cached).
             if (rc == AVERROR_EXIT || (interrupted && interrupted()))
-                throw plugin::Error(JV_E_CANCELLED, "cancelled");
+                throw MediaCancelled();
             read_error = rc == AVERROR_EOF ? 0 : rc; // a truncated file ends early: what was read is the video
             break;
         }

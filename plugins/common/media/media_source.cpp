@@ -142,7 +142,7 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s)
     if (rc < 0) {
         // Cut short by the interrupt check, a read can fail with any error: the reason is the cancellation.
         if (rc == AVERROR_EXIT || interrupt_trampoline(interrupted_.get()) != 0)
-            throw plugin::Error(JV_E_CANCELLED, "cancelled");
+            throw MediaCancelled();
         const std::string detail = take_last_ffmpeg_error();
         if (rc == AVERROR_INVALIDDATA)
             fail(source, "not a video file FFmpeg can read (" + (detail.empty() ? "invalid data" : detail) + ")");
@@ -177,7 +177,7 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     if (!header_describes_video(raw)) {
         rc = avformat_find_stream_info(raw, nullptr);
         if (rc == AVERROR_EXIT || (rc < 0 && interrupt_trampoline(m.interrupted_.get()) != 0))
-            throw plugin::Error(JV_E_CANCELLED, "cancelled");
+            throw MediaCancelled();
         if (rc < 0)
             fail(source, "cannot read stream information: " + av::error_string(rc));
     }
