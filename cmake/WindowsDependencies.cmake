@@ -1,7 +1,7 @@
 # The libraries of a Windows cross-build (scripts/build_windows.sh). FFmpeg and libcurl are cross-built from
 # Debian's source packages (JARVIS_FFMPEG_PREFIX, JARVIS_CURL_PREFIX), PCRE2 too (JARVIS_PCRE2_PREFIX, static);
 # cpp-httplib is its single header (JARVIS_HTTPLIB_PREFIX); the header-only libraries (Boost.DLL, nlohmann-json,
-# fmt, spdlog) are Debian's own headers, reached through a folder of links so that no other Linux header is in the
+# fmt, spdlog, CLI11) are Debian's own headers, reached through a folder of links so that no other Linux header is in the
 # include path.
 # Each library gets the imported target name the Linux build's find_package gives, so no other file changes.
 foreach(var JARVIS_FFMPEG_PREFIX JARVIS_CURL_PREFIX JARVIS_HTTPLIB_PREFIX JARVIS_PCRE2_PREFIX)
@@ -14,7 +14,7 @@ set(JARVIS_WINDOWS_DLL_DIRS ${JARVIS_FFMPEG_PREFIX}/bin ${JARVIS_CURL_PREFIX}/bi
 
 set(header_links ${CMAKE_BINARY_DIR}/linux-headers)
 file(MAKE_DIRECTORY ${header_links})
-foreach(dir boost nlohmann spdlog fmt)
+foreach(dir boost nlohmann spdlog fmt CLI)
   if(NOT EXISTS ${header_links}/${dir})
     file(CREATE_LINK /usr/include/${dir} ${header_links}/${dir} SYMBOLIC)
   endif()
@@ -50,7 +50,7 @@ set_target_properties(PkgConfig::PCRE2 PROPERTIES
 
 add_library(jarvis_linux_headers INTERFACE IMPORTED GLOBAL)
 set_target_properties(jarvis_linux_headers PROPERTIES INTERFACE_INCLUDE_DIRECTORIES ${header_links})
-foreach(target nlohmann_json::nlohmann_json Boost::headers)
+foreach(target nlohmann_json::nlohmann_json Boost::headers CLI11::CLI11)
   add_library(${target} INTERFACE IMPORTED GLOBAL)
   set_target_properties(${target} PROPERTIES INTERFACE_LINK_LIBRARIES jarvis_linux_headers)
 endforeach()

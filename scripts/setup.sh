@@ -10,7 +10,7 @@ packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang
   # libraries
-  libboost1.74-dev nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev catch2
+  libboost1.74-dev nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev catch2 libcli11-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libcpp-httplib-dev libssl-dev
   # Qwen3's tokenizer: its pre-tokenizer's Unicode classes (PCRE2) and NFC normalization (libunistring)

@@ -2,7 +2,9 @@
 
 #include "config/config_error.hpp"
 
-#include <map>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
 
 namespace jarvis::host {
 
@@ -25,6 +27,7 @@ commands:
 
 SRC is a local path or an http(s) URL. A loadout is ENGINE://MODEL#flag#key=value..., for example
 vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo#fps=2.
+Options take their value as the next argument or after '=' (--prompt=TEXT for a text that starts with '-').
 exit codes: 0 ok, 2 usage or configuration, 3 unusable video, 4 server unreachable, 5 server refused,
             6 timed out, 130 cancelled
 )";
@@ -33,55 +36,43 @@ exit codes: 0 ok, 2 usage or configuration, 3 unusable video, 4 server unreachab
 CliOptions parse_cli(const std::vector<std::string>& args)
 {
     CliOptions o;
-    const std::map<std::string, std::optional<std::string> CliOptions::*> valued = {
-        {"--config", &CliOptions::config_file},
-        {"--plugin-dir", &CliOptions::plugin_dir},
-        {"--endpoint", &CliOptions::endpoint},
-        {"--loadout", &CliOptions::loadout},
-        {"--log-level", &CliOptions::log_level},
-        {"--input-data-host", &CliOptions::input_data_host},
-        {"--input-data-container", &CliOptions::input_data_container},
-        {"--http-advertise", &CliOptions::http_advertise},
-        {"--video", &CliOptions::video},
-        {"--prompt", &CliOptions::prompt},
-        {"--format", &CliOptions::format},
-        {"--continue", &CliOptions::continue_file},
+    // One flat grammar: the options of every command are accepted anywhere, so that global options may stand after
+    // the command as well as before it; the command itself is the one positional argument.
+    CLI::App app{"jarvis-host"};
+    app.set_help_flag(); // --help prints usage_text(), the contract's own wording
+    app.allow_extras();  // reported below in jarvis-host's words
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast); // a later value overrides, as argparse does
+    const std::pair<const char*, std::optional<std::string>*> valued[] = {
+        {"--config", &o.config_file},
+        {"--plugin-dir", &o.plugin_dir},
+        {"--endpoint", &o.endpoint},
+        {"--loadout", &o.loadout},
+        {"--log-level", &o.log_level},
+        {"--input-data-host", &o.input_data_host},
+        {"--input-data-container", &o.input_data_container},
+        {"--http-advertise", &o.http_advertise},
+        {"--video", &o.video},
+        {"--prompt", &o.prompt},
+        {"--format", &o.format},
+        {"--continue", &o.continue_file},
     };
-    const std::map<std::string, bool CliOptions::*> flags = {
-        {"--json", &CliOptions::json},
-        {"--stream", &CliOptions::stream},
-        {"--help", &CliOptions::help},
-        {"-h", &CliOptions::help},
-    };
+    for (const auto& [name, target] : valued)
+        app.add_option(name, *target);
+    app.add_flag("--json", o.json);
+    app.add_flag("--stream", o.stream);
+    app.add_flag("-h,--help", o.help);
+    app.add_option("command", o.command);
 
-    for (size_t i = 0; i < args.size(); ++i) {
-        std::string arg = args[i];
-        std::optional<std::string> inline_value;
-        if (arg.rfind("--", 0) == 0) {
-            if (const size_t eq = arg.find('='); eq != std::string::npos) {
-                inline_value = arg.substr(eq + 1);
-                arg.resize(eq);
-            }
-        }
-        if (auto v = valued.find(arg); v != valued.end()) {
-            if (inline_value) {
-                o.*(v->second) = *inline_value;
-            } else {
-                if (i + 1 >= args.size())
-                    throw ConfigError("option " + arg + " needs a value");
-                o.*(v->second) = args[++i];
-            }
-        } else if (auto f = flags.find(arg); f != flags.end()) {
-            if (inline_value)
-                throw ConfigError("option " + arg + " takes no value");
-            o.*(f->second) = true;
-        } else if (!arg.empty() && arg[0] == '-') {
-            throw ConfigError("unknown option " + arg + " (see jarvis-host --help)");
-        } else if (o.command.empty()) {
-            o.command = arg;
-        } else {
-            throw ConfigError("unexpected argument '" + arg + "' after command " + o.command);
-        }
+    std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 takes its arguments last first
+    try {
+        app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+        throw ConfigError(std::string(e.what()) + " (see jarvis-host --help)");
+    }
+    for (const std::string& extra : app.remaining()) {
+        if (!extra.empty() && extra[0] == '-')
+            throw ConfigError("unknown option " + extra + " (see jarvis-host --help)");
+        throw ConfigError("unexpected argument '" + extra + "' after command " + o.command);
     }
     return o;
 }

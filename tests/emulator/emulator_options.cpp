@@ -1,7 +1,8 @@
 #include "emulator_options.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <filesystem>
-#include <set>
 #include <stdexcept>
 
 namespace jarvis::emulator {
@@ -49,23 +50,15 @@ Faults faults_for_request(const Faults& server, const std::string& body)
 EmulatorOptions parse_emulator_options(const std::vector<std::string>& args)
 {
     EmulatorOptions o;
-    // vLLM flags that change nothing here, each taking a value.
-    const std::set<std::string> ignored_with_value = {"--gpu-memory-utilization", "--max-num-seqs", "--dtype",
-                                                      "--quantization", "--tensor-parallel-size", "--download-dir",
-                                                      "--api-key", "--mm-processor-kwargs", "--kv-cache-dtype"};
-    const std::set<std::string> ignored_flags = {"--trust-remote-code", "--enforce-eager", "--disable-log-requests",
-                                                 "--enable-prefix-caching"};
-    auto parse_json = [](const std::string& flag, const std::string& text) {
-        try {
-            auto j = nlohmann::json::parse(text);
-            if (!j.is_object())
-                throw std::invalid_argument(flag + " must be a JSON object");
-            return j;
-        } catch (const nlohmann::json::parse_error&) {
-            throw std::invalid_argument(flag + " must be JSON (since vLLM 0.10, e.g. '{\"video\": 1}'), got: " + text);
-        }
+    CLI::App app{"vlm-emulator"};
+    app.set_help_flag(); // main prints emulator_usage()
+    app.allow_extras();  // reported below as "unknown option"
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast); // a later value overrides, as argparse does
+    // Each value is taken as text and read here, so that a bad one gets a message naming the flag and the rule.
+    const auto with_value = [&app](const char* flag, auto apply) {
+        app.add_option_function<std::string>(flag, [flag, apply](const std::string& v) { apply(std::string(flag), v); });
     };
-    auto to_int = [](const std::string& flag, const std::string& v) {
+    const auto whole_number = [](const std::string& flag, const std::string& v) {
         try {
             size_t used = 0;
             const long long n = std::stoll(v, &used);
@@ -76,83 +69,81 @@ EmulatorOptions parse_emulator_options(const std::vector<std::string>& args)
             throw std::invalid_argument(flag + " needs a whole number, got '" + v + "'");
         }
     };
+    const auto json_object = [](const std::string& flag, const std::string& text) {
+        try {
+            auto j = nlohmann::json::parse(text);
+            if (!j.is_object())
+                throw std::invalid_argument(flag + " must be a JSON object");
+            return j;
+        } catch (const nlohmann::json::parse_error&) {
+            throw std::invalid_argument(flag + " must be JSON (since vLLM 0.10, e.g. '{\"video\": 1}'), got: " + text);
+        }
+    };
+    const auto into_int = [&](int& target) {
+        return [&target, whole_number](const std::string& flag, const std::string& v) { target = static_cast<int>(whole_number(flag, v)); };
+    };
 
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= args.size())
-                throw std::invalid_argument(a + " needs a value");
-            return args[++i];
-        };
-        if (a == "--host")
-            o.host = value();
-        else if (a == "--port")
-            o.port = static_cast<int>(to_int(a, value()));
-        else if (a == "--served-model-name" || a == "--model")
-            o.served_model_name = value();
-        else if (a == "--allowed-local-media-path") {
-            const std::string dir = value();
-            namespace fs = std::filesystem;
-            std::error_code ec;
-            if (!fs::exists(dir, ec))
-                throw std::invalid_argument("Invalid `--allowed-local-media-path`: The path " + dir + " does not exist.");
-            if (!fs::is_directory(dir, ec))
-                throw std::invalid_argument("Invalid `--allowed-local-media-path`: The path " + dir + " must be a directory.");
-            o.fetch.allowed_local_media_path = fs::canonical(dir);
-        } else if (a == "--limit-mm-per-prompt")
-            o.limit_mm_per_prompt = parse_json(a, value());
-        else if (a == "--media-io-kwargs")
-            o.media_io_kwargs = parse_json(a, value());
-        else if (a == "--max-model-len")
-            o.max_model_len = to_int(a, value());
-        else if (a == "--video-loader") {
-            const std::string v = value();
-            if (v == "qwen3_vl")
-                o.loader = VideoLoader::qwen3_vl;
-            else if (v == "opencv")
-                o.loader = VideoLoader::opencv;
-            else
-                throw std::invalid_argument("--video-loader must be qwen3_vl or opencv");
-        } else if (a == "--media-fetch-timeout")
-            o.fetch.fetch_timeout_s = static_cast<double>(to_int(a, value()));
-        else if (a == "--mm-processor-cache-gb") {
-            const std::string v = value();
-            try {
-                o.mm_processor_cache_gb = std::stod(v);
-            } catch (const std::exception&) {
-                throw std::invalid_argument("--mm-processor-cache-gb: '" + v + "' is not a number");
-            }
-            if (o.mm_processor_cache_gb < 0)
-                throw std::invalid_argument("--mm-processor-cache-gb must not be negative");
-        } else if (a == "--answer-padding-bytes")
-            o.answer_padding_bytes = static_cast<int>(to_int(a, value()));
-        else if (a == "--fault-first-byte-delay-ms")
-            o.faults.first_byte_delay_ms = static_cast<int>(to_int(a, value()));
-        else if (a == "--fault-chunk-delay-ms")
-            o.faults.chunk_delay_ms = static_cast<int>(to_int(a, value()));
-        else if (a == "--fault-drop-after-chunks")
-            o.faults.drop_after_chunks = static_cast<int>(to_int(a, value()));
-        else if (a == "--fault-error-after-chunks")
-            o.faults.error_after_chunks = static_cast<int>(to_int(a, value()));
-        else if (a == "--fault-status")
-            o.faults.status = static_cast<int>(to_int(a, value()));
-        else if (a == "--fault-body")
-            o.faults.body = value();
-        else if (a == "--fault-hang")
-            o.faults.hang = true;
-        else if (a == "--fault-fail-first")
-            o.faults.fail_first = static_cast<int>(to_int(a, value()));
-        else if (a == "--fault-from-prompt")
-            o.faults.from_prompt = true;
-        else if (ignored_with_value.count(a))
-            value();
-        else if (ignored_flags.count(a))
-            continue;
-        else if (!a.empty() && a[0] != '-')
-            o.served_model_name = a; // `vllm serve MODEL`
+    app.add_option("model", o.served_model_name); // `vllm serve MODEL`
+    app.add_option("--host", o.host);
+    app.add_option("--served-model-name,--model", o.served_model_name);
+    with_value("--port", into_int(o.port));
+    with_value("--allowed-local-media-path", [&o](const std::string&, const std::string& dir) {
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        if (!fs::exists(dir, ec))
+            throw std::invalid_argument("Invalid `--allowed-local-media-path`: The path " + dir + " does not exist.");
+        if (!fs::is_directory(dir, ec))
+            throw std::invalid_argument("Invalid `--allowed-local-media-path`: The path " + dir + " must be a directory.");
+        o.fetch.allowed_local_media_path = fs::canonical(dir);
+    });
+    with_value("--limit-mm-per-prompt", [&](const std::string& f, const std::string& v) { o.limit_mm_per_prompt = json_object(f, v); });
+    with_value("--media-io-kwargs", [&](const std::string& f, const std::string& v) { o.media_io_kwargs = json_object(f, v); });
+    with_value("--max-model-len", [&](const std::string& f, const std::string& v) { o.max_model_len = whole_number(f, v); });
+    with_value("--video-loader", [&o](const std::string&, const std::string& v) {
+        if (v == "qwen3_vl")
+            o.loader = VideoLoader::qwen3_vl;
+        else if (v == "opencv")
+            o.loader = VideoLoader::opencv;
         else
-            throw std::invalid_argument("unknown option " + a);
+            throw std::invalid_argument("--video-loader must be qwen3_vl or opencv");
+    });
+    with_value("--media-fetch-timeout",
+               [&](const std::string& f, const std::string& v) { o.fetch.fetch_timeout_s = static_cast<double>(whole_number(f, v)); });
+    with_value("--mm-processor-cache-gb", [&o](const std::string&, const std::string& v) {
+        try {
+            o.mm_processor_cache_gb = std::stod(v);
+        } catch (const std::exception&) {
+            throw std::invalid_argument("--mm-processor-cache-gb: '" + v + "' is not a number");
+        }
+        if (o.mm_processor_cache_gb < 0)
+            throw std::invalid_argument("--mm-processor-cache-gb must not be negative");
+    });
+    with_value("--answer-padding-bytes", into_int(o.answer_padding_bytes));
+    with_value("--fault-first-byte-delay-ms", into_int(o.faults.first_byte_delay_ms));
+    with_value("--fault-chunk-delay-ms", into_int(o.faults.chunk_delay_ms));
+    with_value("--fault-drop-after-chunks", into_int(o.faults.drop_after_chunks));
+    with_value("--fault-error-after-chunks", into_int(o.faults.error_after_chunks));
+    with_value("--fault-status", into_int(o.faults.status));
+    with_value("--fault-fail-first", into_int(o.faults.fail_first));
+    app.add_option("--fault-body", o.faults.body);
+    app.add_flag("--fault-hang", o.faults.hang);
+    app.add_flag("--fault-from-prompt", o.faults.from_prompt);
+    // vLLM flags that change nothing here.
+    std::string ignored;
+    for (const char* flag : {"--gpu-memory-utilization", "--max-num-seqs", "--dtype", "--quantization", "--tensor-parallel-size",
+                             "--download-dir", "--api-key", "--mm-processor-kwargs", "--kv-cache-dtype"})
+        app.add_option(flag, ignored);
+    for (const char* flag : {"--trust-remote-code", "--enforce-eager", "--disable-log-requests", "--enable-prefix-caching"})
+        app.add_flag(flag);
+
+    std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 takes its arguments last first
+    try {
+        app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+        throw std::invalid_argument(e.what());
     }
+    for (const std::string& extra : app.remaining())
+        throw std::invalid_argument((!extra.empty() && extra[0] == '-' ? "unknown option " : "unexpected argument ") + extra);
     if (o.port < 0 || o.port > 65535)
         throw std::invalid_argument("--port must be 0..65535");
     return o;
