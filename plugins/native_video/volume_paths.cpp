@@ -1,5 +1,7 @@
 #include "volume_paths.hpp"
 
+#include "http/url_text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,18 +15,6 @@ std::string fold(std::string s)
 {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return s;
-}
-
-std::string percent_encode_path(const std::string& path)
-{
-    std::string out;
-    for (unsigned char c : path) {
-        if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~')
-            out += static_cast<char>(c);
-        else
-            out += fmt::format("%{:02X}", c);
-    }
-    return out;
 }
 
 } // namespace
@@ -99,7 +89,7 @@ std::optional<std::string> map_host_path(const std::string& file, const std::str
     std::string container = container_root;
     while (container.size() > 1 && container.back() == '/')
         container.pop_back();
-    return "file://" + percent_encode_path(container + "/" + relative);
+    return file_url(container + "/" + relative);
 }
 
 } // namespace jarvis

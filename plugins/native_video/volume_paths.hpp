@@ -19,7 +19,8 @@ struct HostPath
 std::optional<HostPath> parse_host_path(const std::string& path);
 
 // The file:// URL inside the container for `file`, when it lies strictly inside `host_root` (both in the host's
-// form, Windows or POSIX), or nothing. The relative part is percent-encoded; the URL has three slashes.
+// form, Windows or POSIX), or nothing. The relative part is percent-encoded (libcurl's URL API); the URL has three
+// slashes.
 std::optional<std::string> map_host_path(const std::string& file, const std::string& host_root, const std::string& container_root);
 
 } // namespace jarvis

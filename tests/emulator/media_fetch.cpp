@@ -2,6 +2,7 @@
 
 #include "api_error.hpp"
 #include "http/curl_handles.hpp"
+#include "http/url_text.hpp"
 
 #include <fmt/format.h>
 
@@ -21,20 +22,6 @@ bool starts_with_ci(const std::string& s, std::string_view prefix)
 {
     return s.size() >= prefix.size() &&
            std::equal(prefix.begin(), prefix.end(), s.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-}
-
-std::string percent_decode(std::string_view s)
-{
-    std::string out;
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(s[i + 1]) && std::isxdigit(s[i + 2])) {
-            out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-            i += 2;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
 }
 
 size_t append(char* data, size_t size, size_t count, void* target)

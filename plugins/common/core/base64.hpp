@@ -1,35 +1,26 @@
 #pragma once
 
-#include <cstdint>
+extern "C" {
+#include <libavutil/base64.h>
+}
+
+#include <climits>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace jarvis {
 
-// Appends the standard base64 (RFC 4648, with padding) of `bytes` to `out`.
+// Appends the standard base64 (RFC 4648, with padding) of `bytes` to `out`, with libavutil's encoder.
 inline void append_base64(std::string& out, std::string_view bytes)
 {
-    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-    const size_t n = bytes.size();
-    out.reserve(out.size() + (n + 2) / 3 * 4);
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        const uint32_t v = uint32_t(p[i]) << 16 | uint32_t(p[i + 1]) << 8 | p[i + 2];
-        out += alphabet[v >> 18];
-        out += alphabet[(v >> 12) & 63];
-        out += alphabet[(v >> 6) & 63];
-        out += alphabet[v & 63];
-    }
-    if (i < n) {
-        uint32_t v = uint32_t(p[i]) << 16;
-        if (i + 1 < n)
-            v |= uint32_t(p[i + 1]) << 8;
-        out += alphabet[v >> 18];
-        out += alphabet[(v >> 12) & 63];
-        out += i + 1 < n ? alphabet[(v >> 6) & 63] : '=';
-        out += '=';
-    }
+    if (bytes.size() > static_cast<size_t>((INT_MAX - 1) / 4 * 3 - 2))
+        throw std::length_error("base64: more than 1.5 GB in one piece");
+    const auto size = static_cast<int>(bytes.size());
+    const size_t start = out.size();
+    out.resize(start + AV_BASE64_SIZE(size)); // with room for the terminating NUL av_base64_encode writes
+    av_base64_encode(out.data() + start, AV_BASE64_SIZE(size), reinterpret_cast<const uint8_t*>(bytes.data()), size);
+    out.pop_back();
 }
 
 } // namespace jarvis

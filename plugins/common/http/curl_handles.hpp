@@ -19,10 +19,20 @@ struct SlistFree
 {
     void operator()(curl_slist* p) const { curl_slist_free_all(p); }
 };
+struct UrlCleanup
+{
+    void operator()(CURLU* p) const { curl_url_cleanup(p); }
+};
+struct Free
+{
+    void operator()(char* p) const { curl_free(p); }
+};
 
 using Easy = std::unique_ptr<CURL, EasyCleanup>;
 using Multi = std::unique_ptr<CURLM, MultiCleanup>;
 using Slist = std::unique_ptr<curl_slist, SlistFree>;
+using Url = std::unique_ptr<CURLU, UrlCleanup>;
+using String = std::unique_ptr<char, Free>; // text libcurl allocated
 
 // An easy handle attached to a multi handle for the attachment's lifetime.
 class Attached
