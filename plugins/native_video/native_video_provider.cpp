@@ -106,6 +106,8 @@ json NativeVideoProvider::summary(const MediaInfo& media, const DeliveryDecision
                       {"duration_s", video.mode == DeliveryMode::frames ? video.frames_end_s : media.duration_s},
                       {"width", media.width},
                       {"height", media.height}};
+    if (!decision.estimates_s.is_null())
+        media_doc["delivery_estimates_s"] = decision.estimates_s;
     if (video.mode == DeliveryMode::frames)
         media_doc["frames"] = video.frame_list;
     if (video.staged || video.staged_preview)

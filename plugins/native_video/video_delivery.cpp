@@ -104,6 +104,31 @@ double server_fps(const MediaInfo& media, const CallSetup& setup, std::vector<st
     return fps;
 }
 
+
+// Frames delivery must be expected this much sooner, relatively and in seconds, to be chosen over a pointer.
+constexpr double frames_advantage = 0.8;
+constexpr double min_frames_saving_s = 0.5;
+
+// The work each delivery implies for this video and loadout: the frames vLLM's loader decodes (every one up to the
+// last it samples, at the loadout's fps or max_frames) and the frames our frames delivery would send, at their size.
+VideoWork expected_work(const MediaInfo& media, const Loadout& loadout)
+{
+    double fps = loadout.fps.value_or(qwen::qwen3_loader_fps);
+    if (loadout.max_frames && media.duration_s > 0 && fps * media.duration_s > double(*loadout.max_frames))
+        fps = double(*loadout.max_frames) / media.duration_s;
+    int64_t total = media.frame_count;
+    if (total <= 0 && media.duration_s > 0 && media.avg_fps > 0)
+        total = static_cast<int64_t>(std::llround(media.duration_s * media.avg_fps));
+    int64_t last_index = total - 1;
+    if (total > 0 && media.avg_fps > 0)
+        if (const auto indices = qwen::qwen3_loader_indices(total, media.avg_fps, fps); !indices.empty())
+            last_index = indices.back();
+    const int64_t sampled =
+        media.duration_s > 0 ? sample_count(media.duration_s, loadout.fps.value_or(2), loadout.max_frames.value_or(qwen::loader_max_frames)) : 2;
+    const qwen::Size sent = qwen::smart_resize_video(static_cast<int>(sampled), media.width, media.height);
+    return video_work(media, last_index, sampled, double(sent.width) * double(sent.height) / 1e6);
+}
+
 } // namespace
 
 std::string_view to_string(DeliveryMode mode)
@@ -129,7 +154,8 @@ std::string video_mime_type(const std::string& container)
     return "video/mp4"; // vLLM sniffs the container and ignores the declared type
 }
 
-DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout, const ProviderConfig& config)
+DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout, const ProviderConfig& config,
+                                 const DeliveryRates& rates)
 {
     const Delivery wanted = loadout.delivery.value_or(Delivery::automatic);
     const bool clipped = loadout.start_s || loadout.end_s;
@@ -173,17 +199,37 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
     if (clipped)
         return {DeliveryMode::frames, "start/end clip the video, which vLLM cannot do"};
     std::string volume_note;
+    std::optional<DeliveryMode> pointer;
+    std::string pointer_why;
     if (config.input_data.configured() && endpoint_is_local(config.endpoint.base_url)) {
         // A video outside the volume is staged into it: only a volume that takes files will do.
         const auto problem = volume_url(media, config.input_data) ? std::nullopt : staging_problem(native_path(config.input_data.host_path));
-        if (!problem)
-            return {DeliveryMode::file, "a shared volume is configured and the server is on this machine"};
-        volume_note = "the video cannot be staged (" + *problem + "); ";
+        if (!problem) {
+            pointer = DeliveryMode::file;
+            pointer_why = "a shared volume is configured and the server is on this machine";
+        } else {
+            volume_note = "the video cannot be staged (" + *problem + "); ";
+        }
     }
-    if (!config.http_delivery.advertise.empty())
-        return {DeliveryMode::http, volume_note + "an advertised host is configured"};
-    return {DeliveryMode::frames, volume_note.empty() ? "no shared volume for a local server and no advertised host"
-                                                      : volume_note + "no advertised host"};
+    if (!pointer && !config.http_delivery.advertise.empty()) {
+        pointer = DeliveryMode::http;
+        pointer_why = volume_note + "an advertised host is configured";
+    }
+    if (!pointer)
+        return {DeliveryMode::frames, volume_note.empty() ? "no shared volume for a local server and no advertised host"
+                                                          : volume_note + "no advertised host"};
+    const VideoWork work = expected_work(media, loadout);
+    const double pointer_s = delivery_seconds(to_string(*pointer), work, rates);
+    const double frames_s = delivery_seconds("frames", work, rates);
+    const nlohmann::json estimates = {{std::string(to_string(*pointer)), pointer_s}, {"frames", frames_s}};
+    // Frames only when clearly faster: they load this machine (which also runs speech) and the estimate is rough.
+    if (frames_s < pointer_s * frames_advantage && pointer_s - frames_s > min_frames_saving_s)
+        return {DeliveryMode::frames,
+                fmt::format("{}, but frames are expected at the server sooner ({:.1f} s against {:.1f} s: the server decodes "
+                            "{} frames to sample this video, we decode about {} of them)",
+                            pointer_why, frames_s, pointer_s, work.server_decoded, expected_client_frames(work, rates)),
+                estimates};
+    return {*pointer, fmt::format("{} (expected {:.1f} s, frames {:.1f} s)", pointer_why, pointer_s, frames_s), estimates};
 }
 
 PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,

@@ -6,6 +6,7 @@
 #include "core/conversation.hpp"
 #include "core/frame_sampling.hpp"
 #include "core/qwen_tokens.hpp"
+#include "delivery_cost.hpp"
 #include "http/media_server.hpp"
 #include "media/media_source.hpp"
 #include "staged_file.hpp"
@@ -26,14 +27,18 @@ std::string_view to_string(DeliveryMode mode);
 struct DeliveryDecision
 {
     DeliveryMode mode;
-    std::string why; // how auto decided, for the log and the plan
+    std::string why;            // how auto decided, for the log and the plan
+    nlohmann::json estimates_s; // auto: delivery -> expected seconds until the server holds the frames (or null)
 };
 
-// The delivery for a source. http(s) sources pass through (unless delivery=frames). auto: file when a volume is
-// configured and the server is on this machine, else http when an advertised host is configured, else frames;
-// frames also whenever start/end clip the video (vLLM cannot). Throws ConfigError for explicit choices that cannot
-// serve this source or configuration.
-DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout, const ProviderConfig& config);
+// The delivery for a source. http(s) sources pass through (unless delivery=frames). auto weighs the deliveries the
+// configuration allows by their expected time until the server holds the frames (delivery_cost.hpp): file when a
+// volume is configured and the server is on this machine, http when an advertised host is configured, against
+// frames; frames only when it is clearly faster (long videos: the server's loader decodes every frame up to its last
+// sample), and whenever start/end clip the video (vLLM cannot) or no pointer delivery is possible. Throws
+// ConfigError for explicit choices that cannot serve this source or configuration.
+DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout, const ProviderConfig& config,
+                                 const DeliveryRates& rates = {});
 
 // What a request needs while it is on its way: the URL the server gets, the request's media_io_kwargs, and the
 // resources that must live until the answer is in (a staged file, a media server). Destroying it cleans up.

@@ -118,3 +118,96 @@ TEST_CASE("staging links on the same filesystem, copies across filesystems, and 
     fs::remove_all(other_fs);
     CHECK(jarvis::safe_file_name("Mi vídeo (1).MOV") == "Mi_v__deo__1_.MOV");
 }
+
+namespace {
+
+// A video described as the container would describe it, without the file: the cost model reads nothing else.
+jarvis::MediaInfo described_video(const std::string& path, double seconds, int width, int height, int64_t keyframe_interval)
+{
+    jarvis::MediaInfo m;
+    m.source = path;
+    m.container = "mov,mp4,m4a,3gp,3g2,mj2";
+    m.codec = "h264";
+    m.coded_width = m.width = width;
+    m.coded_height = m.height = height;
+    m.duration_s = seconds;
+    m.avg_fps = 30;
+    m.frame_count = static_cast<int64_t>(seconds * 30);
+    m.indexed_keyframes = m.frame_count / keyframe_interval;
+    m.size_bytes = static_cast<int64_t>(seconds * 670'000); // about 5.4 Mbit/s
+    return m;
+}
+
+} // namespace
+
+TEST_CASE("auto weighs server-side decoding against frames: long videos go as frames, short ones by pointer", "[delivery][cost]")
+{
+    jarvis::test::TempDir volume;
+    jarvis::ProviderConfig config;
+    config.input_data = {volume.path().string(), "/data"};
+    const auto loadout = jarvis::parse_loadout("vllm://m#nativevideo");
+    const std::string inside = (volume.path() / "clip.mp4").string();
+
+    // 10 minutes of 1080p30: vLLM's loader decodes all 18,000 frames to take 768 of them.
+    const auto long_video = described_video(inside, 600, 1920, 1080, 250);
+    const auto long_choice = jarvis::decide_delivery(long_video, loadout, config);
+    CHECK(long_choice.mode == jarvis::DeliveryMode::frames);
+    CHECK_THAT(long_choice.why, Contains("18000 frames"));
+    const double file_s = long_choice.estimates_s.at("file").get<double>();
+    const double frames_s = long_choice.estimates_s.at("frames").get<double>();
+    CHECK(file_s > 60);           // 18,000 x 2.07 MP x 2.2 ms: the measured 73-86 s
+    CHECK(frames_s * 3 < file_s); // the measured 27 s for 768 frames
+    // The same video asked for sparsely: 60 frames, each half a keyframe interval from the one before.
+    const auto sparse = jarvis::decide_delivery(long_video, jarvis::parse_loadout("vllm://m#nativevideo#fps=0.1"), config);
+    CHECK(sparse.mode == jarvis::DeliveryMode::frames);
+    CHECK(sparse.estimates_s.at("frames").get<double>() * 5 < sparse.estimates_s.at("file").get<double>());
+
+    // 10 seconds: little for the server to decode, nothing to gain from uploading frames.
+    const auto short_video = described_video(inside, 10, 1280, 720, 250);
+    const auto short_choice = jarvis::decide_delivery(short_video, loadout, config);
+    CHECK(short_choice.mode == jarvis::DeliveryMode::file);
+    CHECK(short_choice.estimates_s.at("file").get<double>() < 1.5);
+
+    // The same long video where the advertised host is the pointer: the upload counts too, the choice stays frames.
+    jarvis::ProviderConfig http_only;
+    http_only.http_delivery.advertise = "host.docker.internal";
+    const auto over_http = jarvis::decide_delivery(long_video, loadout, http_only);
+    CHECK(over_http.mode == jarvis::DeliveryMode::frames);
+    CHECK(over_http.estimates_s.contains("http"));
+
+    // A faster server (rates the user measured) keeps the long video on the pointer path; delivery= still forces.
+    jarvis::DeliveryRates fast_server;
+    fast_server.server_decode_ms_per_megapixel = 0.05;
+    CHECK(jarvis::decide_delivery(long_video, loadout, config, fast_server).mode == jarvis::DeliveryMode::file);
+    const auto forced = jarvis::decide_delivery(long_video, jarvis::parse_loadout("vllm://m#nativevideo#delivery=file"), config);
+    CHECK(forced.mode == jarvis::DeliveryMode::file);
+    CHECK(forced.estimates_s.is_null());
+}
+
+TEST_CASE("the cost model's frame counts follow the keyframe interval the container's index gives", "[delivery][cost]")
+{
+    const jarvis::DeliveryRates rates;
+    // 60 samples of 18,000 frames, 300 apart: each needs half an interval before it, 40% of which is decoded.
+    auto work = jarvis::video_work(described_video("/v.mp4", 600, 1920, 1080, 250), 17999, 60, 0.41);
+    CHECK(work.server_decoded == 18000);
+    CHECK(work.keyframe_interval == 250);
+    CHECK(jarvis::expected_client_frames(work, rates) == 60 * (1 + 50));
+    // Short intervals (a keyframe a second): far less to decode before each target.
+    work = jarvis::video_work(described_video("/v.mp4", 600, 1920, 1080, 30), 17999, 60, 0.41);
+    CHECK(work.keyframe_interval == 30);
+    CHECK(jarvis::expected_client_frames(work, rates) == 60 * (1 + 6));
+    // Dense sampling never decodes more than the whole video.
+    work = jarvis::video_work(described_video("/v.mp4", 10, 1920, 1080, 250), 299, 1000, 0.41);
+    CHECK(jarvis::expected_client_frames(work, rates) == 300);
+    // A container without an index: x264's default interval is assumed.
+    auto unindexed = described_video("/v.mkv", 600, 1920, 1080, 250);
+    unindexed.indexed_keyframes = 0;
+    CHECK(jarvis::video_work(unindexed, 17999, 60, 0.41).keyframe_interval == 250);
+}
+
+TEST_CASE("the container's index tells the keyframes of an MP4 without reading it", "[delivery][cost]")
+{
+    const jarvis::MediaSource source = jarvis::MediaSource::open(jarvis::test::sample_video().string());
+    CHECK(source.info().indexed_keyframes > 0);
+    CHECK(source.info().indexed_keyframes <= source.info().frame_count);
+}

@@ -224,6 +224,11 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     if (fps.num > 0 && fps.den > 0)
         info.avg_fps = av_q2d(fps);
     info.frame_count = st->nb_frames;
+    // The demuxer's index (MP4's sample tables, Matroska's cues) tells the keyframes without reading the file.
+    const int entries = avformat_index_get_entries_count(st);
+    for (int i = 0; i < entries; ++i)
+        if (const AVIndexEntry* e = avformat_index_get_entry(const_cast<AVStream*>(st), i); e && (e->flags & AVINDEX_KEYFRAME))
+            ++info.indexed_keyframes;
     return m;
 }
 

@@ -22,6 +22,7 @@ struct MediaInfo
     double duration_s = 0;  // 0 when unknown
     double avg_fps = 0;     // 0 when unknown
     int64_t frame_count = 0; // from the container's header; 0 when it does not say
+    int64_t indexed_keyframes = 0; // keyframes the container's own index lists (MP4, Matroska); 0 when it has none
     int64_t size_bytes = -1; // for local files
 };
 

@@ -1,0 +1,53 @@
+#include "delivery_cost.hpp"
+
+#include <algorithm>
+
+namespace jarvis {
+
+VideoWork video_work(const MediaInfo& media, int64_t server_last_index, int64_t sampled, double sent_megapixels)
+{
+    VideoWork w;
+    w.total_frames = media.frame_count;
+    if (w.total_frames <= 0 && media.duration_s > 0 && media.avg_fps > 0)
+        w.total_frames = static_cast<int64_t>(media.duration_s * media.avg_fps + 0.5);
+    w.server_decoded = std::max<int64_t>(0, std::min(server_last_index + 1, std::max<int64_t>(w.total_frames, server_last_index + 1)));
+    w.sampled = sampled;
+    if (media.indexed_keyframes > 0 && w.total_frames > 0)
+        w.keyframe_interval = std::max<int64_t>(1, w.total_frames / media.indexed_keyframes);
+    w.megapixels = double(media.coded_width) * double(media.coded_height) / 1e6;
+    w.sent_megapixels = sent_megapixels;
+    w.file_bytes = std::max<int64_t>(0, media.size_bytes);
+    return w;
+}
+
+int64_t expected_client_frames(const VideoWork& work, const DeliveryRates& rates)
+{
+    // Each target needs on average half a keyframe interval before it (shared between targets closer than that), of
+    // which our decoder skips what nothing depends on; never more than the video's frames.
+    const double spacing = work.sampled > 0 ? double(work.total_frames) / double(work.sampled) : 0;
+    const double lead = std::min(double(work.keyframe_interval), spacing) / 2;
+    const double decoded = std::min(double(work.total_frames), double(work.sampled) * (1 + lead * rates.client_reference_share));
+    return static_cast<int64_t>(decoded + 0.5);
+}
+
+double delivery_seconds(std::string_view delivery, const VideoWork& work, const DeliveryRates& rates)
+{
+    const double mb = double(work.file_bytes) / 1e6;
+    const double server_decode = double(work.server_decoded) * work.megapixels * rates.server_decode_ms_per_megapixel / 1000;
+    if (delivery == "file")
+        return mb / rates.volume_read_mb_per_s + server_decode;
+    if (delivery == "http")
+        return mb / rates.upload_mb_per_s + server_decode;
+    if (delivery == "data")
+        return mb * 4 / 3 / rates.upload_mb_per_s + server_decode;
+    const double index = mb / rates.client_read_mb_per_s;
+    const double client_decode =
+        double(expected_client_frames(work, rates)) * work.megapixels * rates.client_decode_ms_per_megapixel / 1000;
+    const double jpeg = double(work.sampled) * work.sent_megapixels * rates.jpeg_ms_per_megapixel / 1000;
+    // About 0.1 byte per pixel at the JPEG quality we send.
+    const double upload = double(work.sampled) * work.sent_megapixels * 0.1 * 4 / 3 / rates.upload_mb_per_s;
+    const double server_jpeg_decode = double(work.sampled) * work.sent_megapixels * rates.server_decode_ms_per_megapixel / 1000;
+    return index + client_decode + jpeg + upload + server_jpeg_decode;
+}
+
+} // namespace jarvis
