@@ -77,7 +77,8 @@ std::optional<int64_t> frames_that_fit(const Conversation& earlier, const CallSe
     const int64_t text = qwen::conversation_text_tokens(earlier.turns.front().prompt, setup.request.prompt) +
                          earlier_turn_tokens(earlier, earlier.turns.size());
     const int64_t per_frame = std::max<int64_t>(1, estimate.visual_tokens / std::max(estimate.frames, 1));
-    const int64_t fit = (*setup.ctx - setup.max_tokens - text) / per_frame;
+    // Frames go to the model in pairs (temporal patches of 2): an odd count costs what the next even one does.
+    const int64_t fit = (*setup.ctx - setup.max_tokens - text) / per_frame / 2 * 2;
     const int64_t least = mode == DeliveryMode::frames ? 2 : qwen::loader_min_frames;
     if (fit < least || fit >= estimate.frames)
         return std::nullopt;

@@ -250,7 +250,7 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
             v.from_cache = true;
             return v;
         }
-        const SampledFrames sampled = sample_frames(config, setup, source, call, log);
+        const SampledFrames sampled = sample_frames(config, setup, source, call, log, FrameUse::video);
         const auto& frames = sampled.extraction.frames;
         if (frames.empty())
             throw MediaError(fmt::format("cannot use video '{}': no frame could be sampled", media.source));

@@ -30,8 +30,8 @@ std::string sha256_hex(const std::string& bytes)
     return hex;
 }
 
-// Qwen3-VL's image smart_resize (factor 32, 4..16384 tokens) and its token count.
-int64_t image_tokens(int width, int height)
+// Qwen3-VL's image smart_resize (factor 32, 4..16384 tokens): the size the processor resizes an image to.
+qwen::Size image_resize(int width, int height)
 {
     constexpr double f = 32, min_px = 4 * 32 * 32, max_px = 16384.0 * 32 * 32;
     double h = std::max(f, std::nearbyint(height / f) * f);
@@ -45,7 +45,13 @@ int64_t image_tokens(int width, int height)
         h = std::ceil(height * beta / f) * f;
         w = std::ceil(width * beta / f) * f;
     }
-    return static_cast<int64_t>(h / f) * static_cast<int64_t>(w / f) + 2;
+    return {static_cast<int>(w), static_cast<int>(h)};
+}
+
+// An image's tokens: one per 32x32 patch of its resized size, with its vision start and end.
+int64_t image_tokens(qwen::Size resized)
+{
+    return int64_t(resized.width / 32) * (resized.height / 32) + 2;
 }
 
 struct Received
@@ -227,11 +233,14 @@ private:
 
     json describe_video(const SampledVideo& s, int width, int height, const std::string& bytes, int64_t& tokens) const
     {
-        tokens += qwen::estimate_video(frame_times(s), width, height).visual_tokens;
+        const qwen::VideoEstimate processed = qwen::estimate_video(frame_times(s), width, height);
+        tokens += processed.visual_tokens;
         return json{{"frames", s.indices.size()},
                     {"timestamps", group_timestamps(s)},
                     {"width", width},
                     {"height", height},
+                    {"resized_width", processed.resized.width},
+                    {"resized_height", processed.resized.height},
                     {"bytes", bytes.size()},
                     {"sha256", sha256_hex(bytes)}};
     }
@@ -297,8 +306,14 @@ private:
         } catch (const std::exception& e) {
             throw ApiError(422, "UnprocessableEntityError", fmt::format("Failed to decode image media at index {}: {}", index, e.what()));
         }
-        tokens += image_tokens(image.width, image.height);
-        return json{{"width", image.width}, {"height", image.height}, {"bytes", bytes.size()}, {"sha256", sha256_hex(bytes)}};
+        const qwen::Size resized = image_resize(image.width, image.height);
+        tokens += image_tokens(resized);
+        return json{{"width", image.width},
+                    {"height", image.height},
+                    {"resized_width", resized.width},
+                    {"resized_height", resized.height},
+                    {"bytes", bytes.size()},
+                    {"sha256", sha256_hex(bytes)}};
     }
 
     const EmulatorOptions& options_;

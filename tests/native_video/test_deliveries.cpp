@@ -366,3 +366,42 @@ TEST_CASE("probe checks every delivery against the server and says what to chang
     CHECK(unreachable.exit_code == 4);
     CHECK_THAT(unreachable.err, Contains("cannot reach http://127.0.0.1:9/v1/models"));
 }
+
+TEST_CASE("frames are encoded at the size the server resizes them to, as a video and as images", "[deliveries][frames][size]")
+{
+    // Qwen3-VL's rules: a video's frames share one pixel budget (large frames shrink, more so the more there are),
+    // tiny ones grow to the minimum, every side a multiple of 32; images have their own budget. 48 frames of 1080p at
+    // the image size (1152x640) would be over the video budget, which the server would shrink.
+    auto rotated = make_video("size_rotated.mp4", {"-f", "lavfi", "-i", "testsrc2=size=640x352:rate=25", "-t", "2", "-c:v", "libx264"});
+    set_mp4_rotation(rotated, 90);
+    const std::vector<std::pair<fs::path, std::string>> cases = {
+        {make_video("size_1080p.mp4", {"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25", "-t", "6", "-c:v", "libx264", "-preset", "ultrafast"}), "#fps=8"},
+        {make_video("size_1080p_few.mp4", {"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25", "-t", "2", "-c:v", "libx264", "-preset", "ultrafast"}), "#fps=1"},
+        {make_video("size_tiny.mp4", {"-f", "lavfi", "-i", "testsrc2=size=64x36:rate=10", "-t", "2", "-c:v", "libx264"}), ""},
+        {make_video("size_odd.mkv", {"-f", "lavfi", "-i", "testsrc2=size=333x187:rate=10", "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv444p"}), ""},
+        {rotated, ""},
+    };
+    Emulator emulator;
+    TempDir dir;
+    for (const auto& [video, extra] : cases) {
+        INFO(video.filename().string() << extra);
+        const fs::path config = write_config(dir, {{"endpoint", {{"base_url", emulator.base_url()}}}, {"loadout", loadout + "#delivery=frames#max_tokens=16384" + extra}});
+        const json result = run_json(host_args(config, "ask", video));
+        REQUIRE(result["media"]["delivery"] == "frames");
+        const json seen = described(result)["videos"][0];
+        CHECK(seen["width"] == seen["resized_width"]);
+        CHECK(seen["height"] == seen["resized_height"]);
+        CHECK(result["media"]["frames"][0]["width"] == seen["width"]);
+        CHECK(result["estimate"]["resized_width"] == seen["width"]);
+        CHECK(result["estimate"]["resized_height"] == seen["height"]);
+        CHECK(result["estimate"]["prompt_tokens"] == result["usage"]["prompt_tokens"]);
+
+        const fs::path slicer = write_config(dir, {{"endpoint", {{"base_url", emulator.base_url()}}},
+                                                   {"loadout", "vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#max_tokens=16384" + extra}});
+        const json images = run_json(host_args(slicer, "ask", video));
+        for (const json& image : described(images)["images"]) {
+            CHECK(image["width"] == image["resized_width"]);
+            CHECK(image["height"] == image["resized_height"]);
+        }
+    }
+}

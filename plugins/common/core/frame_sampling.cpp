@@ -3,6 +3,7 @@
 #include "core/base64.hpp"
 #include "core/chat_body.hpp"
 #include "core/frame_budget.hpp"
+#include "core/qwen_tokens.hpp"
 #include "media/frame_choice.hpp"
 
 #include <algorithm>
@@ -26,7 +27,7 @@ bool is_hdr(const MediaSource& source)
 } // namespace
 
 SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup, MediaSource& source, const plugin::Call& call,
-                            const PluginLog& log)
+                            const PluginLog& log, FrameUse use)
 {
     const auto started = std::chrono::steady_clock::now();
     const auto since = [](std::chrono::steady_clock::time_point t) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(); };
@@ -71,8 +72,17 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
     request.source = media.source;
     request.stream_index = source.stream_index();
     request.codec = source.stream()->codecpar;
-    request.width = budget.size.width;
-    request.height = budget.size.height;
+    // The budget's size already fits ctx and max_pixels. A video's frames also share one pixel budget, which vLLM
+    // applies to what it receives: where that is the smaller, frames are made at its size, so nothing is shrunk again.
+    qwen::Size size = budget.size;
+    if (use == FrameUse::video) {
+        const int frames = static_cast<int>(std::max<size_t>(choice.targets.size(), 2)); // a video has at least 2
+        const qwen::Size video = qwen::smart_resize_video(frames, media.width, media.height);
+        if (int64_t(video.width) * video.height < int64_t(size.width) * size.height)
+            size = video;
+    }
+    request.width = size.width;
+    request.height = size.height;
     request.rotation_deg = media.rotation_deg;
     request.jpeg_quality = config.frames.jpeg_quality;
     request.mode = s.mode;

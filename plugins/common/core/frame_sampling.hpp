@@ -28,10 +28,17 @@ struct SampledFrames
     std::vector<std::string> warnings;
 };
 
+// How the frames reach the model, which decides the size the server resizes them to: as images (frame_slicer,
+// Qwen3-VL's image rule) or as the frames of one video (native_video's frames delivery, the video rule: a pixel
+// budget shared by all frames).
+enum class FrameUse { images, video };
+
 // The whole client-side pipeline for one request: index (cached), sample count from the loadout (fps default 2,
-// max_frames, start, end), the token budget (ctx, max_tokens, max_pixels), frame choice, decoding and JPEG.
+// max_frames, start, end), the token budget (ctx, max_tokens, max_pixels), frame choice, decoding and JPEG. Frames
+// are scaled and encoded once, at the size the server will resize them to for `use`, so that it has nothing to
+// shrink and no pixel is sent that the model does not see.
 SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup, MediaSource& source, const plugin::Call& call,
-                            const PluginLog& log);
+                            const PluginLog& log, FrameUse use = FrameUse::images);
 
 // The frames as content parts: "<t seconds>" text, then the JPEG as an image_url data URL, for each frame.
 nlohmann::json image_parts(const SampledFrames& frames);
