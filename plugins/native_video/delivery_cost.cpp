@@ -4,6 +4,15 @@
 
 namespace jarvis {
 
+DeliveryRates delivery_rates(const DeliveryCostConfig& configured)
+{
+    DeliveryRates r;
+    r.server_decode_ms_per_megapixel = configured.server_decode_ms_per_megapixel.value_or(r.server_decode_ms_per_megapixel);
+    r.upload_mb_per_s = configured.upload_mb_per_s.value_or(r.upload_mb_per_s);
+    r.volume_read_mb_per_s = configured.volume_read_mb_per_s.value_or(r.volume_read_mb_per_s);
+    return r;
+}
+
 VideoWork video_work(const MediaInfo& media, int64_t server_last_index, int64_t sampled, double sent_megapixels)
 {
     VideoWork w;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "config/provider_config.hpp"
 #include "media/media_source.hpp"
 
 #include <cstdint>
@@ -20,6 +21,9 @@ struct DeliveryRates
     double volume_read_mb_per_s = 400;           // the server reading the shared volume (file)
     double client_read_mb_per_s = 500;           // our frame index's pass over the file (exact mode)
 };
+
+// The defaults with what the configuration's delivery_costs says instead.
+DeliveryRates delivery_rates(const DeliveryCostConfig& configured);
 
 // What a video costs to get to the server: the frames each side decodes and the bytes each delivery moves.
 struct VideoWork

@@ -211,3 +211,19 @@ TEST_CASE("the container's index tells the keyframes of an MP4 without reading i
     CHECK(source.info().indexed_keyframes > 0);
     CHECK(source.info().indexed_keyframes <= source.info().frame_count);
 }
+
+TEST_CASE("delivery_costs in the configuration replace the cost model's defaults, and bad values are refused", "[delivery][cost]")
+{
+    const auto config = jarvis::parse_provider_config(
+        std::string(R"({"delivery_costs": {"server_decode_ms_per_megapixel": 0.3, "upload_mb_per_s": 1000}})"), "test");
+    const jarvis::DeliveryRates rates = jarvis::delivery_rates(config.delivery_costs);
+    CHECK(rates.server_decode_ms_per_megapixel == 0.3);
+    CHECK(rates.upload_mb_per_s == 1000);
+    CHECK(rates.volume_read_mb_per_s == jarvis::DeliveryRates{}.volume_read_mb_per_s);
+    CHECK_THROWS_WITH(jarvis::parse_provider_config(std::string(R"({"delivery_costs": {"upload_mb_per_s": 0}})"), "test"),
+                      Contains("delivery_costs.upload_mb_per_s") && Contains("positive"));
+    // Keys it does not own are left to their owner, with a warning, as everywhere in the document.
+    const auto tolerant = jarvis::parse_provider_config(std::string(R"({"delivery_costs": {"gpu": 1}})"), "test");
+    REQUIRE(tolerant.warnings.size() == 1);
+    CHECK_THAT(tolerant.warnings.front(), Contains("delivery_costs.gpu"));
+}

@@ -72,7 +72,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
     Reader r(origin);
     ProviderConfig c;
     r.only_keys(doc, "", {"endpoint", "loadout", "plugin_dir", "log_level", "input_data", "http_delivery", "frames", "data_delivery",
-                          "conversation", "vllm", "gpu", "ports"});
+                          "delivery_costs", "conversation", "vllm", "gpu", "ports"});
     // Jarvis's own document names vLLM's port (ports.vllm, 8300); our endpoint, when given, says more.
     if (doc.contains("ports") && doc["ports"].is_object() && doc["ports"].contains("vllm")) {
         const json& port = doc["ports"]["vllm"];
@@ -129,6 +129,20 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
             if (c.frames.jpeg_quality < 2 || c.frames.jpeg_quality > 31)
                 r.fail("frames.jpeg_quality", fmt::format("{} is out of range [2, 31]", c.frames.jpeg_quality));
         }
+    }
+    if (doc.contains("delivery_costs")) {
+        const json& d = doc.at("delivery_costs");
+        r.only_keys(d, "delivery_costs", {"server_decode_ms_per_megapixel", "upload_mb_per_s", "volume_read_mb_per_s"});
+        const auto positive = [&](const char* key, std::optional<double>& out) {
+            if (!d.contains(key))
+                return;
+            if (!d[key].is_number() || d[key].get<double>() <= 0)
+                r.fail(std::string("delivery_costs.") + key, "must be a positive number");
+            out = d[key].get<double>();
+        };
+        positive("server_decode_ms_per_megapixel", c.delivery_costs.server_decode_ms_per_megapixel);
+        positive("upload_mb_per_s", c.delivery_costs.upload_mb_per_s);
+        positive("volume_read_mb_per_s", c.delivery_costs.volume_read_mb_per_s);
     }
     if (doc.contains("vllm")) {
         const json& v = doc.at("vllm");

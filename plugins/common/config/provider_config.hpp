@@ -42,6 +42,15 @@ struct FramesConfig
 };
 
 // Inline (data:) delivery of whole videos.
+// What auto's cost model assumes about the server and the link to it (native_video's delivery_cost.hpp); each
+// overrides the default measured on a 2-core machine.
+struct DeliveryCostConfig
+{
+    std::optional<double> server_decode_ms_per_megapixel; // the server's video loader, per decoded frame
+    std::optional<double> upload_mb_per_s;                // this machine to the server
+    std::optional<double> volume_read_mb_per_s;           // the server reading the shared volume
+};
+
 struct DataDeliveryConfig
 {
     int64_t max_bytes = 64LL * 1024 * 1024; // above it the request is refused with a suggestion of another delivery
@@ -97,6 +106,7 @@ struct ProviderConfig
     HttpDeliveryConfig http_delivery;
     FramesConfig frames;
     DataDeliveryConfig data_delivery;
+    DeliveryCostConfig delivery_costs;
     ConversationConfig conversation;
     VllmLaunchConfig vllm;
     GpuConfig gpu;
