@@ -143,7 +143,8 @@ def main() -> None:
     config.write_text(json.dumps({"endpoint": {"base_url": sink.base_url},
                                   "input_data": {"host_path": str(volume.resolve()), "container_path": "/data"}}))
     model = "vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo"
-    deliveries = {"auto": "", "file": "#delivery=file", "frames": "#delivery=frames"}
+    # auto at fps 0.1: a sparse sampling (60 frames of 10 minutes), where vLLM's loader still decodes nearly every frame.
+    deliveries = {"auto": "", "file": "#delivery=file", "frames": "#delivery=frames", "auto, fps=0.1": "#fps=0.1"}
 
     rows = []
     exact8 = None
@@ -180,9 +181,10 @@ def main() -> None:
             print(f"| {name} ({size_mb:.0f} MB) | {server_s:.2f} s ({decoded}) | {delivery} | {chosen} | {ready:.2f} s | "
                   f"{rss:.0f} MB | {disk_mb:.1f} MB | {body_mb:.2f} MB |")
     for name, _, server_s, _, results in rows:
-        fastest = min(r[0] for r in results.values())
+        fastest = min(r[0] for d, r in results.items() if "fps" not in d)
         print(f"{name}: auto ({results['auto'][1]}) {results['file'][0] / results['auto'][0]:.1f}x sooner than the file path; "
-              f"{(results['auto'][0] - fastest) * 1000:.0f} ms behind the fastest delivery")
+              f"{(results['auto'][0] - fastest) * 1000:.0f} ms behind the fastest delivery; at fps=0.1 "
+              f"({results['auto, fps=0.1'][1]}) {server_s / results['auto, fps=0.1'][0]:.1f}x sooner than the server's loading")
     if exact8:
         disk8, size_mb, rss8 = exact8
         print(f"exact mode, 8 frames of the 10-minute clip: read {disk8:.1f} MB of {size_mb:.0f} MB "

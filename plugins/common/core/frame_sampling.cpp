@@ -24,6 +24,16 @@ bool is_hdr(const MediaSource& source)
     return trc == AVCOL_TRC_SMPTE2084 || trc == AVCOL_TRC_ARIB_STD_B67;
 }
 
+// Whether `samples` frames of `media` need few enough keyframe intervals that seeking to each reads less than scanning
+// the whole file: each sample needs about half an interval, so together less than half the video.
+bool few_intervals_needed(const MediaInfo& media, int64_t samples)
+{
+    if (media.indexed_keyframes <= 1 || media.frame_count <= 0)
+        return false;
+    const int64_t interval = media.frame_count / media.indexed_keyframes;
+    return samples * interval < media.frame_count;
+}
+
 } // namespace
 
 SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup, MediaSource& source, const plugin::Call& call,
@@ -46,13 +56,22 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
 
     call.progress("index", -1);
     const auto index_progress = [&](double f) { call.progress("index", f); };
-    // Keyframe mode needs only keyframes, found by seeking, unless a full index is already at hand.
-    s.index = cached_frame_index(source, cancelled, s.mode == SeekMode::exact, index_progress);
+    const auto budget_for = [&](double clip_s) {
+        return fit_frame_budget(sample_count(clip_s, fps, max_frames), media.width, media.height, clip_s, loadout.max_pixels,
+                                loadout.ctx, loadout.max_tokens.value_or(default_max_tokens),
+                                qwen::question_text_tokens(setup.request.prompt));
+    };
+    // A full index already at hand is used; otherwise what the frames need is found by seeking where that reads less
+    // than a scan: keyframe mode's keyframes, and exact mode's keyframe intervals when few of them are needed.
+    s.index = cached_frame_index(source, cancelled, false, index_progress);
     if (!s.index) {
         const double clip = clip_length(media.duration_s);
         std::optional<FrameIndex> sparse;
-        if (clip > 0)
+        if (clip > 0 && s.mode == SeekMode::keyframe)
             sparse = keyframe_index_by_seeking(source, sample_times(sample_count(clip, fps, max_frames), fps, clip_start, clip_start + clip));
+        else if (clip > 0 && few_intervals_needed(media, sample_count(clip, fps, max_frames)))
+            sparse = interval_index_by_seeking(source, sample_times(budget_for(clip).frames, fps, clip_start, clip_start + clip),
+                                               cancelled);
         s.index = sparse ? std::make_shared<const FrameIndex>(std::move(*sparse))
                          : cached_frame_index(source, cancelled, true, index_progress);
     }
@@ -60,10 +79,7 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
     log.debug("frames: index of {} frames in {:.3f} s", s.index->frames.size(), since(started));
 
     const double clip_s = clip_length(s.index->end_s);
-    const int64_t wanted = sample_count(clip_s, fps, max_frames);
-    const FrameBudget budget = fit_frame_budget(wanted, media.width, media.height, clip_s, loadout.max_pixels, loadout.ctx,
-                                                loadout.max_tokens.value_or(default_max_tokens),
-                                                qwen::question_text_tokens(setup.request.prompt));
+    const FrameBudget budget = budget_for(clip_s);
     const FrameChoice choice = choose_frames(*s.index, budget.frames, fps, loadout.start_s, loadout.end_s, s.mode);
     s.clip_start_s = choice.start_s;
     s.clip_end_s = choice.end_s;

@@ -3,13 +3,12 @@
 #include "media/media_error.hpp"
 #include "platform/native_path.hpp"
 
-#include <jarvis/plugin_adapter.hpp>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <list>
+#include <map>
 #include <mutex>
 
 namespace jarvis {
@@ -172,50 +171,83 @@ std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const 
 
 namespace jarvis {
 
-std::optional<FrameIndex> keyframe_index_by_seeking(MediaSource& source, const std::vector<double>& times)
+namespace {
+
+// Reads a stream's packets after seeks, for the indexes made by seeking. Only containers with a sample index (MP4's
+// tables, Matroska's cues) land on true keyframes when seeking; others (MPEG-TS) land anywhere and flag packets after
+// a seek as keyframes that are not, so they are not usable.
+class SeekingReader
 {
-    AVFormatContext* fmt = source.format();
-    const AVStream* stream = source.stream();
-    const double duration = source.info().duration_s;
-    // Only containers with a sample index (MP4's tables, Matroska's cues) land on true keyframes when seeking;
-    // others (MPEG-TS) land anywhere and flag packets after a seek as keyframes that are not.
-    if (duration <= 0 || (fmt->iformat->flags & AVFMT_NOTIMESTAMPS) || avformat_index_get_entries_count(stream) == 0)
-        return std::nullopt;
-    FrameIndex index;
-    index.time_base = stream->time_base;
-    av::Packet packet(av_packet_alloc());
-    if (!packet)
-        throw std::bad_alloc();
-    // The next packet of the stream: its pts (or dts) and whether it is a keyframe.
-    auto next_packet = [&](int64_t& pts, bool& key) {
-        while (av_read_frame(fmt, packet.get()) >= 0) {
+public:
+    explicit SeekingReader(MediaSource& source) : source_(source), fmt_(source.format()), packet_(av_packet_alloc())
+    {
+        if (!packet_)
+            throw std::bad_alloc();
+    }
+
+    bool usable() const
+    {
+        return source_.info().duration_s > 0 && !(fmt_->iformat->flags & AVFMT_NOTIMESTAMPS) &&
+               avformat_index_get_entries_count(source_.stream()) > 0;
+    }
+
+    bool seek(int64_t pts) { return av_seek_frame(fmt_, source_.stream_index(), pts, AVSEEK_FLAG_BACKWARD) >= 0; }
+
+    // The next packet of the stream: its pts (or dts), dts and whether it is a keyframe.
+    bool next(int64_t& pts, int64_t& dts, bool& key)
+    {
+        while (av_read_frame(fmt_, packet_.get()) >= 0) {
             // Packets an edit list discards are decoded but never shown: they are not frames of the video.
-            const bool ours = packet->stream_index == source.stream_index() && !(packet->flags & AV_PKT_FLAG_DISCARD);
-            pts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
-            key = (packet->flags & AV_PKT_FLAG_KEY) != 0;
-            av_packet_unref(packet.get());
+            const bool ours = packet_->stream_index == source_.stream_index() && !(packet_->flags & AV_PKT_FLAG_DISCARD);
+            pts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts : packet_->dts;
+            dts = packet_->dts;
+            key = (packet_->flags & AV_PKT_FLAG_KEY) != 0;
+            av_packet_unref(packet_.get());
             if (ours && pts != AV_NOPTS_VALUE)
                 return true;
         }
         return false;
-    };
+    }
 
     // Time 0 is the first presented frame: the smallest pts among the first packets (B-frames come out of order).
-    const int64_t start = stream->start_time != AV_NOPTS_VALUE ? stream->start_time : 0;
-    if (av_seek_frame(fmt, source.stream_index(), start, AVSEEK_FLAG_BACKWARD) < 0)
-        return std::nullopt;
-    int64_t origin = INT64_MAX;
-    int64_t pts = 0;
-    bool key = false;
-    for (int i = 0; i < 16 && next_packet(pts, key); ++i)
-        origin = std::min(origin, pts);
-    if (origin == INT64_MAX)
-        return std::nullopt;
-    index.origin_pts = origin;
-    index.end_s = duration;
+    std::optional<int64_t> origin()
+    {
+        const AVStream* stream = source_.stream();
+        if (!seek(stream->start_time != AV_NOPTS_VALUE ? stream->start_time : 0))
+            return std::nullopt;
+        int64_t origin = INT64_MAX;
+        int64_t pts = 0, dts = 0;
+        bool key = false;
+        for (int i = 0; i < 16 && next(pts, dts, key); ++i)
+            origin = std::min(origin, pts);
+        return origin == INT64_MAX ? std::nullopt : std::optional<int64_t>(origin);
+    }
 
+private:
+    MediaSource& source_;
+    AVFormatContext* fmt_;
+    av::Packet packet_;
+};
+
+} // namespace
+
+std::optional<FrameIndex> keyframe_index_by_seeking(MediaSource& source, const std::vector<double>& times)
+{
+    SeekingReader reader(source);
+    if (!reader.usable())
+        return std::nullopt;
+    FrameIndex index;
+    index.time_base = source.stream()->time_base;
+    const auto origin = reader.origin();
+    if (!origin)
+        return std::nullopt;
+    index.origin_pts = *origin;
+    index.end_s = source.info().duration_s;
+
+    int64_t pts = 0, dts = 0;
+    bool key = false;
     for (const double t : times) {
-        if (av_seek_frame(fmt, source.stream_index(), index.pts_at(t), AVSEEK_FLAG_BACKWARD) < 0 || !next_packet(pts, key))
+        if (!reader.seek(index.pts_at(t)) || !reader.next(pts, dts, key))
             return std::nullopt;
         if (!key)
             return std::nullopt; // a demuxer that does not land on keyframes: scan instead
@@ -228,6 +260,58 @@ std::optional<FrameIndex> keyframe_index_by_seeking(MediaSource& source, const s
         return std::nullopt;
     for (size_t i = 0; i < index.frames.size(); ++i)
         index.frames[i].keyframe = i;
+    return index;
+}
+
+std::optional<FrameIndex> interval_index_by_seeking(MediaSource& source, const std::vector<double>& times,
+                                                    const MediaSource::InterruptCheck& interrupted)
+{
+    SeekingReader reader(source);
+    if (!reader.usable())
+        return std::nullopt;
+    FrameIndex index;
+    index.time_base = source.stream()->time_base;
+    const auto origin = reader.origin();
+    if (!origin)
+        return std::nullopt;
+    index.origin_pts = *origin;
+    index.end_s = source.info().duration_s;
+
+    // Each frame with the pts of the keyframe its interval starts from; the first interval to see a frame keeps it.
+    std::map<int64_t, std::pair<int64_t, bool>> frames; // pts -> (keyframe pts, key)
+    // Past the target once a packet's dts is (dts never exceeds pts), or, where the container gives no dts, after more
+    // packets past it than any decoder reorders.
+    constexpr int reorder_limit = 16;
+    int64_t pts = 0, dts = 0;
+    bool key = false;
+    for (const double t : times) {
+        if (interrupted && interrupted())
+            throw MediaCancelled();
+        const int64_t target = index.pts_at(t);
+        if (!reader.seek(target) || !reader.next(pts, dts, key) || !key || pts > target)
+            return std::nullopt; // no keyframe at or before the time: scan instead
+        // Only frames shown up to the target: a later one may start the next interval, which its own seek finds.
+        const int64_t key_pts = pts;
+        int past = 0;
+        do {
+            if (pts <= target)
+                frames.emplace(pts, std::make_pair(key_pts, pts == key_pts));
+            else
+                ++past;
+            if ((dts != AV_NOPTS_VALUE && dts > target) || past >= reorder_limit)
+                break;
+        } while (reader.next(pts, dts, key));
+    }
+    if (frames.empty())
+        return std::nullopt;
+    index.frames.reserve(frames.size());
+    std::map<int64_t, size_t> position_of;
+    for (const auto& [frame_pts, info] : frames) {
+        position_of[frame_pts] = index.frames.size();
+        index.frames.push_back({frame_pts, 0, info.second});
+    }
+    for (auto& entry : index.frames)
+        entry.keyframe = static_cast<int64_t>(position_of.at(frames.at(entry.pts).first));
     return index;
 }
 

@@ -62,4 +62,12 @@ std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const 
 // on keyframes, so the caller scans instead.
 std::optional<FrameIndex> keyframe_index_by_seeking(MediaSource& source, const std::vector<double>& times);
 
+// An index of just the frames exact mode needs for `times`: for each, the frames from the keyframe at or before it
+// up to it, found by seeking, so that a few frames of a long video read a few keyframe intervals, not the whole file.
+// Every frame shown up to each time is in it, with the keyframe its interval decodes from; end_s is the header's
+// duration. Returns nothing where keyframe_index_by_seeking would (no sample index, no duration, seeking that does
+// not land on keyframes) and where a time finds no frame (a truncated file), so the caller scans instead.
+std::optional<FrameIndex> interval_index_by_seeking(MediaSource& source, const std::vector<double>& times,
+                                                    const MediaSource::InterruptCheck& interrupted);
+
 } // namespace jarvis

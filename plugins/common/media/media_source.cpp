@@ -6,8 +6,6 @@
 #include "platform/file_access.hpp"
 #include "platform/native_path.hpp"
 
-#include <jarvis/plugin_adapter.hpp>
-
 extern "C" {
 #include <libavutil/avstring.h>
 #include <libavutil/display.h>
