@@ -25,17 +25,24 @@ std::vector<FrameTarget> targets(const std::string& video, int frames)
     return choose_frames(*cached_frame_index(source, {}), frames, 2, std::nullopt, std::nullopt, SeekMode::exact).targets;
 }
 
-Extraction take(const std::string& video, int frames, bool skip_unused_references, unsigned threads = 1)
+// Every frame of `source` at its displayed size, in exact mode.
+ExtractionRequest request_for(const std::string& video, const MediaSource& source)
 {
-    MediaSource source = MediaSource::open(video);
-    const auto index = cached_frame_index(source, {});
-    const FrameChoice choice = choose_frames(*index, frames, 2, std::nullopt, std::nullopt, SeekMode::exact);
     ExtractionRequest request;
     request.source = video;
     request.stream_index = source.stream_index();
     request.codec = source.stream()->codecpar;
     request.width = source.info().width;
     request.height = source.info().height;
+    return request;
+}
+
+Extraction take(const std::string& video, int frames, bool skip_unused_references, unsigned threads = 1)
+{
+    MediaSource source = MediaSource::open(video);
+    const auto index = cached_frame_index(source, {});
+    const FrameChoice choice = choose_frames(*index, frames, 2, std::nullopt, std::nullopt, SeekMode::exact);
+    ExtractionRequest request = request_for(video, source);
     request.threads = threads;
     request.skip_unused_references = skip_unused_references;
     return extract_frames(request, *index, choice.targets, {});
@@ -173,12 +180,7 @@ TEST_CASE("a cancelled extraction throws the media layer's own MediaCancelled an
     MediaSource source = MediaSource::open(video);
     const auto index = cached_frame_index(source, {});
     const FrameChoice choice = choose_frames(*index, 8, 2, std::nullopt, std::nullopt, SeekMode::exact);
-    ExtractionRequest request;
-    request.source = video;
-    request.stream_index = source.stream_index();
-    request.codec = source.stream()->codecpar;
-    request.width = source.info().width;
-    request.height = source.info().height;
+    const ExtractionRequest request = request_for(video, source);
     int polls = 0;
     ExtractionObserver observer;
     observer.cancelled = [&polls] { return ++polls > 1; }; // the first poll lets the workers start

@@ -229,20 +229,31 @@ private:
     av::Packet packet_;
 };
 
+// An index with no frames yet: the stream's time base, its origin and the header's duration; nothing where the
+// container cannot be indexed by seeking.
+std::optional<FrameIndex> empty_index(SeekingReader& reader, const MediaSource& source)
+{
+    if (!reader.usable())
+        return std::nullopt;
+    const auto origin = reader.origin();
+    if (!origin)
+        return std::nullopt;
+    FrameIndex index;
+    index.time_base = source.stream()->time_base;
+    index.origin_pts = *origin;
+    index.end_s = source.info().duration_s;
+    return index;
+}
+
 } // namespace
 
 std::optional<FrameIndex> keyframe_index_by_seeking(MediaSource& source, const std::vector<double>& times)
 {
     SeekingReader reader(source);
-    if (!reader.usable())
+    std::optional<FrameIndex> started = empty_index(reader, source);
+    if (!started)
         return std::nullopt;
-    FrameIndex index;
-    index.time_base = source.stream()->time_base;
-    const auto origin = reader.origin();
-    if (!origin)
-        return std::nullopt;
-    index.origin_pts = *origin;
-    index.end_s = source.info().duration_s;
+    FrameIndex& index = *started;
 
     int64_t pts = 0, dts = 0;
     bool key = false;
@@ -267,15 +278,10 @@ std::optional<FrameIndex> interval_index_by_seeking(MediaSource& source, const s
                                                     const MediaSource::InterruptCheck& interrupted)
 {
     SeekingReader reader(source);
-    if (!reader.usable())
+    std::optional<FrameIndex> started = empty_index(reader, source);
+    if (!started)
         return std::nullopt;
-    FrameIndex index;
-    index.time_base = source.stream()->time_base;
-    const auto origin = reader.origin();
-    if (!origin)
-        return std::nullopt;
-    index.origin_pts = *origin;
-    index.end_s = source.info().duration_s;
+    FrameIndex& index = *started;
 
     // Each frame with the pts of the keyframe its interval starts from; the first interval to see a frame keeps it.
     std::map<int64_t, std::pair<int64_t, bool>> frames; // pts -> (keyframe pts, key)
