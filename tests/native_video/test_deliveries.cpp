@@ -399,7 +399,8 @@ TEST_CASE("frames are encoded at the size the server resizes them to, as a video
         const fs::path slicer = write_config(dir, {{"endpoint", {{"base_url", emulator.base_url()}}},
                                                    {"loadout", "vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#max_tokens=16384" + extra}});
         const json images = run_json(host_args(slicer, "ask", video));
-        for (const json& image : described(images)["images"]) {
+        const json images_seen = described(images); // kept: a loop over a temporary's member would outlive it
+        for (const json& image : images_seen["images"]) {
             CHECK(image["width"] == image["resized_width"]);
             CHECK(image["height"] == image["resized_height"]);
         }
