@@ -28,7 +28,7 @@ struct DeliveryDecision
 {
     DeliveryMode mode;
     std::string why;            // how auto decided, for the log and the plan
-    nlohmann::json estimates_s; // auto: delivery -> expected seconds until the server holds the frames (or null)
+    nlohmann::json estimates_s = nullptr; // auto: delivery -> expected seconds until the server holds the frames
 };
 
 // The delivery for a source. http(s) sources pass through (unless delivery=frames). auto weighs the deliveries the
