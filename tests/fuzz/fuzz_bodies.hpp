@@ -82,7 +82,7 @@ inline void container(const uint8_t* data, size_t size)
         request.rotation_deg = source.info().rotation_deg;
         request.threads = 1;
         request.io_timeout_s = 5;
-        (void)extract_frames(request, index, choice.targets, {never, {}});
+        (void)extract_frames(request, index, choice.targets, {never, {}, {}});
     } catch (const MediaError&) {
     } catch (const ConfigError&) {
     } catch (const plugin::Error&) {

@@ -34,18 +34,22 @@ bool few_intervals_needed(const MediaInfo& media, int64_t samples)
     return samples * interval < media.frame_count;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point t)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 } // namespace
 
-SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup, MediaSource& source, const plugin::Call& call,
-                            const PluginLog& log, FrameUse use)
+FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, MediaSource& source, const plugin::Call& call,
+                      const PluginLog& log, FrameUse use)
 {
     const auto started = std::chrono::steady_clock::now();
-    const auto since = [](std::chrono::steady_clock::time_point t) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(); };
     const Loadout& loadout = setup.loadout;
     const MediaInfo& media = source.info();
     const auto cancelled = [&] { return call.cancelled(); };
-    SampledFrames s;
-    s.mode = loadout.seek.value_or(SeekMode::exact);
+    FramePlan p;
+    p.mode = loadout.seek.value_or(SeekMode::exact);
     const double fps = loadout.fps.value_or(default_fps);
     const int64_t max_frames = loadout.max_frames.value_or(default_max_frames);
     const double clip_start = loadout.start_s.value_or(0);
@@ -63,28 +67,26 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
     };
     // A full index already at hand is used; otherwise what the frames need is found by seeking where that reads less
     // than a scan: keyframe mode's keyframes, and exact mode's keyframe intervals when few of them are needed.
-    s.index = cached_frame_index(source, cancelled, false, index_progress);
-    if (!s.index) {
+    p.index = cached_frame_index(source, cancelled, false, index_progress);
+    if (!p.index) {
         const double clip = clip_length(media.duration_s);
         std::optional<FrameIndex> sparse;
-        if (clip > 0 && s.mode == SeekMode::keyframe)
+        if (clip > 0 && p.mode == SeekMode::keyframe)
             sparse = keyframe_index_by_seeking(source, sample_times(sample_count(clip, fps, max_frames), fps, clip_start, clip_start + clip));
         else if (clip > 0 && few_intervals_needed(media, sample_count(clip, fps, max_frames)))
             sparse = interval_index_by_seeking(source, sample_times(budget_for(clip).frames, fps, clip_start, clip_start + clip),
                                                cancelled);
-        s.index = sparse ? std::make_shared<const FrameIndex>(std::move(*sparse))
+        p.index = sparse ? std::make_shared<const FrameIndex>(std::move(*sparse))
                          : cached_frame_index(source, cancelled, true, index_progress);
     }
     call.throw_if_cancelled();
-    log.debug("frames: index of {} frames in {:.3f} s", s.index->frames.size(), since(started));
+    log.debug("frames: index of {} frames in {:.3f} s", p.index->frames.size(), seconds_since(started));
 
-    const double clip_s = clip_length(s.index->end_s);
+    const double clip_s = clip_length(p.index->end_s);
     const FrameBudget budget = budget_for(clip_s);
-    const FrameChoice choice = choose_frames(*s.index, budget.frames, fps, loadout.start_s, loadout.end_s, s.mode);
-    s.clip_start_s = choice.start_s;
-    s.clip_end_s = choice.end_s;
+    p.choice = choose_frames(*p.index, budget.frames, fps, loadout.start_s, loadout.end_s, p.mode);
 
-    ExtractionRequest request;
+    ExtractionRequest& request = p.request;
     request.source = media.source;
     request.stream_index = source.stream_index();
     request.codec = source.stream()->codecpar;
@@ -92,7 +94,7 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
     // applies to what it receives: where that is the smaller, frames are made at its size, so nothing is shrunk again.
     qwen::Size size = budget.size;
     if (use == FrameUse::video) {
-        const int frames = static_cast<int>(std::max<size_t>(choice.targets.size(), 2)); // a video has at least 2
+        const int frames = static_cast<int>(std::max<size_t>(p.choice.targets.size(), 2)); // a video has at least 2
         const qwen::Size video = qwen::smart_resize_video(frames, media.width, media.height);
         if (int64_t(video.width) * video.height < int64_t(size.width) * size.height)
             size = video;
@@ -101,22 +103,52 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
     request.height = size.height;
     request.rotation_deg = media.rotation_deg;
     request.jpeg_quality = config.frames.jpeg_quality;
-    request.mode = s.mode;
+    request.mode = p.mode;
     request.io_timeout_s = config.endpoint.timeout_s;
     request.skip_unused_references = config.frames.skip_references;
-    const auto decoding = std::chrono::steady_clock::now();
-    s.extraction = extract_frames(request, *s.index, choice.targets, {cancelled, [&](double f) { call.progress("decode", f); }});
-    log.debug("frames: {} decoded at {}x{} in {:.3f} s, {} reference pictures skipped", s.extraction.frames.size(), request.width,
-              request.height, since(decoding), s.extraction.skipped_references);
 
-    const std::vector<std::string>* lists[] = {&budget.warnings, &choice.warnings, &s.extraction.warnings};
-    for (const auto* list : lists)
-        s.warnings.insert(s.warnings.end(), list->begin(), list->end());
+    p.warnings = budget.warnings;
+    p.warnings.insert(p.warnings.end(), p.choice.warnings.begin(), p.choice.warnings.end());
+    p.hdr = is_hdr(source);
+    return p;
+}
+
+SampledFrames extract_planned(const FramePlan& plan, const plugin::Call& call, const PluginLog& log,
+                              std::function<void(const EncodedFrame&)> frame_ready)
+{
+    SampledFrames s;
+    s.source = plan.request.source;
+    s.index = plan.index;
+    s.mode = plan.mode;
+    s.clip_start_s = plan.choice.start_s;
+    s.clip_end_s = plan.choice.end_s;
+    const auto decoding = std::chrono::steady_clock::now();
+    s.extraction = extract_frames(plan.request, *plan.index, plan.choice.targets,
+                                  {[&] { return call.cancelled(); }, [&](double f) { call.progress("decode", f); }, std::move(frame_ready)});
+    log.debug("frames: {} decoded at {}x{} in {:.3f} s, {} reference pictures skipped", s.extraction.frames.size(), plan.request.width,
+              plan.request.height, seconds_since(decoding), s.extraction.skipped_references);
+
+    s.warnings = plan.warnings;
+    s.warnings.insert(s.warnings.end(), s.extraction.warnings.begin(), s.extraction.warnings.end());
     if (!s.index->damage.empty())
         s.warnings.push_back(s.index->damage + "; only what decodes is used");
-    if (is_hdr(source))
+    if (plan.hdr)
         s.warnings.push_back("the video is HDR (PQ/HLG); frames are converted to 8-bit without tone mapping and may look flat");
     return s;
+}
+
+SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup, MediaSource& source, const plugin::Call& call,
+                            const PluginLog& log, FrameUse use)
+{
+    return extract_planned(plan_frames(config, setup, source, call, log, use), call, log);
+}
+
+std::vector<double> planned_times(const FramePlan& plan)
+{
+    std::vector<double> times;
+    for (const FrameTarget& t : plan.choice.targets)
+        times.push_back(t.time_s);
+    return times;
 }
 
 nlohmann::json image_parts(const SampledFrames& frames)

@@ -10,6 +10,7 @@
 #include <jarvis/plugin_adapter.hpp>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ namespace jarvis {
 // as one video.
 struct SampledFrames
 {
+    std::string source; // the video, as the request named it
     std::shared_ptr<const FrameIndex> index;
     Extraction extraction;
     SeekMode mode = SeekMode::exact;
@@ -33,12 +35,36 @@ struct SampledFrames
 // budget shared by all frames).
 enum class FrameUse { images, video };
 
-// The whole client-side pipeline for one request: index (cached), sample count from the loadout (fps default 2,
-// max_frames, start, end), the token budget (ctx, max_tokens, max_pixels), frame choice, decoding and JPEG. Frames
-// are scaled and encoded once, at the size the server will resize them to for `use`, so that it has nothing to
-// shrink and no pixel is sent that the model does not see.
+// Which frames a request samples and how they are made, before any of them is decoded: the index (cached), the
+// choice and the extraction request. The source must outlive it (the request points at its codec parameters).
+struct FramePlan
+{
+    std::shared_ptr<const FrameIndex> index;
+    FrameChoice choice;
+    ExtractionRequest request;
+    SeekMode mode = SeekMode::exact;
+    std::vector<std::string> warnings; // the budget's and the choice's
+    bool hdr = false;
+};
+
+// The first half of the client-side pipeline: index (cached), sample count from the loadout (fps default 2,
+// max_frames, start, end), the token budget (ctx, max_tokens, max_pixels) and frame choice. Frames are to be scaled
+// and encoded once, at the size the server will resize them to for `use`, so that it has nothing to shrink and no
+// pixel is sent that the model does not see.
+FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, MediaSource& source, const plugin::Call& call,
+                      const PluginLog& log, FrameUse use = FrameUse::images);
+
+// The second half: decoding and JPEG. `frame_ready`, when given, gets each frame in time order as soon as it and every
+// earlier one are encoded, on the calling thread.
+SampledFrames extract_planned(const FramePlan& plan, const plugin::Call& call, const PluginLog& log,
+                              std::function<void(const EncodedFrame&)> frame_ready = {});
+
+// Both halves.
 SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup, MediaSource& source, const plugin::Call& call,
                             const PluginLog& log, FrameUse use = FrameUse::images);
+
+// The times of the frames a plan will send: with its request's size, what a token estimate needs before they are decoded.
+std::vector<double> planned_times(const FramePlan& plan);
 
 // The frames as content parts: "<t seconds>" text, then the JPEG as an image_url data URL, for each frame.
 nlohmann::json image_parts(const SampledFrames& frames);

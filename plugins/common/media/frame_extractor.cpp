@@ -11,20 +11,59 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 namespace jarvis {
 namespace {
 
-// What the workers share: the intervals to take (in `order`), a stop flag and the count of frames encoded.
+// What the workers share: the intervals to take (in `order`), a stop flag, the count of frames encoded, and which
+// intervals are finished (their frames are then the calling thread's to read).
 struct WorkQueue
 {
+    WorkQueue(std::vector<Interval>& all, std::vector<size_t> taking_order)
+        : intervals(all), order(std::move(taking_order)), finished(std::make_unique<std::atomic<bool>[]>(all.size()))
+    {
+    }
     std::vector<Interval>& intervals;
     std::vector<size_t> order;
     std::atomic<size_t> next{0};
     std::atomic<bool> stop{false};
     std::atomic<size_t> done{0};
+    std::unique_ptr<std::atomic<bool>[]> finished;
+};
+
+// Hands the result's frames out in time order, interval by interval, as the intervals before them are finished. A
+// frame that stands in for the next interval's first (the same picture) is handed out once.
+class InOrderFrames
+{
+public:
+    InOrderFrames(WorkQueue& work, Extraction& result, const std::function<void(const EncodedFrame&)>& sink)
+        : work_(work), result_(result), sink_(sink)
+    {
+    }
+
+    // Moves the frames of every newly finished leading interval into the result, telling the sink of each.
+    void advance()
+    {
+        while (next_ < work_.intervals.size() && work_.finished[next_].load(std::memory_order_acquire)) {
+            for (auto& f : work_.intervals[next_].frames)
+                if (result_.frames.empty() || result_.frames.back().pts != f.pts) {
+                    result_.frames.push_back(std::move(f));
+                    if (sink_)
+                        sink_(result_.frames.back());
+                }
+            ++next_;
+        }
+    }
+
+private:
+    WorkQueue& work_;
+    Extraction& result_;
+    const std::function<void(const EncodedFrame&)>& sink_;
+    size_t next_ = 0;
 };
 
 struct WorkerResult
@@ -47,6 +86,7 @@ WorkerResult run_worker(const ExtractionRequest& request, const FrameIndex& inde
             recovery.decode_keyframe(interval);
         else
             recovery.decode_interval(interval);
+        work.finished[work.order[i]].store(!work.stop, std::memory_order_release);
     }
     return {recovery.warnings(), recovery.skipped_references()};
 }
@@ -66,14 +106,15 @@ std::vector<Interval> group_by_interval(const FrameIndex& index, const std::vect
     return intervals;
 }
 
-// The order workers take intervals in. One worker goes in time order (a download is read forward); several take the
-// longest decodes first, so that no worker is left with a long one while the others are done.
-std::vector<size_t> work_order(const FrameIndex& index, const std::vector<Interval>& intervals, size_t workers)
+// The order workers take intervals in. One worker goes in time order (a download is read forward), and so do several
+// whose frames are consumed as they come; otherwise several take the longest decodes first, so that no worker is left
+// with a long one while the others are done.
+std::vector<size_t> work_order(const FrameIndex& index, const std::vector<Interval>& intervals, size_t workers, bool in_time_order)
 {
     std::vector<size_t> order(intervals.size());
     for (size_t i = 0; i < order.size(); ++i)
         order[i] = i;
-    if (workers > 1) {
+    if (workers > 1 && !in_time_order) {
         const auto frames_to_decode = [&](size_t i) {
             const size_t last = intervals[i].targets.back().position;
             return last - std::min<size_t>(last, static_cast<size_t>(index.frames[last].keyframe));
@@ -81,6 +122,12 @@ std::vector<size_t> work_order(const FrameIndex& index, const std::vector<Interv
         std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return frames_to_decode(a) > frames_to_decode(b); });
     }
     return order;
+}
+
+bool failure_seen(std::mutex& mutex, const std::exception_ptr& failure)
+{
+    std::lock_guard lock(mutex);
+    return static_cast<bool>(failure);
 }
 
 } // namespace
@@ -98,7 +145,8 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
     const auto workers_count = std::max<size_t>(1, std::min<size_t>(wanted, intervals.size()));
     const int decoder_threads = static_cast<int>(std::max<size_t>(1, cores / workers_count));
 
-    WorkQueue work{intervals, work_order(index, intervals, workers_count)};
+    WorkQueue work(intervals, work_order(index, intervals, workers_count, static_cast<bool>(observer.frame_ready)));
+    InOrderFrames in_order(work, result, observer.frame_ready);
     // The first failure stops the others; what they then fail with is a consequence, not the reason.
     std::mutex failure_mutex;
     std::exception_ptr failure;
@@ -139,6 +187,8 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
             work.stop = true;
         if (observer.progress)
             observer.progress(double(work.done) / double(targets.size()));
+        if (!failure_seen(failure_mutex, failure))
+            in_order.advance();
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     for (auto& t : workers)
@@ -148,10 +198,7 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
     if (failure)
         std::rethrow_exception(failure);
 
-    for (auto& interval : intervals)
-        for (auto& f : interval.frames)
-            if (result.frames.empty() || result.frames.back().pts != f.pts)
-                result.frames.push_back(std::move(f));
+    in_order.advance();
     for (auto& r : results) {
         result.warnings.insert(result.warnings.end(), r.warnings.begin(), r.warnings.end());
         result.skipped_references += r.skipped_references;

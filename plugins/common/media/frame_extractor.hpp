@@ -35,11 +35,14 @@ struct ExtractionRequest
     double io_timeout_s = 30;           // a URL source: how long a read may wait for a stalled server
 };
 
-// Runs on the calling thread between units of work: `cancelled` is polled, `progress` gets the fraction done.
+// Runs on the calling thread between units of work: `cancelled` is polled, `progress` gets the fraction done, and
+// `frame_ready`, when set, gets each frame of the result in time order as soon as it and every earlier one are
+// encoded (so that a request can be sent while later frames are still being decoded).
 struct ExtractionObserver
 {
     std::function<bool()> cancelled;
     std::function<void(double)> progress;
+    std::function<void(const EncodedFrame&)> frame_ready;
 };
 
 struct Extraction
@@ -55,8 +58,8 @@ struct Extraction
 //  - Packets that are not targets are decoded only if other frames need them (AVDISCARD_NONREF); for H.264 the
 //    slice headers of the interval are read first, so that reference pictures no target depends on are skipped too
 //    (see h264_references.hpp). Each interval stops at its last target's packet and drains the decoder.
-//  - Keyframe intervals are shared out to worker threads as they become free, longest first, each worker with its
-//    own demuxer and decoder (local files).
+//  - Keyframe intervals are shared out to worker threads as they become free, longest first (in time order when the
+//    frames are consumed as they come), each worker with its own demuxer and decoder (local files).
 //  - SeekMode::keyframe decodes only keyframes.
 //  - Keyframes that are recovery points (intra refresh), whose pictures FFmpeg withholds until they are whole, are
 //    decoded from the keyframe before.
