@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the debug suite (with the ABI baseline check and the Python host),
-# the ASan/UBSan suite, the threaded tests under TSan, the clang-built plugins loaded by the gcc-built host, 30 s of
+# the ASan/UBSan suite, the threaded and HTTP tests under TSan, the clang-built plugins loaded by the gcc-built host, 30 s of
 # each fuzz target, and the Windows build (mingw-w64) with its suite under Wine.
 # Each build goes to build/<preset>/ and is incremental on a second run; the Windows FFmpeg and curl are cached in
 # ~/.cache/jarvis-vision/windows.
@@ -16,7 +16,7 @@ cmake --workflow --preset debug
 step "asan: configure, build, test (AddressSanitizer + UndefinedBehaviorSanitizer)"
 cmake --workflow --preset asan
 
-step "tsan: the threaded tests under ThreadSanitizer"
+step "tsan: the threaded and HTTP tests under ThreadSanitizer"
 cmake --workflow --preset tsan
 
 step "clang-plugins: plugins built with clang, loaded by the gcc-built host and tests"

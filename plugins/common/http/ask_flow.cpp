@@ -14,17 +14,21 @@ nlohmann::json send_planned_request(const EndpointConfig& endpoint, const nlohma
 nlohmann::json send_request(const EndpointConfig& endpoint, const std::string& body, bool stream, const nlohmann::json& summary,
                             const plugin::Call& call, double media_s)
 {
-    using nlohmann::json;
     call.progress("waiting for the answer", -1);
-    const ChatAnswer answer = send_chat(endpoint, body, stream, call);
+    return ask_result(send_chat(endpoint, body, stream, call), summary, media_s, media_s);
+}
+
+nlohmann::json ask_result(const ChatAnswer& answer, const nlohmann::json& summary, double media_s, double sent_s)
+{
+    using nlohmann::json;
     return {
         {"answer", answer.text},
         {"finish_reason", answer.finish_reason},
         {"usage", answer.usage},
         {"timings",
          {{"media_s", media_s},
-          {"first_token_s", answer.first_token_s < 0 ? json(nullptr) : json(media_s + answer.first_token_s)},
-          {"total_s", media_s + answer.total_s}}},
+          {"first_token_s", answer.first_token_s < 0 ? json(nullptr) : json(sent_s + answer.first_token_s)},
+          {"total_s", sent_s + answer.total_s}}},
         {"attempts", answer.attempts},
         {"plugin", summary.at("plugin")},
         {"media", summary.at("media")},

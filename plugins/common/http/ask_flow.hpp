@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/provider_config.hpp"
+#include "http/chat_client.hpp"
 
 #include <jarvis/plugin_adapter.hpp>
 #include <nlohmann/json.hpp>
@@ -15,5 +16,9 @@ nlohmann::json send_planned_request(const EndpointConfig& endpoint, const nlohma
 // The same for a body already serialised, with `summary` the plan document without its request.
 nlohmann::json send_request(const EndpointConfig& endpoint, const std::string& body, bool stream, const nlohmann::json& summary,
                             const plugin::Call& call, double media_s);
+
+// The ask result for an answer. `media_s` is the time the media took to prepare and `sent_s` when the request began
+// to go out, both from the ask's start: the same, unless the request went while the media was still being prepared.
+nlohmann::json ask_result(const ChatAnswer& answer, const nlohmann::json& summary, double media_s, double sent_s);
 
 } // namespace jarvis

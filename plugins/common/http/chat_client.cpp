@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 namespace jarvis {
@@ -109,6 +110,54 @@ private:
     Utf8Joiner utf8_;
 };
 
+// What an attempt sends: a body whole in memory, or one still being written, read from its start with a cursor.
+struct Payload
+{
+    const std::string* whole = nullptr;
+    StreamedBody* streamed = nullptr;
+};
+
+struct BodyReader
+{
+    StreamedBody& body;
+    StreamedBody::Cursor cursor;
+    bool paused = false;
+
+    static size_t read(char* out, size_t size, size_t count, void* self_ptr)
+    {
+        auto* self = static_cast<BodyReader*>(self_ptr);
+        const auto [copied, state] = self->body.read(self->cursor, out, size * count);
+        switch (state) {
+        case StreamedBody::State::data: return copied;
+        case StreamedBody::State::waiting: self->paused = true; return CURL_READFUNC_PAUSE;
+        case StreamedBody::State::end: return 0;
+        case StreamedBody::State::failed: return CURL_READFUNC_ABORT;
+        }
+        return CURL_READFUNC_ABORT;
+    }
+};
+
+// While it lives, the body's growth wakes the multi handle's poll.
+class WakeOnChange
+{
+public:
+    WakeOnChange(StreamedBody* body, CURLM* multi) : body_(body)
+    {
+        if (body_)
+            body_->on_change([multi] { curl_multi_wakeup(multi); });
+    }
+    ~WakeOnChange()
+    {
+        if (body_)
+            body_->on_change({});
+    }
+    WakeOnChange(const WakeOnChange&) = delete;
+    WakeOnChange& operator=(const WakeOnChange&) = delete;
+
+private:
+    StreamedBody* body_;
+};
+
 bool retryable(CURLcode rc)
 {
     return rc == CURLE_COULDNT_CONNECT || rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR;
@@ -163,18 +212,22 @@ std::string server_error_message(const std::string& body)
     return text.empty() ? "(empty body)" : text;
 }
 
-ChatAnswer send_chat(const EndpointConfig& endpoint, const json& body, const plugin::Call& call)
-{
-    return send_chat(endpoint, body.dump(), body.value("stream", false), call);
-}
+namespace {
 
-ChatAnswer send_chat(const EndpointConfig& endpoint, const std::string& payload, bool stream, const plugin::Call& call)
+// One request, tried again on connection failures and 503 while nothing was answered.
+ChatAnswer send_payload(const EndpointConfig& endpoint, Payload payload, bool stream, const plugin::Call& call,
+                        const std::function<void()>& between_polls)
 {
     curl::ensure_global_init();
     const std::string url = chat_url(endpoint);
 
     curl_slist* raw_headers = curl_slist_append(nullptr, "Content-Type: application/json");
     raw_headers = curl_slist_append(raw_headers, stream ? "Accept: text/event-stream" : "Accept: application/json");
+    if (payload.streamed) {
+        // The body's length is not known when it starts: chunked, and sent at once (no 100-continue wait).
+        raw_headers = curl_slist_append(raw_headers, "Transfer-Encoding: chunked");
+        raw_headers = curl_slist_append(raw_headers, "Expect:");
+    }
     if (!endpoint.api_key_env.empty())
         if (const char* key = std::getenv(endpoint.api_key_env.c_str()); key != nullptr && *key != '\0')
             raw_headers = curl_slist_append(raw_headers, (std::string("Authorization: Bearer ") + key).c_str());
@@ -193,27 +246,48 @@ ChatAnswer send_chat(const EndpointConfig& endpoint, const std::string& payload,
         CURL* h = easy.get();
         curl_easy_setopt(h, CURLOPT_URL, url.c_str());
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload.data());
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+        std::optional<BodyReader> reader;
+        if (payload.streamed) {
+            reader.emplace(BodyReader{*payload.streamed, {}, false});
+            curl_easy_setopt(h, CURLOPT_POST, 1L);
+            curl_easy_setopt(h, CURLOPT_READFUNCTION, &BodyReader::read);
+            curl_easy_setopt(h, CURLOPT_READDATA, &*reader);
+        } else {
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload.whole->data());
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.whole->size()));
+            curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(endpoint.timeout_s * 1000));
+        }
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Exchange::write);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &exchange);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(endpoint.connect_timeout_s * 1000));
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(endpoint.timeout_s * 1000));
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 
         CURLcode rc = CURLE_OK;
         {
             const curl::Attached attached(multi.get(), h);
+            const WakeOnChange wake(payload.streamed, multi.get());
             int running = 1;
             while (running > 0) {
                 if (curl_multi_perform(multi.get(), &running) != CURLM_OK)
                     throw plugin::Error(JV_E_INTERNAL, "curl_multi_perform failed");
                 if (running == 0)
                     break;
+                if (between_polls)
+                    between_polls();
                 // Leaving here detaches and frees the handle, which closes the connection: vLLM stops generating.
                 call.throw_if_cancelled();
+                if (payload.streamed)
+                    if (const auto whole = payload.streamed->finished_at();
+                        whole && Clock::now() - *whole > std::chrono::duration<double>(endpoint.timeout_s)) {
+                        rc = CURLE_OPERATION_TIMEDOUT;
+                        break;
+                    }
                 curl_multi_poll(multi.get(), nullptr, 0, static_cast<int>(poll_interval.count()), nullptr);
+                if (reader && reader->paused && payload.streamed->readable(reader->cursor)) {
+                    reader->paused = false;
+                    curl_easy_pause(h, CURLPAUSE_CONT);
+                }
             }
             int left = 0;
             while (CURLMsg* message = curl_multi_info_read(multi.get(), &left))
@@ -222,6 +296,9 @@ ChatAnswer send_chat(const EndpointConfig& endpoint, const std::string& payload,
         }
         if (exchange.failure)
             std::rethrow_exception(exchange.failure);
+        if (payload.streamed)
+            if (const auto failure = payload.streamed->failure())
+                std::rethrow_exception(failure);
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &exchange.status);
         const std::string reason = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
 
@@ -259,6 +336,24 @@ ChatAnswer send_chat(const EndpointConfig& endpoint, const std::string& payload,
         answer.total_s = seconds_since(start);
         return answer;
     }
+}
+
+} // namespace
+
+ChatAnswer send_chat(const EndpointConfig& endpoint, const json& body, const plugin::Call& call)
+{
+    return send_chat(endpoint, body.dump(), body.value("stream", false), call);
+}
+
+ChatAnswer send_chat(const EndpointConfig& endpoint, const std::string& body, bool stream, const plugin::Call& call)
+{
+    return send_payload(endpoint, {&body, nullptr}, stream, call, {});
+}
+
+ChatAnswer send_chat(const EndpointConfig& endpoint, StreamedBody& body, bool stream, const plugin::Call& call,
+                     const std::function<void()>& between_polls)
+{
+    return send_payload(endpoint, {nullptr, &body}, stream, call, between_polls);
 }
 
 } // namespace jarvis

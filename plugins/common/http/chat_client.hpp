@@ -1,10 +1,12 @@
 #pragma once
 
 #include "config/provider_config.hpp"
+#include "http/streamed_body.hpp"
 
 #include <jarvis/plugin_adapter.hpp>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 
 namespace jarvis {
@@ -31,6 +33,13 @@ ChatAnswer send_chat(const EndpointConfig& endpoint, const nlohmann::json& body,
 
 // The same for a body already serialised (a data-URL body is built in place and not copied again).
 ChatAnswer send_chat(const EndpointConfig& endpoint, const std::string& body, bool stream, const plugin::Call& call);
+
+// The same for a body still being written (the frames of a video still being decoded): it goes out as it grows, in
+// HTTP chunks. A body that fails aborts the request before its end, so the server never takes it for whole, and its
+// failure is what this throws. The timeout counts from when the body is whole. `between_polls` runs on the calling
+// thread at least every 50 ms while the request is under way (to relay a writer's progress and cancellation).
+ChatAnswer send_chat(const EndpointConfig& endpoint, StreamedBody& body, bool stream, const plugin::Call& call,
+                     const std::function<void()>& between_polls);
 
 // The message inside an error body: vLLM's nested {"error": {"message"}}, the older flat {"message"}, or the
 // body's text itself when it is not JSON (a proxy's HTML page).

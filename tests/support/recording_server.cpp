@@ -1,0 +1,90 @@
+#include "recording_server.hpp"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace jarvis::test {
+namespace {
+
+constexpr auto patience = std::chrono::seconds(60); // a hang fails the test instead of blocking it
+const char* const chat_completion = R"({"choices":[{"message":{"content":"ok"},"finish_reason":"stop"}]})";
+
+} // namespace
+
+struct RecordingServer::State
+{
+    httplib::Server server;
+    int port = 0;
+    std::thread thread;
+    std::mutex mutex;
+    std::condition_variable changed;
+    size_t receiving = 0;
+    std::vector<Request> requests;
+    std::vector<int> replies;
+};
+
+RecordingServer::RecordingServer() : state_(std::make_unique<State>())
+{
+    State& s = *state_;
+    s.server.Post("/v1/chat/completions", [&s](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
+        std::string body;
+        {
+            std::lock_guard lock(s.mutex);
+            s.receiving = 0;
+        }
+        const bool whole = read([&](const char* data, size_t size) {
+            body.append(data, size);
+            std::lock_guard lock(s.mutex);
+            s.receiving = body.size();
+            s.changed.notify_all();
+            return true;
+        });
+        int status = 200;
+        {
+            std::lock_guard lock(s.mutex);
+            s.requests.push_back({body, whole, req.get_header_value("Transfer-Encoding")});
+            if (!s.replies.empty()) {
+                status = s.replies.front();
+                s.replies.erase(s.replies.begin());
+            }
+            s.changed.notify_all();
+        }
+        res.status = status;
+        res.set_content(status == 200 ? chat_completion : R"({"error":{"message":"busy"}})", "application/json");
+    });
+    s.port = s.server.bind_to_any_port("127.0.0.1");
+    s.thread = std::thread([&s] { s.server.listen_after_bind(); });
+}
+
+RecordingServer::~RecordingServer()
+{
+    state_->server.stop();
+    state_->thread.join();
+}
+
+std::string RecordingServer::base_url() const { return "http://127.0.0.1:" + std::to_string(state_->port) + "/v1"; }
+
+void RecordingServer::reply_with(std::vector<int> statuses)
+{
+    std::lock_guard lock(state_->mutex);
+    state_->replies = std::move(statuses);
+}
+
+bool RecordingServer::wait_for_body(size_t bytes)
+{
+    std::unique_lock lock(state_->mutex);
+    return state_->changed.wait_for(lock, patience, [&] { return state_->receiving >= bytes; });
+}
+
+std::vector<RecordingServer::Request> RecordingServer::wait_for_requests(size_t count)
+{
+    std::unique_lock lock(state_->mutex);
+    state_->changed.wait_for(lock, patience, [&] { return state_->requests.size() >= count; });
+    return state_->requests;
+}
+
+} // namespace jarvis::test
