@@ -5,6 +5,7 @@
 #include "core/error_codes.hpp"
 #include "core/frame_sampling.hpp"
 #include "http/ask_flow.hpp"
+#include "streamed_frames.hpp"
 #include "tools/host_tools.hpp"
 
 #include <chrono>
@@ -111,7 +112,7 @@ json NativeVideoProvider::summary(const MediaInfo& media, const DeliveryDecision
         media_doc["delivery_estimates_s"] = decision.estimates_s;
     if (video.mode == DeliveryMode::frames)
         media_doc["frames"] = video.frame_list;
-    if (video.staged || video.staged_preview)
+    if (video.staged_into_volume)
         media_doc["staged"] = true;
     int64_t text_tokens = qwen::question_text_tokens(setup.request.prompt);
     json warnings = with_setup_warnings(setup, video.warnings);
@@ -247,9 +248,28 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
             PreparedVideo& video = prepared.video;
             ChatTurn& turn = prepared.turn;
             const std::string& key = prepared.key;
-            const json media_summary = summary(source.info(), decision, video, setup, turn);
             if (video.staged)
                 staged_files.push_back(std::move(video.staged));
+            // Frames not yet decoded go out as they are decoded; a request that must be whole first has them decoded now.
+            const auto send = [&] {
+                if (video.frames_plan && !turn.by_reference && config_.frames.send_while_decoding) {
+                    const double sent_s = seconds_since(start);
+                    try {
+                        const StreamedAnswer streamed = send_while_decoding(video, setup, turn, config_, call, log_, key);
+                        return ask_result(streamed.answer, summary(source.info(), decision, video, setup, turn),
+                                          sent_s + streamed.body_whole_s, sent_s);
+                    } catch (const plugin::Error& e) {
+                        // 411 Length Required: a server (or proxy) that takes no chunked body gets it whole.
+                        if (e.http_status() != 411)
+                            throw;
+                        log_.warn("native_video: the server refused a body sent while decoding ({}); sending it whole", e.what());
+                    }
+                }
+                if (video.frames_plan)
+                    decode_planned_frames(video, config_, call, log_, key);
+                return send_request(config_.endpoint, video_chat_body(video, setup, turn), setup.stream,
+                                    summary(source.info(), decision, video, setup, turn), call, seconds_since(start));
+            };
             try {
                 json media_mode = {{"mode", turn.earlier && by_reference ? "reference" : "resend"}};
                 if (mode == DeliveryMode::frames)
@@ -258,8 +278,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
                 if (turn.earlier && by_reference) {
                     turn.by_reference = true;
                     try {
-                        result = send_request(config_.endpoint, video_chat_body(video, setup, turn), setup.stream, media_summary, call,
-                                              seconds_since(start));
+                        result = send();
                         media_mode["resent"] = false;
                     } catch (const plugin::Error& e) {
                         // A server that lost the video (restarted, evicted it, or caches nothing) says so; once, the
@@ -273,8 +292,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
                     }
                 }
                 if (result.is_null())
-                    result = send_request(config_.endpoint, video_chat_body(video, setup, turn), setup.stream, media_summary, call,
-                                          seconds_since(start));
+                    result = send();
                 result["fallback"] = fallback;
                 result["conversation"] = extended_conversation(turn.earlier ? earlier : std::nullopt, "native_video", setup, key,
                                                                result.value("answer", ""), to_string(mode))

@@ -250,43 +250,18 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
             v.from_cache = true;
             return v;
         }
-        const SampledFrames sampled = sample_frames(config, setup, source, call, log, FrameUse::video);
-        const auto& frames = sampled.extraction.frames;
-        if (frames.empty())
+        FramePlan plan = plan_frames(config, setup, source, call, log, FrameUse::video);
+        if (plan.choice.targets.empty())
             throw MediaError(fmt::format("cannot use video '{}': no frame could be sampled", media.source));
-        std::string url = "data:video/jpeg;base64,";
-        json indices = json::array();
-        std::vector<double> times;
-        // vLLM needs at least 2 frames: a one-frame clip sends its frame twice.
-        const size_t count = std::max<size_t>(frames.size(), 2);
-        for (size_t i = 0; i < count; ++i) {
-            const EncodedFrame& f = frames[std::min(i, frames.size() - 1)];
-            if (i > 0)
-                url += ',';
-            append_base64(url, f.jpeg);
-            indices.push_back(std::llround(f.time_s * frames_time_base));
-            times.push_back(f.time_s);
-        }
-        v.url = std::move(url);
-        v.video_kwargs = {{"num_frames", -1},
-                          {"fps", frames_time_base},
-                          {"frames_indices", indices},
-                          {"total_num_frames", std::max<int64_t>(std::llround(sampled.index->end_s * frames_time_base) + 1,
-                                                                 indices.back().get<int64_t>() + 1)}};
-        v.estimate = qwen::estimate_video(times, frames.front().width, frames.front().height);
-        v.frame_list = frame_list(sampled);
-        v.frames_end_s = sampled.index->end_s;
-        v.warnings = sampled.warnings;
-        if (!media_key.empty()) {
-            auto entry = std::make_shared<CachedMedia>();
-            entry->parts = {{"url", v.url}, {"video_kwargs", v.video_kwargs}};
-            entry->media_summary = {{"frames", v.frame_list}, {"end_s", v.frames_end_s}};
-            entry->estimate = {{"times", times}, {"width", frames.front().width}, {"height", frames.front().height}};
-            entry->warnings = v.warnings;
-            entry->visual_tokens = v.estimate.visual_tokens;
-            entry->bytes = v.url.size();
-            cache_media(media_key, std::move(entry), config.conversation.cache_bytes);
-        }
+        std::vector<double> times = planned_times(plan);
+        if (times.size() == 1)
+            times.push_back(times.front());
+        v.estimate = qwen::estimate_video(times, plan.request.width, plan.request.height);
+        v.frames_end_s = plan.index->end_s;
+        v.warnings = plan.warnings;
+        v.frames_plan = std::move(plan);
+        if (!for_real)
+            decode_planned_frames(v, config, call, log, media_key);
         return v;
     }
 
@@ -310,11 +285,12 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
         if (for_real) {
             v.staged = std::make_unique<StagedFile>(native_path(media.source), native_path(config.input_data.host_path));
             relative = v.staged->relative_path();
+            v.staged_into_volume = true;
         } else {
             if (const auto problem = staging_problem(native_path(config.input_data.host_path)))
                 throw ConfigError(*problem); // what ask would say
             relative = StagedFile::preview_relative_path(native_path(media.source));
-            v.staged_preview = true;
+            v.staged_into_volume = true;
             v.warnings.push_back("the video is outside the shared volume: it is staged into it when asking (a hard link on "
                                  "the same filesystem, else a copy) and removed afterwards");
         }
@@ -343,6 +319,69 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
     case DeliveryMode::frames: break;
     }
     return v;
+}
+
+std::string frames_url_prefix() { return "data:video/jpeg;base64,"; }
+
+std::string frame_url_piece(const EncodedFrame& frame, bool first)
+{
+    std::string piece = first ? "" : ",";
+    append_base64(piece, frame.jpeg);
+    return piece;
+}
+
+void frames_data_url(const std::vector<EncodedFrame>& frames, const std::function<void(std::string)>& append)
+{
+    append(frames_url_prefix());
+    for (size_t i = 0; i < frames.size(); ++i)
+        append(frame_url_piece(frames[i], i == 0));
+    if (frames.size() == 1)
+        append(frame_url_piece(frames.front(), false));
+}
+
+void finish_frames(PreparedVideo& v, const SampledFrames& sampled, std::string url, const ProviderConfig& config,
+                   const std::string& media_key)
+{
+    const auto& frames = sampled.extraction.frames;
+    if (frames.empty())
+        throw MediaError(fmt::format("cannot use video '{}': no frame could be sampled", sampled.source));
+    json indices = json::array();
+    std::vector<double> times;
+    for (size_t i = 0; i < std::max<size_t>(frames.size(), 2); ++i) {
+        const EncodedFrame& f = frames[std::min(i, frames.size() - 1)];
+        indices.push_back(std::llround(f.time_s * frames_time_base));
+        times.push_back(f.time_s);
+    }
+    v.url = std::move(url);
+    v.video_kwargs = {{"num_frames", -1},
+                      {"fps", frames_time_base},
+                      {"frames_indices", indices},
+                      {"total_num_frames", std::max<int64_t>(std::llround(sampled.index->end_s * frames_time_base) + 1,
+                                                             indices.back().get<int64_t>() + 1)}};
+    v.estimate = qwen::estimate_video(times, frames.front().width, frames.front().height);
+    v.frame_list = frame_list(sampled);
+    v.frames_end_s = sampled.index->end_s;
+    v.warnings = sampled.warnings;
+    v.frames_plan.reset();
+    if (media_key.empty())
+        return;
+    auto entry = std::make_shared<CachedMedia>();
+    entry->parts = {{"url", v.url}, {"video_kwargs", v.video_kwargs}};
+    entry->media_summary = {{"frames", v.frame_list}, {"end_s", v.frames_end_s}};
+    entry->estimate = {{"times", times}, {"width", frames.front().width}, {"height", frames.front().height}};
+    entry->warnings = v.warnings;
+    entry->visual_tokens = v.estimate.visual_tokens;
+    entry->bytes = v.url.size();
+    cache_media(media_key, std::move(entry), config.conversation.cache_bytes);
+}
+
+void decode_planned_frames(PreparedVideo& video, const ProviderConfig& config, const plugin::Call& call, const PluginLog& log,
+                           const std::string& media_key)
+{
+    const SampledFrames sampled = extract_planned(*video.frames_plan, call, log);
+    std::string url;
+    frames_data_url(sampled.extraction.frames, [&](std::string piece) { url += piece; });
+    finish_frames(video, sampled, std::move(url), config, media_key);
 }
 
 std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup, const ChatTurn& turn)

@@ -14,6 +14,7 @@
 #include <jarvis/plugin_adapter.hpp>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,7 +54,10 @@ struct PreparedVideo
     nlohmann::json frame_list;
     double frames_end_s = 0;
     bool from_cache = false; // frames: taken from the client's media cache, nothing decoded
-    bool staged_preview = false;       // file: staged when asking (plans stage nothing)
+    // frames, when asking: the frames are decoded while the request is sent (send_while_decoding), which fills the
+    // URL, kwargs, frame list and warnings; until then the estimate is the plan's.
+    std::optional<FramePlan> frames_plan;
+    bool staged_into_volume = false;   // file: the video is staged into the volume (a plan: would be, when asking)
     qwen::VideoEstimate estimate;
     std::vector<std::string> warnings;
     std::unique_ptr<StagedFile> staged;
@@ -62,9 +66,25 @@ struct PreparedVideo
 
 // Prepares `mode` for this request. With `for_real` false (plan) nothing is staged or served: URLs are previews.
 // The frames delivery's encoded frames are kept in the client's media cache under `media_key`, so that the same
-// frames asked for again (a follow-up) are not decoded twice.
+// frames asked for again (a follow-up) are not decoded twice; when asking, frames not in the cache are only planned
+// (frames_plan), to be decoded while the request goes out.
 PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,
                             const plugin::Call& call, const PluginLog& log, bool for_real, const std::string& media_key = {});
+
+// The frames delivery's data URL: the JPEGs base64-encoded, comma-separated, at least 2 (vLLM needs 2: a one-frame
+// clip sends its frame twice). `append` gets the URL piece by piece: the prefix, then each frame with its comma.
+void frames_data_url(const std::vector<EncodedFrame>& frames, const std::function<void(std::string)>& append);
+std::string frames_url_prefix();
+std::string frame_url_piece(const EncodedFrame& frame, bool first);
+
+// Completes a frames delivery once its frames are encoded: the URL, the kwargs that give vLLM their true times, the
+// frame list and estimate, and the client's cache entry under `media_key`.
+void finish_frames(PreparedVideo& video, const SampledFrames& sampled, std::string url, const ProviderConfig& config,
+                   const std::string& media_key);
+
+// Decodes a planned frames delivery now, in full (what a request that must be whole before it goes needs).
+void decode_planned_frames(PreparedVideo& video, const ProviderConfig& config, const plugin::Call& call, const PluginLog& log,
+                           const std::string& media_key);
 
 // Where a question stands in its conversation: the earlier turns it follows (none for a first question), the
 // oldest answers left out to fit the context, the video part's uuid, and whether the part goes by uuid alone.

@@ -14,12 +14,25 @@ import unittest
 HOST = os.environ["JARVIS_HOST_BINARY"]
 
 
+def read_body(handler):
+    """The request's body, sent whole (Content-Length) or in chunks (frames sent while they are decoded)."""
+    if handler.headers.get("Transfer-Encoding", "").lower() != "chunked":
+        return handler.rfile.read(int(handler.headers["Content-Length"]))
+    body = b""
+    while True:
+        size = int(handler.rfile.readline().split(b";")[0], 16)
+        chunk = handler.rfile.read(size + 2)  # and its CRLF
+        if size == 0:
+            return body
+        body += chunk[:-2]
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     reply = (200, {})
     received = []
 
     def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
+        body = read_body(self)
         Handler.received.append((self.path, self.headers.get("Authorization"), json.loads(body)))
         status, payload = Handler.reply
         data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()

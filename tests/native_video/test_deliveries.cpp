@@ -7,6 +7,7 @@
 #include "http/media_server.hpp"
 #include "media_server_bodies.hpp"
 #include "process.hpp"
+#include "recording_server.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -293,6 +294,104 @@ TEST_CASE("frames: client frames reach vLLM with their true times, variable fram
     }
     // And the times are the frames' own: the last one is well past what index/fps would say.
     CHECK(frames.back()["pts_s"].get<double>() > 15);
+}
+
+// The body of a frames request as a server received it, and the frames in its data URL.
+struct FramesBody
+{
+    json doc;
+    size_t frames_in_url = 0;
+};
+
+FramesBody parse_frames_body(const std::string& body)
+{
+    FramesBody b;
+    b.doc = json::parse(body);
+    const std::string url = b.doc["messages"][0]["content"][0]["video_url"]["url"];
+    REQUIRE(url.rfind("data:video/jpeg;base64,", 0) == 0);
+    b.frames_in_url = static_cast<size_t>(std::count(url.begin(), url.end(), ',')); // the prefix's comma and one between each two
+    return b;
+}
+
+TEST_CASE("frames: the request goes out while its frames are decoded, and arrives whole and in order", "[deliveries][frames][streamed]")
+{
+    jarvis::test::RecordingServer server;
+    TempDir dir;
+    const fs::path config = write_config(dir, {{"endpoint", {{"base_url", server.base_url()}}}, {"loadout", loadout + "#delivery=frames#fps=4"}});
+    const auto video = make_video("streamed_frames.mp4", {"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "6", "-c:v", "libx264",
+                                                         "-bf", "2", "-g", "60", "-pix_fmt", "yuv420p"});
+    const json result = run_json(host_args(config, "ask", video));
+    CHECK(result["answer"] == "ok");
+    const json& frames = result["media"]["frames"];
+    REQUIRE(frames.size() == 24);
+    const auto requests = server.wait_for_requests(1);
+    REQUIRE(requests.size() == 1);
+    CHECK(requests[0].whole);
+    CHECK(requests[0].transfer_encoding == "chunked");
+    const FramesBody body = parse_frames_body(requests[0].body);
+    CHECK(body.frames_in_url == frames.size());
+    // Each frame's time, in the order the frames are in the URL: ascending and the frames' own.
+    const json& indices = body.doc["media_io_kwargs"]["video"]["frames_indices"];
+    REQUIRE(indices.size() == frames.size());
+    for (size_t i = 0; i < frames.size(); ++i) {
+        CHECK(indices[i].get<int64_t>() == std::llround(frames[i]["pts_s"].get<double>() * 1000));
+        if (i > 0)
+            CHECK(indices[i].get<int64_t>() > indices[i - 1].get<int64_t>());
+    }
+    CHECK(result["timings"]["media_s"].get<double>() <= result["timings"]["total_s"].get<double>());
+}
+
+TEST_CASE("frames: a server that wants a length gets the body whole, and so does one configured so", "[deliveries][frames][streamed]")
+{
+    TempDir dir;
+    const auto video = sample_video();
+    SECTION("411 Length Required: sent again whole")
+    {
+        jarvis::test::RecordingServer server;
+        server.reply_with({411});
+        const fs::path config = write_config(dir, {{"endpoint", {{"base_url", server.base_url()}}}, {"loadout", loadout + "#delivery=frames"}});
+        const json result = run_json(host_args(config, "ask", video));
+        CHECK(result["answer"] == "ok");
+        const auto requests = server.wait_for_requests(2);
+        REQUIRE(requests.size() == 2);
+        CHECK(requests[0].transfer_encoding == "chunked");
+        CHECK(requests[1].transfer_encoding.empty());
+        CHECK(requests[1].whole);
+        CHECK(parse_frames_body(requests[1].body).frames_in_url == result["media"]["frames"].size());
+        CHECK(json::parse(requests[0].body) == json::parse(requests[1].body)); // the same request, only framed otherwise
+    }
+    SECTION("frames.send_while_decoding false")
+    {
+        jarvis::test::RecordingServer server;
+        const fs::path config = write_config(dir, {{"endpoint", {{"base_url", server.base_url()}}},
+                                                   {"loadout", loadout + "#delivery=frames"},
+                                                   {"frames", {{"send_while_decoding", false}}}});
+        const json result = run_json(host_args(config, "ask", video));
+        const auto requests = server.wait_for_requests(1);
+        REQUIRE(requests.size() == 1);
+        CHECK(requests[0].transfer_encoding.empty());
+        CHECK(parse_frames_body(requests[0].body).frames_in_url == result["media"]["frames"].size());
+    }
+}
+
+TEST_CASE("frames: a request cancelled while its frames are decoded is aborted, never taken for whole", "[deliveries][frames][streamed][cancel]")
+{
+    jarvis::test::RecordingServer server;
+    TempDir dir;
+    const fs::path config = write_config(dir, {{"endpoint", {{"base_url", server.base_url()}}}, {"loadout", loadout + "#delivery=frames#fps=2"}});
+    // 40 frames of 1080p, each from its own stretch of P-frames: seconds of decoding, while the request is open.
+    const auto video = make_video("streamed_cancel.mp4", {"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-t", "20", "-c:v",
+                                                         "libx264", "-preset", "ultrafast", "-g", "300", "-pix_fmt", "yuv420p"});
+    ChildProcess host(host_args(config, "ask", video));
+    const std::string start = R"({"max_tokens")";
+    REQUIRE(server.wait_for_body(start.size())); // the body has begun
+    host.signal(SIGINT);
+    REQUIRE(host.wait_for(std::chrono::seconds(60)) == std::optional<int>(130));
+    const auto requests = server.wait_for_requests(1);
+    REQUIRE(requests.size() == 1);
+    CHECK_FALSE(requests[0].whole);
+    CHECK(requests[0].body.rfind(start, 0) == 0);
+    CHECK(requests[0].body.find("data:video/jpeg;base64,") != std::string::npos);
 }
 
 TEST_CASE("data: a video over the inline limit is refused with a suggestion", "[deliveries][data][errors]")

@@ -19,13 +19,15 @@ TEST_CASE("the configuration document is read with defaults for what it leaves o
     CHECK(empty.warnings.empty());
     CHECK_FALSE(empty.input_data.configured());
     CHECK(empty.http_delivery.bind == "127.0.0.1");
+    CHECK(empty.frames.send_while_decoding);
 
     const auto full = parse_provider_config(std::string(R"({
         "endpoint": {"base_url": "https://gpu-box:8300/v1", "timeout_s": 60, "connect_timeout_s": 2.5,
                      "api_key_env": "VLLM_KEY"},
         "loadout": "vllm://m#nativevideo",
         "input_data": {"host_path": "C:\\Users\\me\\jarvis\\input_data", "container_path": "/data"},
-        "http_delivery": {"advertise": "host.docker.internal", "bind": "0.0.0.0"}})"),
+        "http_delivery": {"advertise": "host.docker.internal", "bind": "0.0.0.0"},
+        "frames": {"send_while_decoding": false}})"),
                                             "cfg.json");
     CHECK(full.endpoint.base_url == "https://gpu-box:8300/v1");
     CHECK(full.endpoint.timeout_s == 60);
@@ -34,6 +36,7 @@ TEST_CASE("the configuration document is read with defaults for what it leaves o
     CHECK(full.input_data.configured());
     CHECK(full.input_data.container_path == "/data");
     CHECK(full.http_delivery.advertise == "host.docker.internal");
+    CHECK_FALSE(full.frames.send_while_decoding);
 }
 
 TEST_CASE("configuration errors name the origin and the key", "[config][errors]")
@@ -50,6 +53,8 @@ TEST_CASE("configuration errors name the origin and the key", "[config][errors]"
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"input_data": {"host_path": "/a", "container_path": "data"}})"), "my.json"),
                       Contains("absolute path inside the container"));
     CHECK_THROWS_WITH(parse_provider_config(std::string("[1, 2]"), "my.json"), Contains("must be a JSON object"));
+    CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"frames": {"send_while_decoding": 1}})"), "my.json"),
+                      Contains("frames.send_while_decoding: must be true or false"));
 }
 
 TEST_CASE("keys the module does not own are ignored with one warning and Jarvis's port is read", "[config][tolerance]")

@@ -116,12 +116,14 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
     }
     if (doc.contains("frames")) {
         const json& f = doc.at("frames");
-        r.only_keys(f, "frames", {"jpeg_quality", "skip_references"});
-        if (f.contains("skip_references")) {
-            if (!f["skip_references"].is_boolean())
-                r.fail("frames.skip_references", "must be true or false");
-            c.frames.skip_references = f["skip_references"].get<bool>();
-        }
+        r.only_keys(f, "frames", {"jpeg_quality", "skip_references", "send_while_decoding"});
+        for (const auto& [key, flag] : {std::pair{"skip_references", &c.frames.skip_references},
+                                        std::pair{"send_while_decoding", &c.frames.send_while_decoding}})
+            if (f.contains(key)) {
+                if (!f[key].is_boolean())
+                    r.fail(std::string("frames.") + key, "must be true or false");
+                *flag = f[key].get<bool>();
+            }
         if (f.contains("jpeg_quality")) {
             if (!f["jpeg_quality"].is_number_integer())
                 r.fail("frames.jpeg_quality", "must be a whole number from 2 (best) to 31");
