@@ -144,6 +144,20 @@ TEST_CASE("cancelling a request whose body waits for its writer ends it", "[http
     CHECK_FALSE(requests[0].whole);
 }
 
+TEST_CASE("a large body goes at once, without asking the server first", "[http][expect]")
+{
+    // libcurl asks first (Expect: 100-continue) for a body over 1 MB, then waits up to a second for a server that
+    // does not answer that.
+    RecordingServer server;
+    const std::string body(3 << 20, 'x');
+    const ChatAnswer answer = send_chat(endpoint(server), body, false, plugin::Call(nullptr));
+    CHECK(answer.text == "ok");
+    const auto requests = server.wait_for_requests(1);
+    REQUIRE(requests.size() == 1);
+    CHECK(requests[0].body.size() == body.size());
+    CHECK(requests[0].expect.empty());
+}
+
 TEST_CASE("a relay hands a worker's progress to the host and the host's cancellation to the worker", "[http][relay]")
 {
     struct Host

@@ -46,7 +46,7 @@ RecordingServer::RecordingServer() : state_(std::make_unique<State>())
         int status = 200;
         {
             std::lock_guard lock(s.mutex);
-            s.requests.push_back({body, whole, req.get_header_value("Transfer-Encoding")});
+            s.requests.push_back({body, whole, req.get_header_value("Transfer-Encoding"), req.get_header_value("Expect")});
             if (!s.replies.empty()) {
                 status = s.replies.front();
                 s.replies.erase(s.replies.begin());

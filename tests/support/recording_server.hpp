@@ -7,7 +7,8 @@
 namespace jarvis::test {
 
 // A chat server on a free loopback port that records each request's body as it arrives (whether it arrived whole,
-// and its Transfer-Encoding), and answers with a chat completion, or first with the statuses given to reply_with.
+// its Transfer-Encoding and Expect headers), and answers with a chat completion, or first with the statuses given to
+// reply_with.
 class RecordingServer
 {
 public:
@@ -16,6 +17,7 @@ public:
         std::string body;
         bool whole = false;
         std::string transfer_encoding;
+        std::string expect;
     };
 
     RecordingServer();

@@ -223,11 +223,11 @@ ChatAnswer send_payload(const EndpointConfig& endpoint, Payload payload, bool st
 
     curl_slist* raw_headers = curl_slist_append(nullptr, "Content-Type: application/json");
     raw_headers = curl_slist_append(raw_headers, stream ? "Accept: text/event-stream" : "Accept: application/json");
-    if (payload.streamed) {
-        // The body's length is not known when it starts: chunked, and sent at once (no 100-continue wait).
+    // The body goes at once: libcurl would otherwise ask first (Expect: 100-continue) for a body over 1 MB and wait up
+    // to a second for a server that does not answer that.
+    raw_headers = curl_slist_append(raw_headers, "Expect:");
+    if (payload.streamed) // its length is not known when it starts
         raw_headers = curl_slist_append(raw_headers, "Transfer-Encoding: chunked");
-        raw_headers = curl_slist_append(raw_headers, "Expect:");
-    }
     if (!endpoint.api_key_env.empty())
         if (const char* key = std::getenv(endpoint.api_key_env.c_str()); key != nullptr && *key != '\0')
             raw_headers = curl_slist_append(raw_headers, (std::string("Authorization: Bearer ") + key).c_str());
