@@ -1,5 +1,6 @@
-// Exact mode's index made by seeking: for a few frames of a long video it reads a few keyframe intervals instead of
-// the whole file, and the frames it leads to are the ones the full scan leads to.
+// Exact mode's index made by seeking (FFmpeg reading the container's sample index: MP4's sample tables): for a few
+// frames of a long video it reads a few keyframe intervals instead of the whole file; what it holds is the full
+// scan's, and the frames it leads to are the ones the full scan leads to.
 #include "fixtures.hpp"
 
 #include "media/frame_choice.hpp"
@@ -10,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 using namespace jarvis;
@@ -77,6 +79,21 @@ TEST_CASE("the interval index leads to the frames the full scan leads to", "[med
             const auto sparse_chosen = chosen_pts(*sparse, count, fps);
             const auto full_chosen = chosen_pts(full, count, fps);
             CHECK(sparse_chosen == full_chosen);
+            // Every frame the seeking index holds is the scan's, with the same keyframe flag and the same keyframe to
+            // decode from; and within an interval it holds the scan's frames without a gap.
+            std::map<int64_t, size_t> full_position;
+            for (size_t i = 0; i < full.frames.size(); ++i)
+                full_position[full.frames[i].pts] = i;
+            for (size_t i = 0; i < sparse->frames.size(); ++i) {
+                const auto& entry = sparse->frames[i];
+                const auto at = full_position.find(entry.pts);
+                REQUIRE(at != full_position.end());
+                const auto& scanned = full.frames[at->second];
+                CHECK(entry.key == scanned.key);
+                CHECK(sparse->frames[static_cast<size_t>(entry.keyframe)].pts == full.frames[static_cast<size_t>(scanned.keyframe)].pts);
+                if (i > 0 && sparse->frames[i - 1].keyframe == entry.keyframe)
+                    CHECK(full_position.at(sparse->frames[i - 1].pts) + 1 == at->second);
+            }
             // Each chosen frame decodes from a keyframe the scan agrees on.
             for (const auto& t : choose_frames(*sparse, count, fps, std::nullopt, std::nullopt, SeekMode::exact).targets) {
                 const auto in_full = std::find_if(full.frames.begin(), full.frames.end(), [&](const auto& e) { return e.pts == t.pts; });

@@ -296,11 +296,12 @@ std::optional<FrameIndex> interval_index_by_seeking(MediaSource& source, const s
         const int64_t target = index.pts_at(t);
         if (!reader.seek(target) || !reader.next(pts, dts, key) || !key || pts > target)
             return std::nullopt; // no keyframe at or before the time: scan instead
-        // Only frames shown up to the target: a later one may start the next interval, which its own seek finds.
+        // Only frames shown from the keyframe up to the target: a later one may start the next interval, which its own
+        // seek finds; an earlier one is an open GOP's leading frame (HEVC's RASL), which needs the keyframe before.
         const int64_t key_pts = pts;
         int past = 0;
         do {
-            if (pts <= target)
+            if (pts <= target && pts >= key_pts)
                 frames.emplace(pts, std::make_pair(key_pts, pts == key_pts));
             else
                 ++past;
