@@ -13,7 +13,9 @@
 extern "C" {
 #include <libavutil/base64.h>
 }
+#include <atomic>
 #include <fstream>
+#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 
@@ -242,6 +244,71 @@ TEST_CASE("the video stream is chosen, never cover art, and URLs are read over H
     check_frames_are_true(sent_frames(from_url), true_frame_times(video));
     media.stop();
     serving.join();
+}
+
+// Serves one file as a web server does (Range requests) and counts the bytes it sent. A small send buffer keeps what
+// is in flight when a client closes a connection to seek elsewhere to a few hundred KB.
+class CountingFileServer
+{
+public:
+    explicit CountingFileServer(const fs::path& file) : bytes_(read_file(file))
+    {
+        server_.set_socket_options([](int socket) {
+            const int small = 64 * 1024;
+            const int yes = 1;
+            ::setsockopt(socket, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+            ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        });
+        server_.Get("/clip.mp4", [this](const httplib::Request&, httplib::Response& res) {
+            res.set_content_provider(bytes_.size(), "video/mp4", [this](size_t offset, size_t length, httplib::DataSink& sink) {
+                const size_t n = std::min<size_t>(length, 64 * 1024);
+                if (!sink.write(bytes_.data() + offset, n))
+                    return false;
+                sent_ += n;
+                return true;
+            });
+        });
+        port_ = server_.bind_to_any_port("127.0.0.1");
+        thread_ = std::thread([this] { server_.listen_after_bind(); });
+    }
+    ~CountingFileServer()
+    {
+        server_.stop();
+        thread_.join();
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/clip.mp4"; }
+    // The share of the file sent since the last call.
+    double share_sent()
+    {
+        const double share = double(sent_.exchange(0)) / double(bytes_.size());
+        return share;
+    }
+
+private:
+    std::string bytes_;
+    httplib::Server server_;
+    std::atomic<size_t> sent_{0};
+    int port_ = 0;
+    std::thread thread_;
+};
+
+TEST_CASE("an http(s) video is read by ranges: 8 exact frames take a fraction of it, a frame in every interval all of it", "[frame_slicer][http][ranges]")
+{
+    // A minute of noise (nothing to compress) with a keyframe every second: each frame needed costs its own bytes.
+    const auto video = make_video("noise_gop30_60s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "60", "-vf",
+                                                          "noise=alls=60:allf=t", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30",
+                                                          "-bf", "2", "-pix_fmt", "yuv420p"});
+    CountingFileServer server(video);
+    const json sparse = plan(server.url(), "#max_frames=8");
+    CHECK(sparse["media"]["frames"].size() == 8);
+    const double sparse_share = server.share_sent();
+    INFO("8 frames: " << sparse_share * 100 << "% of the file sent");
+    CHECK(sparse_share > 0);
+    CHECK(sparse_share < 0.30);
+    // A frame in every keyframe interval: the index is a scan of the whole download, which counting must see too.
+    const json dense = plan(server.url(), "#fps=30#max_frames=64");
+    CHECK(dense["media"]["frames"].size() == 64);
+    CHECK(server.share_sent() >= 1.0);
 }
 
 TEST_CASE("start and end clip the sampled range", "[frame_slicer][clip]")
