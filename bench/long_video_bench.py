@@ -3,7 +3,8 @@
 vLLM's qwen3_vl loader (over its default OpenCV backend) computes the frames it samples, then grab()s every frame up to
 the last one and retrieve()s the sampled ones. That loop, run here with Debian's OpenCV (the same FFmpeg decoder), is
 what the pointer deliveries (file, http, data) cost on the server. Against it, in the same run: `jarvis-host ask` with
-delivery=auto, file and frames, timed from start until the request has arrived whole at a sink server on loopback.
+delivery=auto, file and frames (sent while decoding, and for comparison with its body sent once whole), timed from
+start until the request has arrived whole at a sink server on loopback.
 Each in its own process; before each, the video's pages are dropped from the page cache (posix_fadvise), so that the
 bytes read from disk (the process's block input) are a cold read.
 
@@ -67,6 +68,15 @@ class Sink:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = self.read_chunked() if self.headers.get("Transfer-Encoding", "").lower() == "chunked" else self.read_sized()
+                sink.arrivals.append((time.monotonic(), length))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(ANSWER)))
+                self.end_headers()
+                self.wfile.write(ANSWER)
+
+            def read_sized(self) -> int:
                 length = int(self.headers.get("Content-Length", "0"))
                 remaining = length
                 while remaining > 0:
@@ -74,12 +84,17 @@ class Sink:
                     if not chunk:
                         break
                     remaining -= len(chunk)
-                sink.arrivals.append((time.monotonic(), length))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(ANSWER)))
-                self.end_headers()
-                self.wfile.write(ANSWER)
+                return length
+
+            def read_chunked(self) -> int:
+                """A body sent while it is written (frames as they are decoded): its chunks until the empty one."""
+                length = 0
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0], 16)
+                    self.rfile.read(size + 2)  # the chunk and its CRLF
+                    if size == 0:
+                        return length
+                    length += size
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -140,11 +155,15 @@ def main() -> None:
     }
     sink = Sink()
     config = work / "long_video_bench.json"
-    config.write_text(json.dumps({"endpoint": {"base_url": sink.base_url},
-                                  "input_data": {"host_path": str(volume.resolve()), "container_path": "/data"}}))
+    settings = {"endpoint": {"base_url": sink.base_url}, "input_data": {"host_path": str(volume.resolve()), "container_path": "/data"}}
+    config.write_text(json.dumps(settings))
+    # The frames delivery as it was before its request went out while decoding: the body sent once it is whole.
+    whole_body_config = work / "long_video_bench_whole_body.json"
+    whole_body_config.write_text(json.dumps({**settings, "frames": {"send_while_decoding": False}}))
     model = "vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo"
     # auto at fps 0.1: a sparse sampling (60 frames of 10 minutes), where vLLM's loader still decodes nearly every frame.
-    deliveries = {"auto": "", "file": "#delivery=file", "frames": "#delivery=frames", "auto, fps=0.1": "#fps=0.1"}
+    deliveries = {"auto": ("", config), "file": ("#delivery=file", config), "frames": ("#delivery=frames", config),
+                  "frames, body sent whole": ("#delivery=frames", whole_body_config), "auto, fps=0.1": ("#fps=0.1", config)}
 
     rows = []
     exact8 = None
@@ -154,12 +173,12 @@ def main() -> None:
         server_s = statistics.median(r[0] for r in loop)
         decoded = loop[0][3].split()[1]
         results = {}
-        for delivery, suffix in deliveries.items():
+        for delivery, (suffix, delivery_config) in deliveries.items():
             runs = []
             for _ in range(args.rounds):
                 before = len(sink.arrivals)
                 wall, rss, disk_mb, out, start = measured(
-                    [host, "--config", str(config), "--loadout", model + suffix, "ask", "--video", str(video.resolve()),
+                    [host, "--config", str(delivery_config), "--loadout", model + suffix, "ask", "--video", str(video.resolve()),
                      "--prompt", "What happens?", "--json"], video)
                 arrived, body = sink.arrivals[before]
                 runs.append((arrived - start, rss, disk_mb, body, json.loads(out)["media"]["delivery"]))
@@ -181,10 +200,13 @@ def main() -> None:
             print(f"| {name} ({size_mb:.0f} MB) | {server_s:.2f} s ({decoded}) | {delivery} | {chosen} | {ready:.2f} s | "
                   f"{rss:.0f} MB | {disk_mb:.1f} MB | {body_mb:.2f} MB |")
     for name, _, server_s, _, results in rows:
-        fastest = min(r[0] for d, r in results.items() if "fps" not in d)
+        fastest = min(r[0] for d, r in results.items() if "fps" not in d and "whole" not in d)
         print(f"{name}: auto ({results['auto'][1]}) {results['file'][0] / results['auto'][0]:.1f}x sooner than the file path; "
               f"{(results['auto'][0] - fastest) * 1000:.0f} ms behind the fastest delivery; at fps=0.1 "
               f"({results['auto, fps=0.1'][1]}) {server_s / results['auto, fps=0.1'][0]:.1f}x sooner than the server's loading")
+    for name, _, _, _, results in rows:
+        print(f"{name}: frames sent while decoding reach the server {(results['frames, body sent whole'][0] - results['frames'][0]) * 1000:.0f} ms "
+              f"sooner than the body sent whole")
     if exact8:
         disk8, size_mb, rss8 = exact8
         print(f"exact mode, 8 frames of the 10-minute clip: read {disk8:.1f} MB of {size_mb:.0f} MB "
