@@ -266,6 +266,8 @@ ExitCode run_probe(const CliOptions& cli, const HostConfig& config)
             std::cout << "refused: " << r["error"].get<std::string>() << (r.contains("advice") ? "\n      -> " + r["advice"].get<std::string>() : "")
                       << "\n";
     }
+    if (report.contains("server_decoding"))
+        std::cout << "server decoding: " << report["server_decoding"].value("advice", "") << "\n";
     if (code != exit_ok)
         std::cout << "no delivery works with this server\n";
     std::cout.flush();

@@ -13,8 +13,8 @@ namespace jarvis {
 // decode, which skips what no target depends on, decodes about 40% of the frames between a keyframe and a target.
 struct DeliveryRates
 {
-    double server_decode_ms_per_megapixel = 2.2; // the server's video loader, per frame it decodes
-    double client_decode_ms_per_megapixel = 2.2; // ours, per frame decoded
+    double server_decode_ms_per_megapixel = reference_decode_ms_per_megapixel; // the server's video loader, per frame
+    double client_decode_ms_per_megapixel = reference_decode_ms_per_megapixel; // ours, per frame decoded
     double client_reference_share = 0.4;         // of the frames before a target in its keyframe interval
     double jpeg_ms_per_megapixel = 4.0;          // encoding a sampled frame at the size the model takes
     double upload_mb_per_s = 100;                // this machine to the server (http, data, frames)

@@ -433,15 +433,29 @@ TEST_CASE("probe checks every delivery against the server and says what to chang
             CHECK(entry["ok"] == true);
             CHECK(entry["prompt_tokens"].get<int>() > 100); // the proof the video arrived
         }
+        // The server's decoding, measured through the first pointer delivery that works: 540 more frames of 720p
+        // take it longer, and the suggestion is the reference rate scaled by the server's speed against ours.
+        const json& decoding = report.at("server_decoding");
+        INFO(decoding.dump());
+        CHECK(decoding["delivery"] == "file");
+        CHECK(decoding["frames_decoded"] == json::array({60, 600}));
+        REQUIRE(decoding["server_ms_per_megapixel"].is_number());
+        CHECK(decoding["server_ms_per_megapixel"].get<double>() > 0);
+        CHECK(decoding["client_ms_per_megapixel"].get<double>() > 0);
+        CHECK(decoding["server_decode_ms_per_megapixel"].get<double>() ==
+              Approx(2.2 * decoding["server_ms_per_megapixel"].get<double>() / decoding["client_ms_per_megapixel"].get<double>()));
+        CHECK_THAT(decoding["advice"].get<std::string>(), Contains("delivery_costs.server_decode_ms_per_megapixel"));
     }
     {
         Emulator unready({}, {volume.path()});
-        const auto d = by_delivery(probe(unready));
+        const json report_of_unready = probe(unready);
+        const auto d = by_delivery(report_of_unready);
         CHECK(d.at("file")["ok"] == false);
         CHECK_THAT(d.at("file")["error"].get<std::string>(), Contains("Cannot load local files"));
         CHECK_THAT(d.at("file")["advice"].get<std::string>(), Contains("--allowed-local-media-path /mnt/input_data"));
         CHECK(d.at("frames")["ok"] == true); // no fallback hid anything, and the rest still work
         CHECK(d.at("http")["ok"] == true);
+        CHECK(report_of_unready["server_decoding"]["delivery"] == "http"); // the first pointer delivery that works
     }
     {
         // A server that takes no video refuses every delivery: the report is printed in full, and the exit is 5.
@@ -451,6 +465,7 @@ TEST_CASE("probe checks every delivery against the server and says what to chang
         CHECK(r.exit_code == 5);
         const json report = json::parse(r.out);
         CHECK(report["ok"] == false);
+        CHECK_FALSE(report.contains("server_decoding")); // nothing to measure through
         for (const auto& [name, entry] : by_delivery(report)) {
             INFO(name);
             CHECK(entry["ok"] == false);

@@ -1,13 +1,18 @@
 #include "tools/probe.hpp"
 
+#include "core/qwen_tokens.hpp"
 #include "http/server_models.hpp"
+#include "media/decode_timing.hpp"
 #include "media/test_pattern.hpp"
 #include "platform/native_path.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <random>
 
 namespace jarvis {
@@ -33,6 +38,79 @@ struct ProbeVideo
         fs::remove(path, ec);
     }
 };
+
+// The server's video decoding against this machine's. Two videos of the same size sampled to the same few frames
+// (so that the model's work is the same), one ten times longer, whose extra frames vLLM's loader must decode to reach
+// its samples: the server's time for each (total less the client's media time), the lower of two tries, and the
+// difference per megapixel decoded. This machine decodes the long one too. Our test pattern is MPEG-4 Part 2 (every
+// FFmpeg build encodes it), not H.264, so the absolute figures are not a user's video's; their ratio is what carries
+// over, and delivery=auto assumes this machine decodes at the reference rate.
+constexpr int calibration_width = 1280;
+constexpr int calibration_height = 720;
+constexpr int calibration_fps = 30;
+
+struct CalibrationVideo
+{
+    int seconds;
+    double sample_fps; // 4 frames from each, vLLM's least
+    int64_t server_decoded = 0;
+    double server_s = std::numeric_limits<double>::infinity();
+    double client_s = std::numeric_limits<double>::infinity();
+};
+
+double server_seconds(const json& result)
+{
+    const json& timings = result.at("timings");
+    return timings.at("total_s").get<double>() - timings.at("media_s").get<double>();
+}
+
+json measure_server_decoding(const fs::path& dir, const std::string& base, const std::string& delivery, const ProviderConfig& config,
+                             const ProbeAsk& ask, const plugin::Call& call)
+{
+    std::vector<CalibrationVideo> videos = {{2, 2.0}, {20, 0.2}};
+    for (auto& v : videos) {
+        call.throw_if_cancelled();
+        ProbeVideo file{dir / unique_probe_name()};
+        write_test_pattern_video(utf8_path(file.path), v.seconds, calibration_fps, calibration_width, calibration_height);
+        const auto indices = qwen::qwen3_loader_indices(int64_t(v.seconds) * calibration_fps, calibration_fps, v.sample_fps);
+        v.server_decoded = indices.empty() ? 0 : indices.back() + 1;
+        const json request = {{"video", utf8_path(file.path)},
+                              {"prompt", "What moves in this clip?"},
+                              {"loadout", fmt::format("{}#delivery={}#fallback=off#max_tokens=1#fps={}", base, delivery, v.sample_fps)}};
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            v.server_s = std::min(v.server_s, server_seconds(json::parse(ask(request.dump()))));
+            v.client_s = std::min(v.client_s, seconds_to_decode_every_frame(utf8_path(file.path)));
+        }
+    }
+    const double megapixels = double(calibration_width) * calibration_height / 1e6;
+    const CalibrationVideo& brief = videos[0];
+    const CalibrationVideo& longer = videos[1];
+    const int64_t extra_frames = longer.server_decoded - brief.server_decoded;
+    const double server_rate = (longer.server_s - brief.server_s) * 1000 / (double(extra_frames) * megapixels);
+    const double client_rate = (longer.client_s - brief.client_s) * 1000 / (double(extra_frames) * megapixels);
+    json out = {{"delivery", delivery},
+                {"codec", "mpeg4"},
+                {"frame_size", fmt::format("{}x{}", calibration_width, calibration_height)},
+                {"frames_decoded", {brief.server_decoded, longer.server_decoded}},
+                {"server_s", {brief.server_s, longer.server_s}},
+                {"client_s", {brief.client_s, longer.client_s}}};
+    if (!(server_rate > 0 && client_rate > 0)) {
+        out["server_ms_per_megapixel"] = nullptr;
+        out["advice"] = "the longer video was not slower to answer: the server's decoding is too fast to measure this way (or the "
+                        "timings were disturbed); keep delivery_costs.server_decode_ms_per_megapixel as it is";
+        return out;
+    }
+    const double suggested = reference_decode_ms_per_megapixel * server_rate / client_rate;
+    out["server_ms_per_megapixel"] = server_rate;
+    out["client_ms_per_megapixel"] = client_rate;
+    out["server_decode_ms_per_megapixel"] = suggested;
+    const auto& configured = config.delivery_costs.server_decode_ms_per_megapixel;
+    out["advice"] = fmt::format("the server decodes video {:.2g}x as fast as this machine: set delivery_costs.server_decode_ms_per_megapixel "
+                                "to {:.2g} ({}) so that delivery=auto weighs that",
+                                client_rate / server_rate, suggested,
+                                configured ? fmt::format("now {:.2g}", *configured) : fmt::format("now the default {:.2g}", reference_decode_ms_per_megapixel));
+    return out;
+}
 
 } // namespace
 
@@ -114,6 +192,13 @@ json run_probe(const ProviderConfig& config, const Loadout& loadout, const Probe
     }
     report["deliveries"] = results;
     report["ok"] = any_works;
+    // Through the first pointer delivery that works: the server decodes what it is sent.
+    for (const auto& entry : results)
+        if (entry["ok"] == true && entry["delivery"] != "frames") {
+            call.progress("server decoding", -1);
+            report["server_decoding"] = measure_server_decoding(dir, base, entry["delivery"].get<std::string>(), config, ask, call);
+            break;
+        }
     return report;
 }
 
