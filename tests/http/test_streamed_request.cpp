@@ -34,15 +34,22 @@ std::string chunk(int i)
     return c;
 }
 
+// Chunks 0 .. count-1, one after another.
+std::string chunks(int count)
+{
+    std::string all;
+    for (int i = 0; i < count; ++i)
+        all += chunk(i);
+    return all;
+}
+
 } // namespace
 
 TEST_CASE("a body written while it is sent arrives whole and in order", "[http][streamed]")
 {
     RecordingServer server;
     StreamedBody body;
-    std::string expected;
-    for (int i = 0; i < 40; ++i)
-        expected += chunk(i);
+    const std::string expected = chunks(40);
     // Each chunk is written only once the server holds every earlier one: the request is under way while it grows.
     std::thread writer([&] {
         size_t written = 0;
@@ -76,9 +83,7 @@ TEST_CASE("a body that fails midway aborts its request, which the server never t
 {
     RecordingServer server;
     StreamedBody body;
-    std::string sent;
-    for (int i = 0; i < 5; ++i)
-        sent += chunk(i);
+    const std::string sent = chunks(5);
     std::thread writer([&] {
         body.append(sent);
         if (!server.wait_for_body(sent.size()))
@@ -98,11 +103,9 @@ TEST_CASE("a streamed request tried again sends the same body from its start", "
     RecordingServer server;
     server.reply_with({503});
     StreamedBody body;
-    std::string expected;
-    for (int i = 0; i < 6; ++i) {
-        expected += chunk(i);
+    const std::string expected = chunks(6);
+    for (int i = 0; i < 6; ++i)
         body.append(chunk(i));
-    }
     body.finish();
     const ChatAnswer answer = send_chat(endpoint(server), body, false, plugin::Call(nullptr), {});
     CHECK(answer.text == "ok");
