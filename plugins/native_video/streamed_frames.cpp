@@ -74,11 +74,9 @@ StreamedAnswer send_while_decoding(PreparedVideo& video, const CallSetup& setup,
                 url += piece;
                 body.append(std::move(piece));
             });
-            if (sampled.extraction.frames.size() == 1) {
-                std::string again = frame_url_piece(sampled.extraction.frames.front(), false);
-                url += again;
-                body.append(std::move(again));
-            }
+            std::string ending = frames_url_ending(sampled.extraction.frames);
+            url += ending;
+            body.append(std::move(ending));
             finish_frames(video, sampled, std::move(url), config, media_key);
             body.append(with_kwargs(frame.after, video.video_kwargs));
             body.finish();

@@ -330,13 +330,9 @@ std::string frame_url_piece(const EncodedFrame& frame, bool first)
     return piece;
 }
 
-void frames_data_url(const std::vector<EncodedFrame>& frames, const std::function<void(std::string)>& append)
+std::string frames_url_ending(const std::vector<EncodedFrame>& frames)
 {
-    append(frames_url_prefix());
-    for (size_t i = 0; i < frames.size(); ++i)
-        append(frame_url_piece(frames[i], i == 0));
-    if (frames.size() == 1)
-        append(frame_url_piece(frames.front(), false));
+    return frames.size() == 1 ? frame_url_piece(frames.front(), false) : std::string();
 }
 
 void finish_frames(PreparedVideo& v, const SampledFrames& sampled, std::string url, const ProviderConfig& config,
@@ -379,8 +375,11 @@ void decode_planned_frames(PreparedVideo& video, const ProviderConfig& config, c
                            const std::string& media_key)
 {
     const SampledFrames sampled = extract_planned(*video.frames_plan, call, log);
-    std::string url;
-    frames_data_url(sampled.extraction.frames, [&](std::string piece) { url += piece; });
+    const auto& frames = sampled.extraction.frames;
+    std::string url = frames_url_prefix();
+    for (size_t i = 0; i < frames.size(); ++i)
+        url += frame_url_piece(frames[i], i == 0);
+    url += frames_url_ending(frames);
     finish_frames(video, sampled, std::move(url), config, media_key);
 }
 

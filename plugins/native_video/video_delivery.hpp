@@ -14,7 +14,6 @@
 #include <jarvis/plugin_adapter.hpp>
 #include <nlohmann/json.hpp>
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,11 +70,12 @@ struct PreparedVideo
 PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,
                             const plugin::Call& call, const PluginLog& log, bool for_real, const std::string& media_key = {});
 
-// The frames delivery's data URL: the JPEGs base64-encoded, comma-separated, at least 2 (vLLM needs 2: a one-frame
-// clip sends its frame twice). `append` gets the URL piece by piece: the prefix, then each frame with its comma.
-void frames_data_url(const std::vector<EncodedFrame>& frames, const std::function<void(std::string)>& append);
+// The frames delivery's data URL, piece by piece, so that it can be sent as the frames come: the prefix, each JPEG
+// base64-encoded (after a comma but the first), then the ending once all are in: vLLM needs at least 2 frames, so a
+// one-frame clip sends its frame again.
 std::string frames_url_prefix();
 std::string frame_url_piece(const EncodedFrame& frame, bool first);
+std::string frames_url_ending(const std::vector<EncodedFrame>& frames);
 
 // Completes a frames delivery once its frames are encoded: the URL, the kwargs that give vLLM their true times, the
 // frame list and estimate, and the client's cache entry under `media_key`.

@@ -44,13 +44,12 @@ struct FramesConfig
     bool send_while_decoding = true;
 };
 
-// Inline (data:) delivery of whole videos.
-// What auto's cost model assumes about the server and the link to it (native_video's delivery_cost.hpp); each
-// overrides the default measured on a 2-core machine.
 // FFmpeg's H.264 decoding, per megapixel of a frame, as measured on a 2-core machine (10 minutes of 1080p30 x264
 // veryfast): what delivery=auto assumes of this machine and, unless told otherwise, of the server.
 inline constexpr double reference_decode_ms_per_megapixel = 2.2;
 
+// What auto's cost model assumes about the server and the link to it (native_video's delivery_cost.hpp); each
+// overrides the default measured on a 2-core machine.
 struct DeliveryCostConfig
 {
     std::optional<double> server_decode_ms_per_megapixel; // the server's video loader, per decoded frame
@@ -58,6 +57,7 @@ struct DeliveryCostConfig
     std::optional<double> volume_read_mb_per_s;           // the server reading the shared volume
 };
 
+// Inline (data:) delivery of whole videos.
 struct DataDeliveryConfig
 {
     int64_t max_bytes = 64LL * 1024 * 1024; // above it the request is refused with a suggestion of another delivery

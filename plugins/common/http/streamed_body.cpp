@@ -10,7 +10,6 @@ void StreamedBody::append(std::string chunk)
     if (chunk.empty())
         return;
     std::lock_guard lock(mutex_);
-    size_ += chunk.size();
     chunks_.push_back(std::move(chunk));
     if (wake_)
         wake_();
@@ -70,12 +69,6 @@ std::optional<StreamedBody::Clock::time_point> StreamedBody::finished_at() const
 {
     std::lock_guard lock(mutex_);
     return failure_ ? std::nullopt : finished_at_;
-}
-
-size_t StreamedBody::size() const
-{
-    std::lock_guard lock(mutex_);
-    return size_;
 }
 
 void StreamedBody::on_change(std::function<void()> wake)

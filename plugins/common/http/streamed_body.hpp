@@ -38,7 +38,6 @@ public:
 
     std::exception_ptr failure() const;
     std::optional<Clock::time_point> finished_at() const;
-    size_t size() const;
 
     // Called whenever the body grows, is finished or fails (on the writing thread, while the body is locked: it must
     // only wake the sender). Set it to nothing before what it wakes is gone.
@@ -47,7 +46,6 @@ public:
 private:
     mutable std::mutex mutex_;
     std::vector<std::string> chunks_;
-    size_t size_ = 0;
     std::optional<Clock::time_point> finished_at_;
     std::exception_ptr failure_;
     std::function<void()> wake_;

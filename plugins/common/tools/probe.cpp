@@ -42,7 +42,7 @@ struct ProbeVideo
 // The server's video decoding against this machine's. Two videos of the same size sampled to the same few frames
 // (so that the model's work is the same), one ten times longer, whose extra frames vLLM's loader must decode to reach
 // its samples: the server's time for each (total less the client's media time), the lower of two tries, and the
-// difference per megapixel decoded. This machine decodes the long one too. Our test pattern is MPEG-4 Part 2 (every
+// difference per megapixel decoded; this machine decodes both too, for its own rate. Our test pattern is MPEG-4 Part 2 (every
 // FFmpeg build encodes it), not H.264, so the absolute figures are not a user's video's; their ratio is what carries
 // over, and delivery=auto assumes this machine decodes at the reference rate.
 constexpr int calibration_width = 1280;
