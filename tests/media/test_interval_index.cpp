@@ -1,4 +1,5 @@
-// Exact mode's index made by seeking (FFmpeg reading the container's sample index: MP4's sample tables): for a few
+// Exact mode's index made by seeking (FFmpeg reading the container's sample index: MP4's sample tables, Matroska's
+// cues): for a few
 // frames of a long video it reads a few keyframe intervals instead of the whole file; what it holds is the full
 // scan's, and the frames it leads to are the ones the full scan leads to.
 #include "fixtures.hpp"
@@ -48,6 +49,7 @@ TEST_CASE("the interval index leads to the frames the full scan leads to", "[med
         {"interval_hevc.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "40", "-c:v", "libx265", "-x265-params", "log-level=error:keyint=50", "-tag:v", "hvc1"}},
         {"interval_vp9.webm", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=24", "-t", "40", "-c:v", "libvpx-vp9", "-g", "48", "-deadline", "realtime", "-cpu-used", "8"}},
         {"interval_vfr.mkv", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "40", "-vf", "setpts='if(lt(N,300),N/30,10+(N-300)*2/30)/TB'", "-fps_mode", "vfr", "-c:v", "libx264", "-g", "60"}},
+        {"interval_h264_bframes.mkv", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "40", "-c:v", "libx264", "-bf", "3", "-g", "90"}},
         {"interval_offset.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "40", "-output_ts_offset", "7.5", "-c:v", "libx264", "-bf", "2", "-g", "120"}},
         {"interval_mpegts.ts", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "40", "-c:v", "libx264", "-g", "60"}},
     };
@@ -61,12 +63,14 @@ TEST_CASE("the interval index leads to the frames the full scan leads to", "[med
             MediaSource source = MediaSource::open(video);
             const double fps = 2;
             const auto sparse = interval_index_by_seeking(source, sample_times(count, fps, 0, source.info().duration_s), {});
-            // Without a sample index at hand (MPEG-TS has none; Matroska's cues may be loaded only on a first seek)
-            // it declines, as keyframe mode's index does, and the caller scans.
+            // Without a sample index (MPEG-TS has none) it declines, as keyframe mode's index does, and the caller
+            // scans. Matroska's cues are read on a first seek, which opening the source makes.
             MediaSource probe = MediaSource::open(video);
             const bool seekable = keyframe_index_by_seeking(probe, {0.0}).has_value();
-            if (name.find(".mp4") != std::string::npos)
+            if (name.find(".ts") == std::string::npos) {
                 REQUIRE(seekable);
+                CHECK(source.info().indexed_keyframes > 1);
+            }
             if (!seekable) {
                 CHECK_FALSE(sparse);
                 continue;
@@ -106,8 +110,11 @@ TEST_CASE("the interval index leads to the frames the full scan leads to", "[med
 
 TEST_CASE("eight frames of a long video read a small part of it through the interval index", "[media][index]")
 {
-    const auto video = make_video("interval_long.mp4", {"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "240", "-c:v",
-                                                        "libx264", "-preset", "ultrafast", "-g", "250"});
+    // OBS records to Matroska: its cues, not a scan, must find the intervals too.
+    const std::string name = GENERATE(std::string("interval_long.mp4"), std::string("interval_long.mkv"));
+    INFO(name);
+    const auto video = make_video(name, {"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "240", "-c:v", "libx264",
+                                         "-preset", "ultrafast", "-g", "250"});
     const auto size = static_cast<int64_t>(std::filesystem::file_size(video));
     MediaSource source = MediaSource::open(video.string());
     const int64_t before = bytes_read_so_far();

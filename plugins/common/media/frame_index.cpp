@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <list>
 #include <map>
@@ -119,6 +120,11 @@ FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptChe
     // A header that promises more than the data holds means a truncated or damaged file.
     const double promised = source.info().duration_s;
     const double frame_s = index.frames.size() > 1 ? index.end_s / double(index.frames.size()) : 0;
+    // Where packets carry no duration (WebM) the last one is guessed from the frames before it, in the container's
+    // rounded units; the muxer knew it. A header within a frame of the scan's end is the exacter of the two, and the
+    // one the index made by seeking uses: both then choose the same frames.
+    if (read_error == 0 && promised > 0 && std::abs(promised - index.end_s) < frame_s)
+        index.end_s = promised;
     if (read_error != 0)
         index.damage = fmt::format("reading stopped at {:.2f} s: {}", index.end_s, av::error_string(read_error));
     else if (promised > index.end_s + std::max(0.5, 2 * frame_s))

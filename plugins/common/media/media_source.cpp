@@ -15,6 +15,7 @@ extern "C" {
 
 #include <cmath>
 #include <cstring>
+#include <string_view>
 #include <filesystem>
 
 namespace jarvis {
@@ -104,6 +105,20 @@ bool header_describes_video(const AVFormatContext* fmt)
             return false;
     }
     return any_video;
+}
+
+// Matroska reads its cues (usually at the file's end) on the first seek, not with the header. A seek to the start loads
+// them and leaves the reader where a scan begins; without them a long recording (OBS writes Matroska) would always be
+// read whole, never by the intervals its frames need.
+void load_deferred_index(AVFormatContext* fmt, int stream_index)
+{
+    const AVStream* st = fmt->streams[stream_index];
+    const bool matroska = fmt->iformat != nullptr && std::string_view(fmt->iformat->name).find("matroska") != std::string_view::npos;
+    const bool seekable = fmt->pb != nullptr && (fmt->pb->seekable & AVIO_SEEKABLE_NORMAL);
+    if (!matroska || !seekable || avformat_index_get_entries_count(st) > 1)
+        return;
+    // A failed seek leaves the index as it was, and the frames are then found by a scan: nothing to report.
+    av_seek_frame(fmt, stream_index, st->start_time != AV_NOPTS_VALUE ? st->start_time : 0, AVSEEK_FLAG_BACKWARD);
 }
 
 } // namespace
@@ -222,6 +237,7 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     if (fps.num > 0 && fps.den > 0)
         info.avg_fps = av_q2d(fps);
     info.frame_count = st->nb_frames;
+    load_deferred_index(raw, m.stream_index_);
     // The demuxer's index (MP4's sample tables, Matroska's cues) tells the keyframes without reading the file.
     const int entries = avformat_index_get_entries_count(st);
     for (int i = 0; i < entries; ++i)
