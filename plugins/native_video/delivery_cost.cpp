@@ -29,14 +29,19 @@ VideoWork video_work(const MediaInfo& media, int64_t server_last_index, int64_t 
     return w;
 }
 
-int64_t expected_client_frames(const VideoWork& work, const DeliveryRates& rates)
+int64_t frames_decoded_seeking(const VideoWork& work, double reference_share)
 {
     // Each target needs on average half a keyframe interval before it (shared between targets closer than that), of
-    // which our decoder skips what nothing depends on; never more than the video's frames.
+    // which a decoder that skips what nothing depends on decodes a share; never more than the video's frames.
     const double spacing = work.sampled > 0 ? double(work.total_frames) / double(work.sampled) : 0;
     const double lead = std::min(double(work.keyframe_interval), spacing) / 2;
-    const double decoded = std::min(double(work.total_frames), double(work.sampled) * (1 + lead * rates.client_reference_share));
+    const double decoded = std::min(double(work.total_frames), double(work.sampled) * (1 + lead * reference_share));
     return static_cast<int64_t>(decoded + 0.5);
+}
+
+int64_t expected_client_frames(const VideoWork& work, const DeliveryRates& rates)
+{
+    return frames_decoded_seeking(work, rates.client_reference_share);
 }
 
 double delivery_seconds(std::string_view delivery, const VideoWork& work, const DeliveryRates& rates)

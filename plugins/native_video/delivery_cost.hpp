@@ -40,6 +40,10 @@ struct VideoWork
 // The work of `media` when the server samples at `server_fps` and our frames delivery takes `sampled` frames.
 VideoWork video_work(const MediaInfo& media, int64_t server_last_index, int64_t sampled, double sent_megapixels);
 
+// The frames a decoder that seeks to each sample's keyframe decodes, when it decodes `reference_share` of the frames
+// between a keyframe and a sample (1: every one, as TorchCodec does).
+int64_t frames_decoded_seeking(const VideoWork& work, double reference_share);
+
 // The frames our exact decode is expected to decode for the frames delivery.
 int64_t expected_client_frames(const VideoWork& work, const DeliveryRates& rates);
 

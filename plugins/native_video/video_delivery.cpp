@@ -110,8 +110,9 @@ constexpr double frames_advantage = 0.8;
 constexpr double min_frames_saving_s = 0.5;
 
 // The work each delivery implies for this video and loadout: the frames vLLM's loader decodes (every one up to the
-// last it samples, at the loadout's fps or max_frames) and the frames our frames delivery would send, at their size.
-VideoWork expected_work(const MediaInfo& media, const Loadout& loadout)
+// last it samples, at the loadout's fps or max_frames; with TorchCodec those from each sample's keyframe to it) and
+// the frames our frames delivery would send, at their size.
+VideoWork expected_work(const MediaInfo& media, const Loadout& loadout, const std::string& server_decoder)
 {
     double fps = loadout.fps.value_or(qwen::qwen3_loader_fps);
     if (loadout.max_frames && media.duration_s > 0 && fps * media.duration_s > double(*loadout.max_frames))
@@ -126,7 +127,10 @@ VideoWork expected_work(const MediaInfo& media, const Loadout& loadout)
     const int64_t sampled =
         media.duration_s > 0 ? sample_count(media.duration_s, loadout.fps.value_or(2), loadout.max_frames.value_or(qwen::loader_max_frames)) : 2;
     const qwen::Size sent = qwen::smart_resize_video(static_cast<int>(sampled), media.width, media.height);
-    return video_work(media, last_index, sampled, double(sent.width) * double(sent.height) / 1e6);
+    VideoWork work = video_work(media, last_index, sampled, double(sent.width) * double(sent.height) / 1e6);
+    if (server_decoder == "torchcodec")
+        work.server_decoded = std::min(work.server_decoded, frames_decoded_seeking(work, 1.0));
+    return work;
 }
 
 } // namespace
@@ -218,7 +222,7 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
     if (!pointer)
         return {DeliveryMode::frames, volume_note.empty() ? "no shared volume for a local server and no advertised host"
                                                           : volume_note + "no advertised host"};
-    const VideoWork work = expected_work(media, loadout);
+    const VideoWork work = expected_work(media, loadout, config.vllm.video_decoder);
     const double pointer_s = delivery_seconds(to_string(*pointer), work, rates);
     const double frames_s = delivery_seconds("frames", work, rates);
     const nlohmann::json estimates = {{std::string(to_string(*pointer)), pointer_s}, {"frames", frames_s}};

@@ -145,6 +145,7 @@ TEST_CASE("vllm-command renders the launch that matches the configuration", "[ho
                                                      "--max-model-len", "32768", "--allowed-local-media-path", "/data"};
     CHECK(std::vector<std::string>(vllm_args.begin(), vllm_args.begin() + 10) == expected_start);
     CHECK_THAT(args.out, Contains("--media-io-kwargs.video.num_frames") && Contains("--limit-mm-per-prompt.video"));
+    CHECK(args.out.find("video.backend") == std::string::npos); // vLLM's own decoder unless one is configured
 
     const auto docker = host({"--config", config.string(), "vllm-command"});
     REQUIRE(docker.exit_code == 0);
@@ -184,9 +185,29 @@ TEST_CASE("vllm-command refuses an unpinned image and paths no shell keeps liter
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Contains("no shell keeps literal"));
 
+    const auto decoder = dir.path() / "decoder.json";
+    std::ofstream(decoder) << R"({"vllm": {"video_decoder": "pyav"}})";
+    r = host({"--config", decoder.string(), "vllm-command"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("vllm.video_decoder") && Contains("'pyav'") && Contains("torchcodec"));
+
     r = host({"vllm-command", "--format", "helm"});
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Contains("format 'helm' is not one of docker, compose, args"));
+}
+
+TEST_CASE("vllm-command names the video decoder the configuration chooses", "[host][vllm]")
+{
+    jarvis::test::TempDir dir;
+    const auto config = dir.path() / "torchcodec.json";
+    std::ofstream(config) << R"({"vllm": {"video_decoder": "torchcodec"}})";
+    const auto r = host({"--config", config.string(), "vllm-command", "--format", "args"});
+    REQUIRE(r.exit_code == 0);
+    const auto args = json::parse(r.out).get<std::vector<std::string>>();
+    const auto at = std::find(args.begin(), args.end(), "--media-io-kwargs.video.backend");
+    REQUIRE(at != args.end());
+    REQUIRE(at + 1 != args.end());
+    CHECK(*(at + 1) == "torchcodec");
 }
 
 TEST_CASE("vllm-command gives Jarvis's loadout options their meaning and names the keys it ignores", "[host][vllm][jarvis]")

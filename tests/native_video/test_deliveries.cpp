@@ -411,9 +411,10 @@ TEST_CASE("probe checks every delivery against the server and says what to chang
 {
     TempDir volume;
     TempDir dir;
-    auto probe = [&](const Emulator& emulator) {
+    auto probe = [&](const Emulator& emulator, const json& vllm = json::object()) {
         json config = volume_config(emulator, volume.path());
         config["http_delivery"] = {{"advertise", "127.0.0.1"}};
+        config["vllm"] = vllm;
         return run_json({host_binary().string(), "--config", write_config(dir, config).string(), "probe", "--json"});
     };
     auto by_delivery = [](const json& report) {
@@ -447,8 +448,10 @@ TEST_CASE("probe checks every delivery against the server and says what to chang
         CHECK_THAT(decoding["advice"].get<std::string>(), Contains("delivery_costs.server_decode_ms_per_megapixel"));
     }
     {
+        // Also a server configured to seek (TorchCodec): the measurement, which assumes every frame decoded, suggests
+        // no rate for it.
         Emulator unready({}, {volume.path()});
-        const json report_of_unready = probe(unready);
+        const json report_of_unready = probe(unready, {{"video_decoder", "torchcodec"}});
         const auto d = by_delivery(report_of_unready);
         CHECK(d.at("file")["ok"] == false);
         CHECK_THAT(d.at("file")["error"].get<std::string>(), Contains("Cannot load local files"));
@@ -456,6 +459,9 @@ TEST_CASE("probe checks every delivery against the server and says what to chang
         CHECK(d.at("frames")["ok"] == true); // no fallback hid anything, and the rest still work
         CHECK(d.at("http")["ok"] == true);
         CHECK(report_of_unready["server_decoding"]["delivery"] == "http"); // the first pointer delivery that works
+        CHECK(report_of_unready["server_decoding"]["server_ms_per_megapixel"].is_null());
+        CHECK_FALSE(report_of_unready["server_decoding"].contains("server_decode_ms_per_megapixel"));
+        CHECK_THAT(report_of_unready["server_decoding"]["advice"].get<std::string>(), Contains("torchcodec") && Contains("does not apply"));
     }
     {
         // A server that takes no video refuses every delivery: the report is printed in full, and the exit is 5.

@@ -205,11 +205,36 @@ TEST_CASE("the cost model's frame counts follow the keyframe interval the contai
     CHECK(jarvis::video_work(unindexed, 17999, 60, 0.41).keyframe_interval == 250);
 }
 
-TEST_CASE("the container's index tells the keyframes of an MP4 without reading it", "[delivery][cost]")
+TEST_CASE("a server that seeks (vllm.video_decoder torchcodec) is counted as decoding from each sample's keyframe", "[delivery][cost]")
+{
+    jarvis::test::TempDir volume;
+    jarvis::ProviderConfig config;
+    config.input_data = {volume.path().string(), "/data"};
+    const auto long_video = described_video((volume.path() / "clip.mp4").string(), 600, 1920, 1080, 250);
+    const auto sparse = jarvis::parse_loadout("vllm://m#nativevideo#fps=0.1");
+    const auto walking = jarvis::decide_delivery(long_video, sparse, config);
+    CHECK_THAT(walking.why, Contains("the server decodes 18000 frames")); // up to the last sample, the video's last frame
+    config.vllm.video_decoder = "torchcodec";
+    // 60 samples 300 frames apart, each half a 250-frame interval after its keyframe, every frame between decoded.
+    const auto seeking = jarvis::decide_delivery(long_video, sparse, config);
+    CHECK_THAT(seeking.why, Contains("the server decodes 7560 frames"));
+    CHECK(seeking.estimates_s.at("file").get<double>() * 2 < walking.estimates_s.at("file").get<double>());
+    // Dense sampling gains less: 768 samples 23.4 frames apart, so 11.7 before each (768 x 12.7).
+    const auto dense = jarvis::decide_delivery(long_video, jarvis::parse_loadout("vllm://m#nativevideo"), config);
+    CHECK_THAT(dense.why, Contains("the server decodes 9768 frames"));
+}
+
+TEST_CASE("the container's index tells the keyframes of an MP4 and a Matroska without reading them", "[delivery][cost]")
 {
     const jarvis::MediaSource source = jarvis::MediaSource::open(jarvis::test::sample_video().string());
     CHECK(source.info().indexed_keyframes > 0);
     CHECK(source.info().indexed_keyframes <= source.info().frame_count);
+    // Matroska's cues are read on a first seek, which opening makes; it states no frame count.
+    const auto mkv = jarvis::test::make_video("cues_gop30.mkv", {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30", "-t", "10",
+                                                                 "-c:v", "libx264", "-g", "30", "-keyint_min", "30", "-sc_threshold", "0"});
+    const jarvis::MediaSource matroska = jarvis::MediaSource::open(mkv.string());
+    CHECK(matroska.info().frame_count == 0);
+    CHECK(matroska.info().indexed_keyframes == 10);
 }
 
 TEST_CASE("delivery_costs in the configuration replace the cost model's defaults, and bad values are refused", "[delivery][cost]")

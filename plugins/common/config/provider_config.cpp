@@ -148,10 +148,14 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
     }
     if (doc.contains("vllm")) {
         const json& v = doc.at("vllm");
-        r.only_keys(v, "vllm", {"image", "container_name", "gpu_memory_utilization", "hf_cache"});
+        r.only_keys(v, "vllm", {"image", "container_name", "gpu_memory_utilization", "hf_cache", "video_decoder"});
         r.string(v, "vllm", "image", c.vllm.image);
         r.string(v, "vllm", "container_name", c.vllm.container_name);
         r.string(v, "vllm", "hf_cache", c.vllm.hf_cache);
+        r.string(v, "vllm", "video_decoder", c.vllm.video_decoder);
+        if (!c.vllm.video_decoder.empty() && c.vllm.video_decoder != "opencv" && c.vllm.video_decoder != "torchcodec")
+            r.fail("vllm.video_decoder", fmt::format("'{}' is not a decoder vLLM's CPU video loader has; use opencv or torchcodec",
+                                                     c.vllm.video_decoder));
         if (c.vllm.image.find(':') == std::string::npos || c.vllm.image.substr(c.vllm.image.rfind(':')) == ":latest")
             r.fail("vllm.image", fmt::format("'{}' must name a pinned tag (e.g. vllm/vllm-openai:v0.30.0), not latest", c.vllm.image));
         if (v.contains("gpu_memory_utilization")) {

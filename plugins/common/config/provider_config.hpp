@@ -79,6 +79,10 @@ struct VllmLaunchConfig
     std::string container_name = "vllm-server";     // the name Jarvis starts, stops and reads the logs of
     std::optional<double> gpu_memory_utilization;   // empty: the VRAM planner's
     std::string hf_cache;                           // host folder of the Hugging Face cache, mounted if set
+    // The decoder vLLM's video loader uses (--media-io-kwargs video.backend): empty for vLLM's default (OpenCV, which
+    // decodes every frame up to the last sampled one); "torchcodec" seeks to each sampled frame's keyframe. Opt-in:
+    // vLLM releases before the backend option reject it.
+    std::string video_decoder;
 };
 
 // Measured memory of a model under vLLM: weights (with CUDA context) and KV cache per 10k tokens of context.

@@ -94,6 +94,13 @@ json measure_server_decoding(const fs::path& dir, const std::string& base, const
                 {"frames_decoded", {brief.server_decoded, longer.server_decoded}},
                 {"server_s", {brief.server_s, longer.server_s}},
                 {"client_s", {brief.client_s, longer.client_s}}};
+    if (config.vllm.video_decoder == "torchcodec") {
+        // TorchCodec seeks to each sample's keyframe: the longer video costs it about what the brief one does.
+        out["server_ms_per_megapixel"] = nullptr;
+        out["advice"] = "vllm.video_decoder is torchcodec, which seeks instead of decoding every frame: this measurement assumes "
+                        "every frame is decoded and does not apply; keep delivery_costs.server_decode_ms_per_megapixel as it is";
+        return out;
+    }
     if (!(server_rate > 0 && client_rate > 0)) {
         out["server_ms_per_megapixel"] = nullptr;
         out["advice"] = "the longer video was not slower to answer: the server's decoding is too fast to measure this way (or the "

@@ -77,6 +77,8 @@ VllmLaunch make_vllm_launch(const ProviderConfig& config, const Loadout& loadout
                        std::to_string(loadout.image_limit.value_or(std::max<int64_t>(default_image_limit, loadout.max_frames.value_or(0))))});
     // Client frames (frame_slicer's images, native_video's frames delivery) must not be cut to vLLM's default 32.
     a.insert(a.end(), {"--media-io-kwargs.video.num_frames", "-1"});
+    if (!config.vllm.video_decoder.empty())
+        a.insert(a.end(), {"--media-io-kwargs.video.backend", config.vllm.video_decoder});
     return l;
 }
 
