@@ -1,5 +1,6 @@
 // frame_slicer through the real plugin .so on real videos of many kinds. Every frame in the test videos shows its
 // own index, so each image sent can be checked: it is the frame whose time it claims, upright, at the right size.
+#include "child_process.hpp"
 #include "fixtures.hpp"
 #include "frame_marks.hpp"
 #include "plugin_loader.hpp"
@@ -14,7 +15,10 @@ extern "C" {
 #include <libavutil/base64.h>
 }
 #include <atomic>
+#include <condition_variable>
+#include <csignal>
 #include <fstream>
+#include <mutex>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -247,11 +251,13 @@ TEST_CASE("the video stream is chosen, never cover art, and URLs are read over H
 }
 
 // Serves one file as a web server does (Range requests) and counts the bytes it sent. A small send buffer keeps what
-// is in flight when a client closes a connection to seek elsewhere to a few hundred KB.
+// is in flight when a client closes a connection to seek elsewhere to a few hundred KB. With `stall_at` (a share of
+// the file) it stops sending once that much is sent in all, as a stalled server does, until it is destroyed.
 class CountingFileServer
 {
 public:
-    explicit CountingFileServer(const fs::path& file) : bytes_(read_file(file)), name_(file.filename().string())
+    explicit CountingFileServer(const fs::path& file, double stall_at = 0)
+        : bytes_(read_file(file)), name_(file.filename().string()), stall_after_(static_cast<size_t>(stall_at * double(bytes_.size())))
     {
         server_.set_socket_options([](int socket) {
             const int small = 64 * 1024;
@@ -261,6 +267,11 @@ public:
         });
         server_.Get("/" + name_, [this](const httplib::Request&, httplib::Response& res) {
             res.set_content_provider(bytes_.size(), "application/octet-stream", [this](size_t offset, size_t length, httplib::DataSink& sink) {
+                if (stall_after_ > 0 && sent_ >= stall_after_) {
+                    std::unique_lock lock(mutex_);
+                    released_.wait(lock, [this] { return stopping_; });
+                    return false;
+                }
                 const size_t n = std::min<size_t>(length, 64 * 1024);
                 if (!sink.write(bytes_.data() + offset, n))
                     return false;
@@ -273,6 +284,11 @@ public:
     }
     ~CountingFileServer()
     {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        released_.notify_all();
         server_.stop();
         thread_.join();
     }
@@ -287,6 +303,10 @@ public:
 private:
     std::string bytes_;
     std::string name_;
+    size_t stall_after_ = 0;
+    std::mutex mutex_;
+    std::condition_variable released_;
+    bool stopping_ = false;
     httplib::Server server_;
     std::atomic<size_t> sent_{0};
     int port_ = 0;
@@ -309,10 +329,64 @@ TEST_CASE("an http(s) video is read by ranges: 8 exact frames take a fraction of
     INFO("8 frames: " << sparse_share * 100 << "% of the file sent");
     CHECK(sparse_share > 0);
     CHECK(sparse_share < 0.30);
-    // A frame in every keyframe interval: the index is a scan of the whole download, which counting must see too.
+    // A frame in every keyframe interval: the whole file is needed. It is downloaded once, into a copy that the scan
+    // and the decoding both read, not scanned over the network and then read again.
     const json dense = plan(server.url(), "#fps=30#max_frames=64");
     CHECK(dense["media"]["frames"].size() == 64);
-    CHECK(server.share_sent() >= 1.0);
+    const double dense_share = server.share_sent();
+    INFO("64 frames: " << dense_share * 100 << "% of the file sent");
+    CHECK(dense_share >= 1.0);
+    CHECK(dense_share < 1.1);
+}
+
+// The files a plan leaves in `dir` (its temporary folder).
+std::vector<fs::path> files_in(const fs::path& dir)
+{
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir))
+        files.push_back(entry.path());
+    return files;
+}
+
+TEST_CASE("a URL's downloaded copy is removed after the plan and after SIGINT during the download", "[frame_slicer][http][cancel]")
+{
+    const auto video = make_video("noise_gop30_60s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "60", "-vf",
+                                                          "noise=alls=60:allf=t", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30",
+                                                          "-bf", "2", "-pix_fmt", "yuv420p"});
+    TempDir temp;
+    const std::vector<std::string> env = {"TMPDIR=" + temp.path().string()};
+    {
+        CountingFileServer server(video);
+        const auto r = run_process({host_binary().string(), "--endpoint", "http://127.0.0.1:9/v1", "--loadout", "vllm://m#fps=30#max_frames=64",
+                                    "plan", "--video", server.url(), "--prompt", "What happens?", "--json"},
+                                   std::chrono::seconds(120), env);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        CHECK(json::parse(r.out)["media"]["frames"].size() == 64);
+        CHECK(files_in(temp.path()).empty());
+    }
+    {
+        // The server stalls with 60% sent: once the copy holds part of the file, SIGINT ends the plan and removes it.
+        CountingFileServer server(video, 0.6);
+        ChildProcess host({host_binary().string(), "--endpoint", "http://127.0.0.1:9/v1", "--loadout", "vllm://m#fps=30#max_frames=64",
+                           "plan", "--video", server.url(), "--prompt", "What happens?", "--json"},
+                          env);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        bool copy_started = false;
+        while (!copy_started && std::chrono::steady_clock::now() < deadline) {
+            for (const auto& file : files_in(temp.path()))
+                copy_started = copy_started || fs::file_size(file) > 0;
+            if (!copy_started)
+                std::this_thread::sleep_for(std::chrono::milliseconds(20)); // polling what is observed, not a delay
+        }
+        REQUIRE(copy_started);
+        host.signal(SIGINT);
+        const auto code = host.wait_for(std::chrono::seconds(60));
+        INFO(host.err());
+        REQUIRE(code);
+        CHECK(*code == 130);
+        CHECK(files_in(temp.path()).empty());
+    }
 }
 
 TEST_CASE("start and end clip the sampled range", "[frame_slicer][clip]")

@@ -86,8 +86,23 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
         else if (clip > 0 && few_intervals_needed(media, sample_count(clip, fps, max_frames)))
             sparse = interval_index_by_seeking(source, sample_times(budget_for(clip).frames, fps, clip_start, clip_start + clip),
                                                cancelled);
-        p.index = sparse ? std::make_shared<const FrameIndex>(std::move(*sparse))
-                         : cached_frame_index(source, cancelled, true, index_progress);
+        if (sparse) {
+            p.index = std::make_shared<const FrameIndex>(std::move(*sparse));
+        } else if (media.is_url) {
+            // A URL scanned and then decoded would be downloaded about twice: it is downloaded once, into a copy that
+            // both read (and that the decoding may then read with every core).
+            std::string why_not;
+            p.local_copy = download_copy(media.source, cancelled, index_progress, config.endpoint.timeout_s, why_not);
+            if (p.local_copy) {
+                MediaSource copy = MediaSource::open(p.local_copy->path(), cancelled);
+                p.index = std::make_shared<const FrameIndex>(scan_frame_index(copy, cancelled, index_progress));
+                p.request.local_copy = p.local_copy->path();
+            } else {
+                log.warn("frames: '{}' is read over the network twice: {}", media.source, why_not);
+            }
+        }
+        if (!p.index)
+            p.index = cached_frame_index(source, cancelled, true, index_progress);
     }
     call.throw_if_cancelled();
     log.debug("frames: index of {} frames in {:.3f} s", p.index->frames.size(), seconds_since(started));

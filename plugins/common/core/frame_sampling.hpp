@@ -6,6 +6,7 @@
 #include "media/frame_extractor.hpp"
 #include "media/frame_index.hpp"
 #include "media/media_source.hpp"
+#include "media/url_download.hpp"
 
 #include <jarvis/plugin_adapter.hpp>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,7 @@ struct FramePlan
     std::shared_ptr<const FrameIndex> index;
     FrameChoice choice;
     ExtractionRequest request;
+    std::shared_ptr<const DownloadedCopy> local_copy; // a URL's copy request.local_copy names, kept while the plan is
     SeekMode mode = SeekMode::exact;
     std::vector<std::string> warnings; // the budget's and the choice's
     bool hdr = false;

@@ -12,7 +12,7 @@ DecodePolicy::DecodePolicy(const std::vector<FrameTarget>& targets)
 
 bool DecodePolicy::worth_planning(const ExtractionRequest& request)
 {
-    return request.skip_unused_references && request.codec->codec_id == AV_CODEC_ID_H264 && !is_http_url(request.source) &&
+    return request.skip_unused_references && request.codec->codec_id == AV_CODEC_ID_H264 && !is_http_url(request.read_from()) &&
            h264::replay_matches_this_ffmpeg();
 }
 

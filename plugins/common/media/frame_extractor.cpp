@@ -141,7 +141,7 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
     std::vector<Interval> intervals = group_by_interval(index, targets, request.mode);
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     // A URL would be downloaded once per thread: one thread reads it.
-    const unsigned wanted = is_http_url(request.source) ? 1u : (request.threads ? request.threads : cores);
+    const unsigned wanted = is_http_url(request.read_from()) ? 1u : (request.threads ? request.threads : cores);
     const auto workers_count = std::max<size_t>(1, std::min<size_t>(wanted, intervals.size()));
     const int decoder_threads = static_cast<int>(std::max<size_t>(1, cores / workers_count));
 

@@ -22,7 +22,8 @@ struct EncodedFrame
 
 struct ExtractionRequest
 {
-    std::string source;
+    std::string source;     // what messages name
+    std::string local_copy; // a URL source's downloaded copy, read instead of the URL when set
     int stream_index = 0;                          // the stream MediaSource::open chose
     const AVCodecParameters* codec = nullptr;      // its codec parameters (read-only, shared by the workers)
     int width = 0;       // as displayed
@@ -33,6 +34,8 @@ struct ExtractionRequest
     unsigned threads = 0; // 0: one per core
     bool skip_unused_references = true; // H.264: also skip reference pictures no target depends on
     double io_timeout_s = 30;           // a URL source: how long a read may wait for a stalled server
+
+    const std::string& read_from() const { return local_copy.empty() ? source : local_copy; }
 };
 
 // Runs on the calling thread between units of work: `cancelled` is polled, `progress` gets the fraction done, and

@@ -18,7 +18,7 @@ int64_t packet_time(const AVPacket& packet)
 IntervalDecodeLoop::IntervalDecodeLoop(const ExtractionRequest& request, const FrameIndex& index, const std::atomic<bool>& stopped,
                                        std::atomic<size_t>& encoded, int decoder_threads)
     : request_(request), index_(index), stopped_(stopped), encoded_(encoded),
-      source_(MediaSource::open_for_decoding(request.source, request.stream_index, [&stopped] { return stopped.load(); },
+      source_(MediaSource::open_for_decoding(request.read_from(), request.stream_index, [&stopped] { return stopped.load(); },
                                               request.io_timeout_s)),
       converter_(request.width, request.height, request.rotation_deg, request.codec->field_order), encoder_(request.jpeg_quality)
 {

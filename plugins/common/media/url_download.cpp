@@ -1,0 +1,137 @@
+#include "media/url_download.hpp"
+
+#include "media/media_error.hpp"
+#include "platform/native_path.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <vector>
+
+namespace jarvis {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct AvioCloser
+{
+    void operator()(AVIOContext* p) const { avio_closep(&p); }
+};
+
+int interrupt_trampoline(void* opaque)
+{
+    const auto* check = static_cast<const MediaSource::InterruptCheck*>(opaque);
+    return (*check && (*check)()) ? 1 : 0;
+}
+
+// The URL path's extension when it looks like one (".mp4"), so that FFmpeg's probe gets the hint a file name gives.
+std::string extension_of(const std::string& url)
+{
+    const std::string path = url.substr(0, url.find_first_of("?#"));
+    const size_t dot = path.rfind('.');
+    if (dot == std::string::npos || path.find('/', dot) != std::string::npos || path.size() - dot > 6 || path.size() - dot < 2)
+        return ".video";
+    for (size_t i = dot + 1; i < path.size(); ++i)
+        if (!std::isalnum(static_cast<unsigned char>(path[i])))
+            return ".video";
+    return path.substr(dot);
+}
+
+// A name no other download, in this process or another, is writing at the same time.
+fs::path unique_download_path(const std::string& url)
+{
+    static std::atomic<unsigned> counter{0};
+    return fs::temp_directory_path() /
+           native_path("jarvis-download-" + std::to_string(std::random_device{}()) + "-" + std::to_string(counter++) + extension_of(url));
+}
+
+} // namespace
+
+DownloadedCopy::~DownloadedCopy()
+{
+    std::error_code ec;
+    fs::remove(native_path(path_), ec);
+}
+
+std::shared_ptr<const DownloadedCopy> download_copy(const std::string& url, const MediaSource::InterruptCheck& interrupted,
+                                                   const ScanProgress& progress, double io_timeout_s, std::string& why_not)
+{
+    const auto fail = [&](const std::string& reason) { return MediaError(fmt::format("cannot use video '{}': {}", url, reason)); };
+    // As MediaSource opens URLs: a stalled server is given up after the timeout, a dropped connection reconnected.
+    AVDictionary* options_raw = nullptr;
+    av_dict_set(&options_raw, "rw_timeout", std::to_string(static_cast<int64_t>(io_timeout_s * 1e6)).c_str(), 0);
+    av_dict_set(&options_raw, "reconnect", "1", 0);
+    std::unique_ptr<AVDictionary, av::DictionaryFreer> options(options_raw);
+    const AVIOInterruptCB interrupt{&interrupt_trampoline, const_cast<MediaSource::InterruptCheck*>(&interrupted)};
+    AVIOContext* raw = nullptr;
+    AVDictionary* opts = options.release();
+    const int rc = avio_open2(&raw, url.c_str(), AVIO_FLAG_READ, &interrupt, &opts);
+    options.reset(opts);
+    if (rc < 0) {
+        if (rc == AVERROR_EXIT || interrupt_trampoline(const_cast<MediaSource::InterruptCheck*>(&interrupted)))
+            throw MediaCancelled();
+        throw fail(av::error_string(rc));
+    }
+    std::unique_ptr<AVIOContext, AvioCloser> input(raw);
+    const int64_t size = avio_size(input.get());
+
+    std::error_code ec;
+    fs::path path;
+    try {
+        path = unique_download_path(url);
+    } catch (const fs::filesystem_error& e) {
+        why_not = fmt::format("no temporary folder ({})", e.what());
+        return nullptr;
+    }
+    if (size > 0) {
+        const auto space = fs::space(path.parent_path(), ec);
+        // Room for the copy and as much again, so that a copy does not fill the disk for everything else.
+        if (!ec && space.available < static_cast<uintmax_t>(size) * 2) {
+            why_not = fmt::format("{:.0f} MB free in {}, too little for a {:.0f} MB copy", double(space.available) / 1e6,
+                                  utf8_path(path.parent_path()), double(size) / 1e6);
+            return nullptr;
+        }
+    }
+    auto copy = std::make_shared<const DownloadedCopy>(utf8_path(path));
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) {
+        why_not = fmt::format("cannot write {}", copy->path());
+        return nullptr;
+    }
+    std::vector<unsigned char> buffer(1 << 20);
+    int64_t received = 0;
+    for (;;) {
+        if (interrupted && interrupted())
+            throw MediaCancelled();
+        const int n = avio_read(input.get(), buffer.data(), static_cast<int>(buffer.size()));
+        if (n == AVERROR_EOF || n == 0)
+            break;
+        if (n < 0) {
+            if (n == AVERROR_EXIT || (interrupted && interrupted()))
+                throw MediaCancelled();
+            throw fail(fmt::format("the download failed after {:.1f} MB: {}", double(received) / 1e6, av::error_string(n)));
+        }
+        out.write(reinterpret_cast<const char*>(buffer.data()), n);
+        if (!out) {
+            why_not = fmt::format("writing {} failed after {:.1f} MB", copy->path(), double(received) / 1e6);
+            return nullptr;
+        }
+        received += n;
+        if (progress && size > 0)
+            progress(std::min(1.0, double(received) / double(size)));
+    }
+    out.close();
+    if (!out) {
+        why_not = fmt::format("writing {} failed", copy->path());
+        return nullptr;
+    }
+    if (size > 0 && received < size)
+        throw fail(fmt::format("the download ended after {:.1f} of {:.1f} MB", double(received) / 1e6, double(size) / 1e6));
+    return copy;
+}
+
+} // namespace jarvis
