@@ -268,6 +268,8 @@ ExitCode run_probe(const CliOptions& cli, const HostConfig& config)
     }
     if (report.contains("server_decoding"))
         std::cout << "server decoding: " << report["server_decoding"].value("advice", "") << "\n";
+    if (report.contains("transfer_rates"))
+        std::cout << "transfer rates: " << report["transfer_rates"].value("advice", "") << "\n";
     if (code != exit_ok)
         std::cout << "no delivery works with this server\n";
     std::cout.flush();

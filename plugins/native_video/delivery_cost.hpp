@@ -17,8 +17,8 @@ struct DeliveryRates
     double client_decode_ms_per_megapixel = reference_decode_ms_per_megapixel; // ours, per frame decoded
     double client_reference_share = 0.4;         // of the frames before a target in its keyframe interval
     double jpeg_ms_per_megapixel = 4.0;          // encoding a sampled frame at the size the model takes
-    double upload_mb_per_s = 100;                // this machine to the server (http, data, frames)
-    double volume_read_mb_per_s = 400;           // the server reading the shared volume (file)
+    double upload_mb_per_s = default_upload_mb_per_s;           // this machine to the server (http, data, frames)
+    double volume_read_mb_per_s = default_volume_read_mb_per_s; // the server reading the shared volume (file)
     double client_read_mb_per_s = 500;           // our frame index's pass over the file (exact mode)
 };
 

@@ -446,6 +446,35 @@ TEST_CASE("probe checks every delivery against the server and says what to chang
         CHECK(decoding["server_decode_ms_per_megapixel"].get<double>() ==
               Approx(2.2 * decoding["server_ms_per_megapixel"].get<double>() / decoding["client_ms_per_megapixel"].get<double>()));
         CHECK_THAT(decoding["advice"].get<std::string>(), Contains("delivery_costs.server_decode_ms_per_megapixel"));
+
+        // What the server pays per MB: the volume read through file, the upload through http (data is not needed when
+        // http works), each from a video padded with 64 MiB that the server really received.
+        const json& transfer = report.at("transfer_rates");
+        INFO(transfer.dump());
+        CHECK_FALSE(transfer.contains("data"));
+        for (const auto& [delivery, key] : {std::pair<std::string, std::string>{"file", "volume_read_mb_per_s"}, {"http", "upload_mb_per_s"}}) {
+            REQUIRE(transfer.contains(delivery));
+            CHECK(transfer[delivery]["padding_mb"].get<double>() == Approx(67.108864));
+            CHECK(transfer[delivery]["plain_s"].get<double>() > 0);
+            CHECK(transfer[delivery]["padded_s"].get<double>() > 0);
+            const json& rate = transfer[delivery][key];
+            CHECK((rate.is_null() || rate.get<double>() > 0));
+        }
+        CHECK_FALSE(transfer["advice"].get<std::string>().empty());
+        std::istringstream log(ready.process().err());
+        bool read_padded = false, fetched_padded = false;
+        for (std::string line; std::getline(log, line);) {
+            // "... (12345 bytes, 1 links)" or "... (HTTP 200, 12345 bytes)"
+            const size_t unit = line.find(" bytes");
+            if (unit == std::string::npos || line.find("jarvis-probe-") == std::string::npos)
+                continue;
+            const size_t number = line.find_last_not_of("0123456789", unit - 1) + 1;
+            const long long bytes = std::atoll(line.substr(number, unit - number).c_str());
+            read_padded = read_padded || (line.find("vlm-emulator: read ") == 0 && bytes >= (64ll << 20));
+            fetched_padded = fetched_padded || (line.find("vlm-emulator: fetched ") == 0 && bytes >= (64ll << 20));
+        }
+        CHECK(read_padded);
+        CHECK(fetched_padded);
     }
     {
         // Also a server configured to seek (TorchCodec): the measurement, which assumes every frame decoded, suggests

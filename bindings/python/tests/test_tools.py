@@ -51,7 +51,11 @@ def test_probe_reports_every_delivery_as_jarvis_host_does(start_emulator: Callab
     assert [d["delivery"] for d in report["deliveries"]] == [d["delivery"] for d in from_host["deliveries"]] == ["data", "frames"]
     assert [d["prompt_tokens"] for d in report["deliveries"]] == [d["prompt_tokens"] for d in from_host["deliveries"]]
     assert report["model_served"] is True
-    assert "models" in stages and "delivery frames" in stages
+    assert "models" in stages and "delivery frames" in stages and "transfer rates" in stages
+    # Only data works here: the upload is measured through it, padded with half its 64 MB limit.
+    data = report["transfer_rates"]["data"]
+    assert data["padding_mb"] == 33.554432 and "upload_mb_per_s" in data and "error" not in data
+    assert "file" not in report["transfer_rates"] and "http" not in report["transfer_rates"]
 
     refusing = start_emulator("--limit-mm-per-prompt", '{"video": 0}')
     with jarvis_vision.Client(refusing.config()) as client:

@@ -47,6 +47,9 @@ struct FramesConfig
 // FFmpeg's H.264 decoding, per megapixel of a frame, as measured on a 2-core machine (10 minutes of 1080p30 x264
 // veryfast): what delivery=auto assumes of this machine and, unless told otherwise, of the server.
 inline constexpr double reference_decode_ms_per_megapixel = 2.2;
+// Assumed until probe measures them: this machine's upload to the server, and the server's reading of the volume.
+inline constexpr double default_upload_mb_per_s = 100;
+inline constexpr double default_volume_read_mb_per_s = 400;
 
 // What auto's cost model assumes about the server and the link to it (native_video's delivery_cost.hpp); each
 // overrides the default measured on a 2-core machine.

@@ -3,7 +3,12 @@
 #include "media/av_handles.hpp"
 #include "media/media_error.hpp"
 
+#include "platform/native_path.hpp"
+
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
 
 namespace jarvis {
 namespace {
@@ -104,6 +109,23 @@ void write_test_pattern_video(const std::string& path, int seconds, int fps, int
     check(avcodec_send_frame(codec.get(), nullptr), path, "flushing the encoder");
     drain(codec.get(), out.get(), stream, path);
     check(av_write_trailer(out.get()), path, "writing the trailer");
+}
+
+void pad_mp4(const std::string& path, uint32_t bytes)
+{
+    std::ofstream out(native_path(path), std::ios::binary | std::ios::app);
+    const uint32_t box = bytes + 8;
+    const char header[8] = {char(box >> 24), char(box >> 16), char(box >> 8), char(box), 'f', 'r', 'e', 'e'};
+    out.write(header, sizeof header);
+    const std::string zeros(1 << 20, '\0');
+    for (uint32_t left = bytes; left > 0 && out;) {
+        const uint32_t n = std::min<uint32_t>(left, static_cast<uint32_t>(zeros.size()));
+        out.write(zeros.data(), n);
+        left -= n;
+    }
+    out.close();
+    if (!out)
+        throw MediaError(fmt::format("cannot write test video '{}': padding it failed", path));
 }
 
 } // namespace jarvis

@@ -7,6 +7,7 @@
 #include "platform/native_path.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <atomic>
@@ -119,6 +120,75 @@ json measure_server_decoding(const fs::path& dir, const std::string& base, const
     return out;
 }
 
+// What the server pays per MB it is given, through each pointer delivery that works: the same short video plain and
+// with padding every reader skips (an MP4 free box), sampled alike, so that the server's extra time is the padding's
+// reading (file: from the shared volume; vLLM reads a local file whole) or transfer (http: its download from us;
+// data: our upload of it in base64). The lower of two tries each, alternating.
+constexpr uint32_t transfer_padding_bytes = 64u << 20;
+
+json measure_transfer_rates(const fs::path& dir, const std::string& base, const std::vector<std::string>& working,
+                            const ProviderConfig& config, const ProbeAsk& ask, const plugin::Call& call)
+{
+    json out = json::object();
+    const auto works = [&](const char* d) { return std::find(working.begin(), working.end(), d) != working.end(); };
+    // Each measured rate with its delivery_costs key; the upload through http when it works, else through data.
+    std::vector<std::pair<std::string, std::string>> measured;
+    if (works("file"))
+        measured.emplace_back("file", "volume_read_mb_per_s");
+    if (works("http"))
+        measured.emplace_back("http", "upload_mb_per_s");
+    else if (works("data"))
+        measured.emplace_back("data", "upload_mb_per_s");
+    std::vector<std::string> suggestions;
+    for (const auto& [delivery, key] : measured) {
+        call.throw_if_cancelled();
+        // data has a size limit of its own; half of it leaves room for the video.
+        const uint32_t padding = delivery == "data" ? static_cast<uint32_t>(std::min<int64_t>(transfer_padding_bytes, config.data_delivery.max_bytes / 2))
+                                                    : transfer_padding_bytes;
+        const double padding_mb = double(padding) / 1e6;
+        ProbeVideo plain{dir / unique_probe_name()};
+        ProbeVideo padded{dir / unique_probe_name()};
+        write_test_pattern_video(utf8_path(plain.path), 2);
+        write_test_pattern_video(utf8_path(padded.path), 2);
+        pad_mp4(utf8_path(padded.path), padding);
+        double plain_s = std::numeric_limits<double>::infinity();
+        double padded_s = plain_s;
+        try {
+            for (int attempt = 0; attempt < 2; ++attempt)
+                for (const ProbeVideo* video : {&plain, &padded}) {
+                    const json request = {{"video", utf8_path(video->path)},
+                                          {"prompt", "What moves in this clip?"},
+                                          {"loadout", fmt::format("{}#delivery={}#fallback=off#max_tokens=1#fps=2", base, delivery)}};
+                    double& best = video == &plain ? plain_s : padded_s;
+                    best = std::min(best, server_seconds(json::parse(ask(request.dump()))));
+                }
+        } catch (const plugin::Error& e) {
+            // The delivery worked with the small video: what refuses the big one (a proxy's body limit) is worth knowing.
+            if (e.code() == JV_E_CANCELLED)
+                throw;
+            out[delivery] = {{"delivery", delivery}, {"padding_mb", padding_mb}, {"error", e.what()}, {key, nullptr}};
+            continue;
+        }
+        // data sends the padding as base64, which the cost model counts as 4/3 of the file.
+        const double moved_mb = delivery == "data" ? padding_mb * 4 / 3 : padding_mb;
+        const double extra_s = padded_s - plain_s;
+        json entry = {{"delivery", delivery}, {"padding_mb", padding_mb}, {"plain_s", plain_s}, {"padded_s", padded_s}};
+        if (extra_s > 0.005) {
+            entry[key] = moved_mb / extra_s;
+            const double now = key == "volume_read_mb_per_s" ? config.delivery_costs.volume_read_mb_per_s.value_or(default_volume_read_mb_per_s)
+                                                             : config.delivery_costs.upload_mb_per_s.value_or(default_upload_mb_per_s);
+            suggestions.push_back(fmt::format("delivery_costs.{} to {:.0f} (now {:.0f})", key, moved_mb / extra_s, now));
+        } else {
+            entry[key] = nullptr; // faster than the timings resolve: over 10 GB/s, nothing to weigh
+        }
+        out[delivery] = std::move(entry);
+    }
+    out["advice"] = suggestions.empty()
+                        ? std::string("reading and moving a video cost the server too little to measure; keep delivery_costs as they are")
+                        : fmt::format("set {} so that delivery=auto weighs them", fmt::join(suggestions, " and "));
+    return out;
+}
+
 } // namespace
 
 std::string probe_advice(const std::string& delivery, const std::string& message, const ProviderConfig& config)
@@ -199,11 +269,17 @@ json run_probe(const ProviderConfig& config, const Loadout& loadout, const Probe
     }
     report["deliveries"] = results;
     report["ok"] = any_works;
+    std::vector<std::string> working;
+    for (const auto& entry : results)
+        if (entry["ok"] == true)
+            working.push_back(entry["delivery"].get<std::string>());
     // Through the first pointer delivery that works: the server decodes what it is sent.
     for (const auto& entry : results)
         if (entry["ok"] == true && entry["delivery"] != "frames") {
             call.progress("server decoding", -1);
             report["server_decoding"] = measure_server_decoding(dir, base, entry["delivery"].get<std::string>(), config, ask, call);
+            call.progress("transfer rates", -1);
+            report["transfer_rates"] = measure_transfer_rates(dir, base, working, config, ask, call);
             break;
         }
     return report;
