@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -104,6 +105,52 @@ class Sink:
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
 
+class CountingFileServer:
+    """Serves one file by Range requests, as a web server does, and counts the bytes it sends. A small send buffer
+    keeps what is in flight when a client closes a connection to seek elsewhere small."""
+
+    def __init__(self, path: Path) -> None:
+        self.sent = 0
+        data = path.read_bytes()
+        counter = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                self.request.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+                super().setup()
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                start, end = 0, len(data) - 1
+                ranged = self.headers.get("Range", "").startswith("bytes=")
+                if ranged:
+                    first, _, last = self.headers["Range"][len("bytes="):].partition("-")
+                    start, end = int(first), int(last) if last else len(data) - 1
+                self.send_response(206 if ranged else 200)
+                if ranged:
+                    self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+                self.send_header("Accept-Ranges", "bytes")
+                self.send_header("Content-Length", str(end - start + 1))
+                self.end_headers()
+                try:
+                    for offset in range(start, end + 1, 1 << 16):
+                        chunk = data[offset:min(offset + (1 << 16), end + 1)]
+                        self.wfile.write(chunk)
+                        counter.sent += len(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.size = len(data)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/{path.name}"
+
+
 def drop_from_cache(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -167,6 +214,7 @@ def main() -> None:
 
     rows = []
     exact8 = None
+    exact8_mkv = None
     for name, video in clips.items():
         size_mb = video.stat().st_size / 1e6
         loop = [measured(["/usr/bin/python3", "-c", OPENCV_LOOP, str(video)], video) for _ in range(args.rounds)]
@@ -192,6 +240,25 @@ def main() -> None:
             _, rss8, disk8, _, _ = measured([host, "--config", str(config), "--loadout", model + "#delivery=frames#max_frames=8",
                                              "plan", "--video", str(video.resolve()), "--prompt", "x", "--json"], video)
             exact8 = (disk8, size_mb, rss8)
+            # The same clip as Matroska (OBS's recordings): its cues, not a scan, find the intervals.
+            mkv = make_video(volume / "1080p30_10min_gop250_veryfast.mkv", "-i", str(video), "-c", "copy", "-f", "matroska")
+            _, _, disk8_mkv, _, _ = measured([host, "--config", str(config), "--loadout", model + "#delivery=frames#max_frames=8",
+                                              "plan", "--video", str(mkv.resolve()), "--prompt", "x", "--json"], mkv)
+            exact8_mkv = (disk8_mkv, mkv.stat().st_size / 1e6)
+
+    # Over HTTP, a frame_slicer plan that needs the whole file (120 frames of the 2-minute clip): the bytes sent.
+    over_http = []
+    for name, video in clips.items():
+        if name.startswith("2 min"):
+            served = CountingFileServer(video)
+            for loadout in ("vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#max_frames=120",
+                            "vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#max_frames=8"):
+                served.sent = 0
+                started = time.monotonic()
+                subprocess.run([host, "--config", str(config), "--loadout", loadout, "plan", "--video", served.url, "--prompt", "x",
+                                "--json"], check=True, stdout=subprocess.DEVNULL)
+                over_http.append((name, loadout.split("#")[-1], served.sent / served.size, time.monotonic() - started))
+            served.server.shutdown()
 
     print("| clip | vLLM's loader (OpenCV, frames decoded) | delivery | chosen | frames at the model | peak memory | read from disk | request body |")
     print("|---|---|---|---|---|---|---|---|")
@@ -211,6 +278,11 @@ def main() -> None:
         disk8, size_mb, rss8 = exact8
         print(f"exact mode, 8 frames of the 10-minute clip: read {disk8:.1f} MB of {size_mb:.0f} MB "
               f"({100 * disk8 / size_mb:.0f}%) from a cold cache, peak {rss8:.0f} MB")
+    if exact8_mkv:
+        print(f"exact mode, 8 frames of the 10-minute clip as Matroska: read {exact8_mkv[0]:.1f} MB of {exact8_mkv[1]:.0f} MB "
+              f"({100 * exact8_mkv[0] / exact8_mkv[1]:.0f}%) from a cold cache")
+    for name, frames, share, seconds in over_http:
+        print(f"over HTTP, frame_slicer, {frames} of the {name} clip: {share:.2f}x the file sent, {seconds:.1f} s")
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ extern "C" {
 
 #include <cmath>
 #include <cstring>
-#include <string_view>
 #include <filesystem>
+#include <string_view>
 
 namespace jarvis {
 namespace {
@@ -117,7 +117,9 @@ void load_deferred_index(AVFormatContext* fmt, int stream_index)
     const bool seekable = fmt->pb != nullptr && (fmt->pb->seekable & AVIO_SEEKABLE_NORMAL);
     if (!matroska || !seekable || avformat_index_get_entries_count(st) > 1)
         return;
-    // A failed seek leaves the index as it was, and the frames are then found by a scan: nothing to report.
+    // A failed seek leaves the index as it was, and the frames are then found by a scan: nothing to report. The seek
+    // also makes the demuxer start at the first keyframe: packets before it (a stream cut mid-GOP) have no keyframe to
+    // decode from and would only give damaged pictures.
     av_seek_frame(fmt, stream_index, st->start_time != AV_NOPTS_VALUE ? st->start_time : 0, AVSEEK_FLAG_BACKWARD);
 }
 
