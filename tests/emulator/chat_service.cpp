@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <iostream>
+#include <optional>
 
 namespace jarvis::emulator {
 namespace {
@@ -251,13 +253,29 @@ private:
         const std::string fetched = fetch_or_data(url, options_.fetch, &media_type);
         if (media_type == "video/jpeg")
             return read_frame_list(fetched, tokens);
+        // The decoder vLLM's loader uses (media_io_kwargs video.backend): OpenCV walks every frame, TorchCodec demuxes
+        // and then decodes from each sampled frame's keyframe to it.
+        const std::string backend = video_kwargs_.value("backend", std::string("opencv"));
+        if (backend != "opencv" && backend != "torchcodec")
+            throw ApiError::bad_request(fmt::format("Unknown video codec backend '{}'; valid options: 'opencv', 'torchcodec', "
+                                                    "'pynvvideocodec', 'deepstream' (the GPU ones are not emulated).",
+                                                    backend));
         DecodedVideo video;
+        std::optional<ScannedVideo> scanned;
         try {
-            video = decode_video(fetched);
+            if (backend == "torchcodec") {
+                scanned = scan_video(fetched);
+                video = scanned->video;
+            } else {
+                video = decode_video(fetched);
+            }
         } catch (const std::exception& e) {
             throw ApiError(422, "UnprocessableEntityError", fmt::format("Failed to decode video media at index {}: {}", index, e.what()));
         }
         const SampledVideo s = sample_video_file(video, video_kwargs_, processor_kwargs_, options_.loader);
+        const int64_t decoded = scanned ? decode_at_indices(fetched, *scanned, s.indices) : video.total_frames;
+        // Tests see how much the loader decoded.
+        std::cerr << fmt::format("vlm-emulator: decoded {} of {} frames ({})", decoded, video.total_frames, backend) << std::endl;
         if (s.indices.size() < 2)
             throw ApiError::bad_request(fmt::format("t:{} must be larger than temporal_factor:2", s.indices.size()));
         return describe_video(s, video.width, video.height, fetched, tokens);

@@ -1,6 +1,7 @@
 #include "emulator_options.hpp"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <stdexcept>
@@ -11,6 +12,7 @@ const char* emulator_usage()
 {
     return R"(usage: vlm-emulator [MODEL] [--host H] [--port P] [--served-model-name NAME] [--model NAME]
                     [--allowed-local-media-path DIR] [--limit-mm-per-prompt JSON] [--media-io-kwargs JSON]
+                    (JSON flags also in vLLM's dot notation: --media-io-kwargs.video.backend torchcodec)
                     [--max-model-len N] [--video-loader qwen3_vl|opencv] [--media-fetch-timeout S]
                     [--mm-processor-cache-gb G] [--answer-padding-bytes N]
                     [--fault-first-byte-delay-ms N] [--fault-chunk-delay-ms N] [--fault-drop-after-chunks N]
@@ -47,8 +49,83 @@ Faults faults_for_request(const Faults& server, const std::string& body)
     return f;
 }
 
-EmulatorOptions parse_emulator_options(const std::vector<std::string>& args)
+namespace {
+
+// vLLM's dot notation for its JSON flags (`--media-io-kwargs.video.num_frames -1`, what jarvis-host vllm-command
+// emits): each dotted flag sets one key, its value read as JSON where it parses (-1, true) and as text otherwise
+// (torchcodec); the keys join the flag's JSON object, given whole or not. Returned as plain `--flag JSON` arguments.
+std::vector<std::string> with_dots_resolved(const std::vector<std::string>& args)
 {
+    std::vector<std::string> out;
+    std::vector<std::pair<std::string, nlohmann::json>> objects; // flag -> object, in first-seen order
+    const auto object_for = [&](const std::string& flag) -> nlohmann::json& {
+        for (auto& [name, object] : objects)
+            if (name == flag)
+                return object;
+        objects.emplace_back(flag, nlohmann::json::object());
+        return objects.back().second;
+    };
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        const size_t dot = arg.find('.');
+        const bool dotted = arg.rfind("--", 0) == 0 && dot != std::string::npos &&
+                            (arg.rfind("--media-io-kwargs.", 0) == 0 || arg.rfind("--limit-mm-per-prompt.", 0) == 0 ||
+                             arg.rfind("--mm-processor-kwargs.", 0) == 0);
+        if (!dotted) {
+            out.push_back(arg);
+            continue;
+        }
+        const size_t equals = arg.find('=');
+        const std::string path = arg.substr(dot + 1, equals == std::string::npos ? std::string::npos : equals - dot - 1);
+        std::string value;
+        if (equals != std::string::npos)
+            value = arg.substr(equals + 1);
+        else if (i + 1 < args.size())
+            value = args[++i];
+        else
+            throw std::invalid_argument(arg + " needs a value");
+        nlohmann::json parsed = nlohmann::json::parse(value, nullptr, false);
+        if (parsed.is_discarded())
+            parsed = value;
+        nlohmann::json* at = &object_for(arg.substr(0, dot));
+        for (size_t start = 0;;) {
+            const size_t end = path.find('.', start);
+            const std::string key = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+            if (key.empty())
+                throw std::invalid_argument(arg + ": an empty key");
+            if (end == std::string::npos) {
+                (*at)[key] = parsed;
+                break;
+            }
+            if (!(*at)[key].is_object())
+                (*at)[key] = nlohmann::json::object();
+            at = &(*at)[key];
+            start = end + 1;
+        }
+    }
+    for (auto& [flag, object] : objects) {
+        // A whole JSON value given for the same flag: the dotted keys are merged into it.
+        for (size_t i = 0; i + 1 < out.size(); ++i)
+            if (out[i] == flag) {
+                nlohmann::json whole = nlohmann::json::parse(out[i + 1], nullptr, false);
+                if (whole.is_object()) {
+                    whole.merge_patch(object);
+                    object = whole;
+                }
+                out.erase(out.begin() + static_cast<long>(i), out.begin() + static_cast<long>(i) + 2);
+                break;
+            }
+        out.push_back(flag);
+        out.push_back(object.dump());
+    }
+    return out;
+}
+
+} // namespace
+
+EmulatorOptions parse_emulator_options(const std::vector<std::string>& given)
+{
+    const std::vector<std::string> args = with_dots_resolved(given);
     EmulatorOptions o;
     CLI::App app{"vlm-emulator"};
     app.set_help_flag(); // main prints emulator_usage()

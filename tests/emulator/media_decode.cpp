@@ -177,6 +177,108 @@ DecodedVideo decode_video(const std::string& bytes)
     return v;
 }
 
+ScannedVideo scan_video(const std::string& bytes)
+{
+    MemoryInput input(bytes);
+    OpenedStream s = open_stream(input);
+    const AVStream* st = s.format->streams[s.index];
+    ScannedVideo out;
+    struct Packet
+    {
+        int64_t pts;
+        bool key;
+    };
+    std::vector<Packet> packets; // decode order
+    av::Packet packet(av_packet_alloc());
+    if (!packet)
+        throw std::bad_alloc();
+    while (av_read_frame(s.format.get(), packet.get()) >= 0) {
+        if (packet->stream_index == s.index)
+            packets.push_back({packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts, (packet->flags & AV_PKT_FLAG_KEY) != 0});
+        av_packet_unref(packet.get());
+    }
+    if (packets.empty())
+        throw std::runtime_error("no frame in the stream");
+    std::vector<int64_t> key_pts(packets.size());
+    int64_t current = packets.front().pts;
+    for (size_t i = 0; i < packets.size(); ++i)
+        key_pts[i] = (current = packets[i].key ? packets[i].pts : current);
+    std::vector<size_t> order(packets.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return packets[a].pts < packets[b].pts; });
+    for (size_t i : order)
+        out.pts.push_back(packets[i].pts);
+    for (size_t i : order)
+        out.keyframe_of.push_back(static_cast<size_t>(std::lower_bound(out.pts.begin(), out.pts.end(), key_pts[i]) - out.pts.begin()));
+    DecodedVideo& v = out.video;
+    v.total_frames = static_cast<int64_t>(packets.size());
+    const AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    v.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0;
+    v.width = st->codecpar->width;
+    v.height = st->codecpar->height;
+    if (const int32_t* m = av::display_matrix(st); m != nullptr) {
+        const double r = std::fabs(av_display_rotation_get(m));
+        if (std::lround(r) % 180 == 90)
+            std::swap(v.width, v.height);
+    }
+    return out;
+}
+
+int64_t decode_at_indices(const std::string& bytes, const ScannedVideo& scanned, const std::vector<int64_t>& indices)
+{
+    MemoryInput input(bytes);
+    OpenedStream s = open_stream(input);
+    av::Packet packet(av_packet_alloc());
+    av::Frame frame(av_frame_alloc());
+    if (!packet || !frame)
+        throw std::bad_alloc();
+    int64_t decoded = 0;
+    int64_t shown = INT64_MIN; // the pts of the last frame the decoder gave
+    size_t interval = SIZE_MAX;
+    for (const int64_t index : indices) {
+        if (index < 0 || static_cast<size_t>(index) >= scanned.pts.size())
+            continue;
+        const int64_t target = scanned.pts[static_cast<size_t>(index)];
+        const size_t key = scanned.keyframe_of[static_cast<size_t>(index)];
+        if (key != interval || target <= shown) {
+            // A new interval (or a target behind the decoder): seek to its keyframe and start afresh.
+            if (av_seek_frame(s.format.get(), s.index, scanned.pts[key], AVSEEK_FLAG_BACKWARD) < 0)
+                throw std::runtime_error("seeking failed");
+            avcodec_flush_buffers(s.codec.get());
+            interval = key;
+            shown = INT64_MIN;
+        }
+        bool eof = false;
+        while (shown < target && !eof) {
+            const int rc = avcodec_receive_frame(s.codec.get(), frame.get());
+            if (rc == 0) {
+                ++decoded;
+                shown = frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp : frame->pts;
+                av_frame_unref(frame.get());
+                continue;
+            }
+            if (rc == AVERROR_EOF)
+                break;
+            if (av_read_frame(s.format.get(), packet.get()) < 0) {
+                avcodec_send_packet(s.codec.get(), nullptr);
+                eof = true;
+                continue;
+            }
+            if (packet->stream_index == s.index)
+                avcodec_send_packet(s.codec.get(), packet.get());
+            av_packet_unref(packet.get());
+        }
+        if (eof)
+            while (avcodec_receive_frame(s.codec.get(), frame.get()) == 0 && shown < target) {
+                ++decoded;
+                shown = frame->best_effort_timestamp;
+                av_frame_unref(frame.get());
+            }
+    }
+    return decoded;
+}
+
 DecodedImage decode_image(const std::string& bytes)
 {
     MemoryInput input(bytes);

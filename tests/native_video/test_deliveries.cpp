@@ -407,6 +407,30 @@ TEST_CASE("data: a video over the inline limit is refused with a suggestion", "[
     CHECK_THAT(r.err, Contains("above the 64 MB limit of delivery=data") && Contains("delivery=file"));
 }
 
+TEST_CASE("a server started with vllm-command's arguments for TorchCodec decodes from each sample's keyframe", "[deliveries][vllm]")
+{
+    TempDir dir;
+    // 20 s with a keyframe every 2 s; at fps=0.2 the loader samples frames 0, 200, 399 and 599 of 600.
+    const auto video = make_video("gop60_20s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "20", "-c:v", "libx264",
+                                                    "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-pix_fmt", "yuv420p"});
+    const auto decoded_by = [&](const json& vllm) {
+        const auto launch = run_json({host_binary().string(), "--config", write_config(dir, {{"vllm", vllm}}).string(), "vllm-command",
+                                      "--format", "args"});
+        // Exactly what a user pastes after `vllm serve`, in vLLM's dot notation.
+        Emulator emulator(launch.get<std::vector<std::string>>());
+        const json config = {{"endpoint", {{"base_url", emulator.base_url()}}}, {"loadout", loadout}};
+        run_json({host_binary().string(), "--config", write_config(dir, config).string(), "--loadout", loadout + "#delivery=data#fps=0.2",
+                  "ask", "--video", video.string(), "--prompt", "x", "--json"});
+        REQUIRE(emulator.wait_for_log("vlm-emulator: decoded "));
+        const std::string log = emulator.process().err();
+        const size_t at = log.find("vlm-emulator: decoded ");
+        return log.substr(at, log.find('\n', at) - at);
+    };
+    CHECK(decoded_by(json::object()) == "vlm-emulator: decoded 600 of 600 frames (opencv)");
+    // From the keyframes at 0, 180, 360 and 540: 1 + 21 + 40 + 60 frames.
+    CHECK(decoded_by({{"video_decoder", "torchcodec"}}) == "vlm-emulator: decoded 122 of 600 frames (torchcodec)");
+}
+
 TEST_CASE("probe checks every delivery against the server and says what to change", "[deliveries][probe]")
 {
     TempDir volume;
