@@ -16,9 +16,7 @@ DeliveryRates delivery_rates(const DeliveryCostConfig& configured)
 VideoWork video_work(const MediaInfo& media, int64_t server_last_index, int64_t sampled, double sent_megapixels)
 {
     VideoWork w;
-    w.total_frames = media.frame_count;
-    if (w.total_frames <= 0 && media.duration_s > 0 && media.avg_fps > 0)
-        w.total_frames = static_cast<int64_t>(media.duration_s * media.avg_fps + 0.5);
+    w.total_frames = expected_frame_count(media);
     w.server_decoded = std::max<int64_t>(0, server_last_index + 1);
     w.sampled = sampled;
     if (media.indexed_keyframes > 0 && w.total_frames > 0)

@@ -65,9 +65,7 @@ json video_kwargs_for(double fps) { return json{{"fps", fps}, {"num_frames", -1}
 
 qwen::VideoEstimate loader_estimate(const MediaInfo& media, double fps)
 {
-    int64_t total = media.frame_count;
-    if (total <= 0 && media.duration_s > 0 && media.avg_fps > 0)
-        total = static_cast<int64_t>(std::llround(media.duration_s * media.avg_fps));
+    const int64_t total = expected_frame_count(media);
     std::vector<double> times;
     if (total > 0 && media.avg_fps > 0)
         for (int64_t index : qwen::qwen3_loader_indices(total, media.avg_fps, fps))
@@ -117,9 +115,7 @@ VideoWork expected_work(const MediaInfo& media, const Loadout& loadout, const st
     double fps = loadout.fps.value_or(qwen::qwen3_loader_fps);
     if (loadout.max_frames && media.duration_s > 0 && fps * media.duration_s > double(*loadout.max_frames))
         fps = double(*loadout.max_frames) / media.duration_s;
-    int64_t total = media.frame_count;
-    if (total <= 0 && media.duration_s > 0 && media.avg_fps > 0)
-        total = static_cast<int64_t>(std::llround(media.duration_s * media.avg_fps));
+    const int64_t total = expected_frame_count(media);
     int64_t last_index = total - 1;
     if (total > 0 && media.avg_fps > 0)
         if (const auto indices = qwen::qwen3_loader_indices(total, media.avg_fps, fps); !indices.empty())

@@ -154,6 +154,20 @@ void decode_all(OpenedStream& s, OnFrame&& on_frame)
     drain();
 }
 
+// The stream's frame rate and displayed size (rotation applied, as OpenCV's auto-orientation does).
+void describe_stream(const AVStream& st, DecodedVideo& v)
+{
+    const AVRational rate = st.avg_frame_rate.num > 0 ? st.avg_frame_rate : st.r_frame_rate;
+    v.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0;
+    v.width = st.codecpar->width;
+    v.height = st.codecpar->height;
+    if (const int32_t* m = av::display_matrix(&st); m != nullptr) {
+        const double r = std::fabs(av_display_rotation_get(m));
+        if (std::lround(r) % 180 == 90)
+            std::swap(v.width, v.height);
+    }
+}
+
 } // namespace
 
 DecodedVideo decode_video(const std::string& bytes)
@@ -165,15 +179,7 @@ DecodedVideo decode_video(const std::string& bytes)
     decode_all(s, [&](const AVFrame&) { ++v.total_frames; });
     if (v.total_frames == 0)
         throw std::runtime_error("no frame could be decoded");
-    const AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
-    v.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0;
-    v.width = st->codecpar->width;
-    v.height = st->codecpar->height;
-    if (const int32_t* m = av::display_matrix(st); m != nullptr) {
-        const double r = std::fabs(av_display_rotation_get(m));
-        if (std::lround(r) % 180 == 90)
-            std::swap(v.width, v.height);
-    }
+    describe_stream(*st, v);
     return v;
 }
 
@@ -213,15 +219,7 @@ ScannedVideo scan_video(const std::string& bytes)
         out.keyframe_of.push_back(static_cast<size_t>(std::lower_bound(out.pts.begin(), out.pts.end(), key_pts[i]) - out.pts.begin()));
     DecodedVideo& v = out.video;
     v.total_frames = static_cast<int64_t>(packets.size());
-    const AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
-    v.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0;
-    v.width = st->codecpar->width;
-    v.height = st->codecpar->height;
-    if (const int32_t* m = av::display_matrix(st); m != nullptr) {
-        const double r = std::fabs(av_display_rotation_get(m));
-        if (std::lround(r) % 180 == 90)
-            std::swap(v.width, v.height);
-    }
+    describe_stream(*st, v);
     return out;
 }
 

@@ -24,20 +24,12 @@ bool is_hdr(const MediaSource& source)
     return trc == AVCOL_TRC_SMPTE2084 || trc == AVCOL_TRC_ARIB_STD_B67;
 }
 
-// The frames the header promises. Matroska and WebM state no count (OBS's screen recordings among them): their
-// duration at the average rate estimates it, which is all the choice below needs.
-int64_t expected_frames(const MediaInfo& media)
-{
-    if (media.frame_count > 0)
-        return media.frame_count;
-    return media.duration_s > 0 && media.avg_fps > 0 ? static_cast<int64_t>(media.duration_s * media.avg_fps) : 0;
-}
-
 // Whether `samples` frames of `media` need few enough keyframe intervals that seeking to each reads less than scanning
 // the whole file: each sample needs about half an interval, so together less than half the video.
 bool few_intervals_needed(const MediaInfo& media, int64_t samples)
 {
-    const int64_t frames = expected_frames(media);
+    // Matroska and WebM (OBS's recordings among them) state no count: an estimate is all this choice needs.
+    const int64_t frames = expected_frame_count(media);
     if (media.indexed_keyframes <= 1 || frames <= 0)
         return false;
     const int64_t interval = frames / media.indexed_keyframes;

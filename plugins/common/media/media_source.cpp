@@ -134,19 +134,14 @@ bool is_http_url(const std::string& source)
 void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s)
 {
     const std::string& source = info_.source;
-    // Every open of a URL, the first and each worker's, gives up on a stalled server after io_timeout_s and
-    // reconnects a dropped one; without them a worker waits for a silent server until cancelled.
-    AVDictionary* options_raw = nullptr;
-    if (info_.is_url) {
-        av_dict_set(&options_raw, "rw_timeout", std::to_string(static_cast<int64_t>(io_timeout_s * 1e6)).c_str(), 0);
-        av_dict_set(&options_raw, "reconnect", "1", 0);
-    }
-    std::unique_ptr<AVDictionary, av::DictionaryFreer> options(options_raw);
+    // Every open of a URL, the first and each worker's, gets them; without them a worker waits for a silent server
+    // until cancelled.
+    std::unique_ptr<AVDictionary, av::DictionaryFreer> options = info_.is_url ? url_io_options(io_timeout_s) : nullptr;
     interrupted_ = std::make_unique<InterruptCheck>(std::move(interrupted));
     AVFormatContext* raw = avformat_alloc_context();
     if (raw == nullptr)
         throw std::bad_alloc();
-    raw->interrupt_callback.callback = &MediaSource::interrupt_trampoline;
+    raw->interrupt_callback.callback = &interrupt_requested;
     raw->interrupt_callback.opaque = interrupted_.get();
     // The path goes to FFmpeg behind "file:" so that names containing ':' are not taken for protocols.
     const std::string url = info_.is_url ? source : "file:" + source;
@@ -156,7 +151,7 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s)
     options.reset(opts);
     if (rc < 0) {
         // Cut short by the interrupt check, a read can fail with any error: the reason is the cancellation.
-        if (rc == AVERROR_EXIT || interrupt_trampoline(interrupted_.get()) != 0)
+        if (rc == AVERROR_EXIT || interrupt_requested(interrupted_.get()) != 0)
             throw MediaCancelled();
         const std::string detail = take_last_ffmpeg_error();
         if (rc == AVERROR_INVALIDDATA)
@@ -166,9 +161,24 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s)
     format_.reset(raw);
 }
 
-int MediaSource::interrupt_trampoline(void* opaque)
+int64_t expected_frame_count(const MediaInfo& media)
 {
-    const auto* check = static_cast<const InterruptCheck*>(opaque);
+    if (media.frame_count > 0)
+        return media.frame_count;
+    return media.duration_s > 0 && media.avg_fps > 0 ? static_cast<int64_t>(std::llround(media.duration_s * media.avg_fps)) : 0;
+}
+
+std::unique_ptr<AVDictionary, av::DictionaryFreer> url_io_options(double io_timeout_s)
+{
+    AVDictionary* options = nullptr;
+    av_dict_set(&options, "rw_timeout", std::to_string(static_cast<int64_t>(io_timeout_s * 1e6)).c_str(), 0);
+    av_dict_set(&options, "reconnect", "1", 0);
+    return std::unique_ptr<AVDictionary, av::DictionaryFreer>(options);
+}
+
+int interrupt_requested(void* opaque)
+{
+    const auto* check = static_cast<const MediaSource::InterruptCheck*>(opaque);
     return (*check && (*check)()) ? 1 : 0;
 }
 
@@ -191,7 +201,7 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     // just to look at them, which costs more than the rest of a request. Others (MPEG-TS, raw) are probed.
     if (!header_describes_video(raw)) {
         rc = avformat_find_stream_info(raw, nullptr);
-        if (rc == AVERROR_EXIT || (rc < 0 && interrupt_trampoline(m.interrupted_.get()) != 0))
+        if (rc == AVERROR_EXIT || (rc < 0 && interrupt_requested(m.interrupted_.get()) != 0))
             throw MediaCancelled();
         if (rc < 0)
             fail(source, "cannot read stream information: " + av::error_string(rc));

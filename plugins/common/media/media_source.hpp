@@ -51,7 +51,6 @@ private:
     // Opens the demuxer for info_.source with the interrupt check installed and, for a URL, its I/O timeout; fails
     // naming the source and the reason.
     void open_input(InterruptCheck interrupted, double io_timeout_s);
-    static int interrupt_trampoline(void* opaque);
 
     std::unique_ptr<InterruptCheck> interrupted_; // stable address for FFmpeg's callback
     av::FormatContext format_;
@@ -60,5 +59,16 @@ private:
 };
 
 bool is_http_url(const std::string& source);
+
+// The frames the header promises; where it states no count (Matroska, WebM) the duration at the average rate; 0 when
+// neither is known.
+int64_t expected_frame_count(const MediaInfo& media);
+
+// FFmpeg's options for reading a URL: give up on a stalled server after `io_timeout_s`, reconnect a dropped one.
+// Every reader of a URL uses them (the demuxer's opens and a download).
+std::unique_ptr<AVDictionary, av::DictionaryFreer> url_io_options(double io_timeout_s);
+
+// FFmpeg's interrupt callback over a MediaSource::InterruptCheck passed as `opaque`: 1 once it says stop.
+int interrupt_requested(void* opaque);
 
 } // namespace jarvis

@@ -22,12 +22,6 @@ struct AvioCloser
     void operator()(AVIOContext* p) const { avio_closep(&p); }
 };
 
-int interrupt_trampoline(void* opaque)
-{
-    const auto* check = static_cast<const MediaSource::InterruptCheck*>(opaque);
-    return (*check && (*check)()) ? 1 : 0;
-}
-
 // The URL path's extension when it looks like one (".mp4"), so that FFmpeg's probe gets the hint a file name gives.
 std::string extension_of(const std::string& url)
 {
@@ -61,18 +55,14 @@ std::shared_ptr<const DownloadedCopy> download_copy(const std::string& url, cons
                                                    const ScanProgress& progress, double io_timeout_s, std::string& why_not)
 {
     const auto fail = [&](const std::string& reason) { return MediaError(fmt::format("cannot use video '{}': {}", url, reason)); };
-    // As MediaSource opens URLs: a stalled server is given up after the timeout, a dropped connection reconnected.
-    AVDictionary* options_raw = nullptr;
-    av_dict_set(&options_raw, "rw_timeout", std::to_string(static_cast<int64_t>(io_timeout_s * 1e6)).c_str(), 0);
-    av_dict_set(&options_raw, "reconnect", "1", 0);
-    std::unique_ptr<AVDictionary, av::DictionaryFreer> options(options_raw);
-    const AVIOInterruptCB interrupt{&interrupt_trampoline, const_cast<MediaSource::InterruptCheck*>(&interrupted)};
+    std::unique_ptr<AVDictionary, av::DictionaryFreer> options = url_io_options(io_timeout_s);
+    const AVIOInterruptCB interrupt{&interrupt_requested, const_cast<MediaSource::InterruptCheck*>(&interrupted)};
     AVIOContext* raw = nullptr;
     AVDictionary* opts = options.release();
     const int rc = avio_open2(&raw, url.c_str(), AVIO_FLAG_READ, &interrupt, &opts);
     options.reset(opts);
     if (rc < 0) {
-        if (rc == AVERROR_EXIT || interrupt_trampoline(const_cast<MediaSource::InterruptCheck*>(&interrupted)))
+        if (rc == AVERROR_EXIT || interrupt_requested(const_cast<MediaSource::InterruptCheck*>(&interrupted)))
             throw MediaCancelled();
         throw fail(av::error_string(rc));
     }
