@@ -255,7 +255,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
                 if (video.frames_plan && !turn.by_reference && config_.frames.send_while_decoding) {
                     const double sent_s = seconds_since(start);
                     try {
-                        const StreamedAnswer streamed = send_while_decoding(video, setup, turn, config_, call, log_, key);
+                        const WrittenAnswer streamed = send_while_decoding(video, setup, turn, config_, call, log_, key);
                         return ask_result(streamed.answer, summary(source.info(), decision, video, setup, turn),
                                           sent_s + streamed.body_whole_s, sent_s);
                     } catch (const plugin::Error& e) {

@@ -2,7 +2,7 @@
 
 #include "config/provider_config.hpp"
 #include "core/call_setup.hpp"
-#include "http/chat_client.hpp"
+#include "http/send_while_writing.hpp"
 #include "log/plugin_log.hpp"
 #include "video_delivery.hpp"
 
@@ -12,19 +12,12 @@
 
 namespace jarvis {
 
-struct StreamedAnswer
-{
-    ChatAnswer answer;
-    double body_whole_s = 0; // from the start of sending until the last frame was in the body
-};
-
 // Sends a planned frames delivery while its frames are decoded, so that the request is complete soon after the last
 // frame is encoded: the body goes out up to the video's data URL, each frame follows as soon as it and every earlier
-// one are encoded, then the rest of the body with the frames' true times. Decoding runs on a thread of its own; the
-// host's callbacks stay on the calling thread. A decoding failure aborts the request before its end (the server
-// never takes a short body for a whole one) and is what this throws. On success `video` is filled as prepare_video
+// one are encoded, then the rest of the body with the frames' true times (send_while_writing: decoding runs on a
+// thread of its own; a decoding failure aborts the request and is what this throws). On success `video` is filled as prepare_video
 // fills a decoded one (URL, kwargs, frame list, warnings, the client's cache entry under `media_key`).
-StreamedAnswer send_while_decoding(PreparedVideo& video, const CallSetup& setup, const ChatTurn& turn, const ProviderConfig& config,
-                                   const plugin::Call& call, const PluginLog& log, const std::string& media_key);
+WrittenAnswer send_while_decoding(PreparedVideo& video, const CallSetup& setup, const ChatTurn& turn, const ProviderConfig& config,
+                                  const plugin::Call& call, const PluginLog& log, const std::string& media_key);
 
 } // namespace jarvis
