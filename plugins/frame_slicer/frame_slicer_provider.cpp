@@ -9,6 +9,7 @@
 #include "core/media_part_cache.hpp"
 #include "core/qwen_tokens.hpp"
 #include "http/ask_flow.hpp"
+#include "http/send_while_writing.hpp"
 #include "tools/host_tools.hpp"
 #include "media/media_error.hpp"
 #include "media/media_source.hpp"
@@ -29,32 +30,47 @@ FrameSlicerProvider::FrameSlicerProvider(plugin::Host host, std::string_view con
 
 namespace {
 
-// The image parts of the sampled frames, each with its uuid, with what a plan says about them.
-std::shared_ptr<const CachedMedia> encode_media(const ProviderConfig& config, const CallSetup& setup, MediaSource& source,
-                                                plugin::Call& call, const PluginLog& log, const std::string& key)
+// One frame's parts, the image's with its uuid (the frame's place among the images).
+json frame_parts(const EncodedFrame& frame, const std::string& key, size_t image)
 {
-    const SampledFrames frames = sample_frames(config, setup, source, call, log);
-    log.debug("frame_slicer: {} frames of {}", frames.extraction.frames.size(), source.info().source);
+    json parts = frame_image_parts(frame);
+    parts[1]["uuid"] = media_part_uuid(key, image);
+    return parts;
+}
+
+// The cache entry (and what a plan says) for frames whose parts are made.
+std::shared_ptr<const CachedMedia> media_of(const SampledFrames& frames, const MediaInfo& info, json parts)
+{
     auto media = std::make_shared<CachedMedia>();
-    media->parts = image_parts(frames);
-    size_t image = 0;
-    for (json& part : media->parts)
-        if (part["type"] == "image_url") {
-            part["uuid"] = media_part_uuid(key, image++);
+    media->parts = std::move(parts);
+    for (const json& part : media->parts)
+        if (part["type"] == "image_url")
             media->bytes += part["image_url"]["url"].get_ref<const std::string&>().size();
-        }
     media->visual_tokens = image_tokens(frames);
-    media->media_summary = {{"source", source.info().source},
+    media->media_summary = {{"source", info.source},
                             {"delivery", "images"},
                             {"duration_s", frames.index->end_s},
-                            {"width", source.info().width},
-                            {"height", source.info().height},
+                            {"width", info.width},
+                            {"height", info.height},
                             {"clip", {{"start_s", frames.clip_start_s}, {"end_s", frames.clip_end_s}}},
                             {"seek", to_string(frames.mode)},
                             {"frames", frame_list(frames)}};
     media->estimate = {{"frames", frames.extraction.frames.size()}, {"visual_tokens", media->visual_tokens}};
     media->warnings = frames.warnings;
     return media;
+}
+
+// The image parts of the sampled frames, each with its uuid, with what a plan says about them.
+std::shared_ptr<const CachedMedia> encode_media(const ProviderConfig& config, const CallSetup& setup, MediaSource& source,
+                                                plugin::Call& call, const PluginLog& log, const std::string& key)
+{
+    const SampledFrames frames = sample_frames(config, setup, source, call, log);
+    log.debug("frame_slicer: {} frames of {}", frames.extraction.frames.size(), source.info().source);
+    json parts = json::array();
+    for (size_t i = 0; i < frames.extraction.frames.size(); ++i)
+        for (json& part : frame_parts(frames.extraction.frames[i], key, i))
+            parts.push_back(std::move(part));
+    return media_of(frames, source.info(), std::move(parts));
 }
 
 // The first question's content: its text, then each frame's time and image.
@@ -89,12 +105,16 @@ struct FrameSlicerProvider::Turn
     std::optional<Conversation> earlier;
     std::string media_key;
     size_t skip_answers = 0;
+    std::optional<std::string> reduced; // why a follow-up goes with fewer frames
     std::shared_ptr<const CachedMedia> media;
     bool media_was_cached = false;
+    // A first question whose frames are decoded while its request goes out (media is set once they are): the open
+    // video and the frames to take from it.
+    std::unique_ptr<MediaSource> source;
+    std::optional<FramePlan> frames_plan;
 
-    json body(bool by_reference) const
+    json body_with(const json& parts) const
     {
-        const json parts = by_reference ? referenced(media->parts) : media->parts;
         json chat = make_chat_body(setup.loadout, json::array(), setup.stream);
         chat["max_tokens"] = setup.max_tokens;
         chat["messages"] = earlier ? continued_messages(first_content(earlier->turns.front().prompt, parts), *earlier,
@@ -102,31 +122,72 @@ struct FrameSlicerProvider::Turn
                                    : json::array({{{"role", "user"}, {"content", first_content(setup.request.prompt, parts)}}});
         return chat;
     }
+
+    json body(bool by_reference) const { return body_with(by_reference ? referenced(media->parts) : media->parts); }
+
+    // The plan document for the media in hand; `text_tokens` are the prompt's tokens besides the frames.
+    json document(const std::string& endpoint, int64_t text_tokens, bool with_request) const
+    {
+        json warnings(setup.warnings);
+        for (const auto& w : media->warnings)
+            warnings.push_back(w);
+        if (reduced)
+            warnings.push_back(*reduced);
+        else if (skip_answers > 0)
+            warnings.push_back(fmt::format("the {} oldest answer(s) of the conversation are left out to fit ctx={}", skip_answers,
+                                           setup.ctx.value_or(0)));
+        json estimate = media->estimate;
+        estimate["prompt_tokens"] = media->visual_tokens + text_tokens;
+        json doc = {
+            {"plugin", "frame_slicer"},
+            {"endpoint", endpoint},
+            {"media", media->media_summary},
+            {"estimate", std::move(estimate)},
+            {"warnings", std::move(warnings)},
+        };
+        if (with_request)
+            doc["request"] = body(false);
+        if (earlier)
+            doc["conversation"] = {{"turns", earlier->turns.size()},
+                                   {"answers_left_out", skip_answers},
+                                   {"frames_reduced", reduced.has_value()},
+                                   {"media_cached", media_was_cached}};
+        return doc;
+    }
 };
 
-FrameSlicerProvider::Turn FrameSlicerProvider::build_plan(std::string_view request_json, plugin::Call& call) const
+FrameSlicerProvider::Turn FrameSlicerProvider::build_plan(std::string_view request_json, plugin::Call& call,
+                                                          bool decode_while_sending) const
 {
-    Turn t{json(), prepare_call(config_, request_json), std::nullopt, {}, 0, nullptr, false};
+    Turn t;
+    t.setup = prepare_call(config_, request_json);
     t.earlier = continue_conversation(t.setup, "frame_slicer");
     call.progress("probe", -1);
-    MediaSource source = MediaSource::open(t.setup.request.video, [&] { return call.cancelled(); }, config_.endpoint.timeout_s);
+    t.source = std::make_unique<MediaSource>(
+        MediaSource::open(t.setup.request.video, [&] { return call.cancelled(); }, config_.endpoint.timeout_s));
+    MediaSource& source = *t.source;
     const auto acquire = [&] {
         t.media_key = media_key("frame_slicer", source.info(), media_shaping(t.setup, config_, "images"));
         // A follow-up (or a repeated question) finds the frames already encoded: nothing is decoded twice.
         t.media = config_.conversation.cache_bytes > 0 ? find_cached_media(t.media_key) : nullptr;
         t.media_was_cached = t.media != nullptr;
-        if (!t.media) {
+        if (t.media)
+            return;
+        if (decode_while_sending && !t.earlier)
+            t.frames_plan = plan_frames(config_, t.setup, source, call, log_);
+        else {
             t.media = encode_media(config_, t.setup, source, call, log_, t.media_key);
             cache_media(t.media_key, t.media, config_.conversation.cache_bytes);
         }
     };
     acquire();
+    if (t.frames_plan)
+        return t;
     if (t.earlier && t.earlier->media_key != t.media_key)
         throw MediaError(fmt::format("cannot continue the conversation: video '{}' changed since its first question "
                                      "(another file, or edited); start a new conversation",
                                      t.setup.request.video));
 
-    std::optional<std::string> reduced;
     const auto base_tokens = [&] {
         return t.media->visual_tokens +
                qwen::conversation_text_tokens(t.earlier->turns.front().prompt, t.setup.request.prompt, first_label(t.media->parts));
@@ -152,36 +213,14 @@ FrameSlicerProvider::Turn FrameSlicerProvider::build_plan(std::string_view reque
                 t.earlier->max_frames = fit;
                 t.earlier->media_key = t.media_key;
                 t.skip_answers = answers_to_skip(*t.earlier, base_tokens(), max_tokens, ctx);
-                reduced = fmt::format("every earlier answer is left out and the video goes with {} frames instead of {} to "
-                                      "fit ctx={}",
-                                      t.media->media_summary["frames"].size(), frames_before, ctx);
+                t.reduced = fmt::format("every earlier answer is left out and the video goes with {} frames instead of {} to "
+                                        "fit ctx={}",
+                                        t.media->media_summary["frames"].size(), frames_before, ctx);
             }
         }
         text_tokens = base_tokens() - t.media->visual_tokens + earlier_turn_tokens(*t.earlier, t.skip_answers);
     }
-    json warnings(t.setup.warnings);
-    for (const auto& w : t.media->warnings)
-        warnings.push_back(w);
-    if (reduced)
-        warnings.push_back(*reduced);
-    else if (t.skip_answers > 0)
-        warnings.push_back(fmt::format("the {} oldest answer(s) of the conversation are left out to fit ctx={}", t.skip_answers,
-                                       t.setup.ctx.value_or(0)));
-    json estimate = t.media->estimate;
-    estimate["prompt_tokens"] = t.media->visual_tokens + text_tokens;
-    t.plan = json{
-        {"plugin", "frame_slicer"},
-        {"endpoint", config_.endpoint.base_url},
-        {"request", t.body(false)},
-        {"media", t.media->media_summary},
-        {"estimate", std::move(estimate)},
-        {"warnings", std::move(warnings)},
-    };
-    if (t.earlier)
-        t.plan["conversation"] = {{"turns", t.earlier->turns.size()},
-                                  {"answers_left_out", t.skip_answers},
-                                  {"frames_reduced", reduced.has_value()},
-                                  {"media_cached", t.media_was_cached}};
+    t.plan = t.document(config_.endpoint.base_url, text_tokens, true);
     return t;
 }
 
@@ -189,8 +228,36 @@ std::string FrameSlicerProvider::plan(std::string_view request_json, plugin::Cal
 {
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
-        return build_plan(request_json, call).plan.dump();
+        return build_plan(request_json, call, false).plan.dump();
     });
+}
+
+json FrameSlicerProvider::ask_while_decoding(Turn& turn, plugin::Call& call, double sent_s) const
+{
+    // The body around the frames: the question's text goes first, the frames' parts follow it as they are encoded.
+    static constexpr std::string_view placeholder = "\"@@jarvis-frames@@\"";
+    const std::string text = turn.body_with(json::array({json::parse(placeholder)})).dump();
+    const size_t at = text.find(placeholder);
+    const std::string before = text.substr(0, at - 1); // without the comma before the placeholder
+    const std::string after = text.substr(at + placeholder.size());
+
+    const WrittenAnswer written = send_while_writing(config_.endpoint, turn.setup.stream, call, [&](StreamedBody& body, const plugin::Call& decoding) {
+        const FfmpegLogScope ffmpeg_log(log_);
+        body.append(before);
+        json parts = json::array();
+        const SampledFrames frames = extract_planned(*turn.frames_plan, decoding, log_, [&](const EncodedFrame& f) {
+            json two = frame_parts(f, turn.media_key, parts.size() / 2);
+            body.append("," + two[0].dump() + "," + two[1].dump());
+            for (json& part : two)
+                parts.push_back(std::move(part));
+        });
+        log_.debug("frame_slicer: {} frames of {}, sent while decoding", frames.extraction.frames.size(), turn.source->info().source);
+        turn.media = media_of(frames, turn.source->info(), std::move(parts));
+        cache_media(turn.media_key, turn.media, config_.conversation.cache_bytes);
+        body.append(after);
+    });
+    const int64_t text_tokens = qwen::question_text_tokens(turn.setup.request.prompt, first_label(turn.media->parts));
+    return ask_result(written.answer, turn.document(config_.endpoint.base_url, text_tokens, false), sent_s + written.body_whole_s, sent_s);
 }
 
 std::string FrameSlicerProvider::ask(std::string_view request_json, plugin::Call& call)
@@ -198,14 +265,26 @@ std::string FrameSlicerProvider::ask(std::string_view request_json, plugin::Call
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
         const auto start = std::chrono::steady_clock::now();
-        const Turn turn = build_plan(request_json, call);
-        const double media_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+        Turn turn = build_plan(request_json, call, config_.frames.send_while_decoding);
+        json result;
+        if (turn.frames_plan) {
+            try {
+                result = ask_while_decoding(turn, call, seconds());
+            } catch (const plugin::Error& e) {
+                // 411 Length Required: a server (or proxy) that takes no chunked body gets it whole.
+                if (e.http_status() != 411)
+                    throw;
+                log_.warn("frame_slicer: the server refused a body sent while decoding ({}); sending it whole", e.what());
+                turn = build_plan(request_json, call, false);
+            }
+        }
+        const double media_s = seconds();
         const bool by_reference = turn.earlier && config_.conversation.media == "reference";
         json media_mode = {{"mode", by_reference ? "reference" : "resend"}, {"client_cache", turn.media_was_cached ? "hit" : "miss"}};
-        json result;
-        if (!by_reference) {
+        if (result.is_null() && !by_reference) {
             result = send_planned_request(config_.endpoint, turn.plan, call, media_s);
-        } else {
+        } else if (result.is_null()) {
             try {
                 result = send_request(config_.endpoint, turn.body(true).dump(), turn.setup.stream, turn.plan, call, media_s);
                 media_mode["resent"] = false;

@@ -26,7 +26,10 @@ public:
 
 private:
     struct Turn; // a planned question: the plan document and what its ask needs besides
-    Turn build_plan(std::string_view request_json, plugin::Call& call) const;
+    // With `decode_while_sending`, a first question whose frames are not in the client's cache is planned without
+    // decoding them: ask_while_decoding sends its request while they are decoded.
+    Turn build_plan(std::string_view request_json, plugin::Call& call, bool decode_while_sending) const;
+    nlohmann::json ask_while_decoding(Turn& turn, plugin::Call& call, double sent_s) const;
 
     ProviderConfig config_;
     PluginLog log_;

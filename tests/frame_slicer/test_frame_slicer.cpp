@@ -5,6 +5,7 @@
 #include "frame_marks.hpp"
 #include "plugin_loader.hpp"
 #include "process.hpp"
+#include "recording_server.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -612,4 +613,96 @@ TEST_CASE("a file damaged inside says that FFmpeg concealed damage, and still gi
     for (const auto& w : doc["warnings"])
         concealed = concealed || w.get<std::string>().find("had damage that FFmpeg concealed") != std::string::npos;
     CHECK(concealed);
+}
+
+namespace {
+
+std::vector<std::string> ask_args(const std::string& base_url, const std::string& loadout, const fs::path& video,
+                                  std::vector<std::string> config = {})
+{
+    std::vector<std::string> args = {host_binary().string(), "--endpoint", base_url, "--loadout", loadout};
+    args.insert(args.end(), config.begin(), config.end());
+    args.insert(args.end(), {"ask", "--video", video.string(), "--prompt", "What happens?", "--json"});
+    return args;
+}
+
+json run_ask(const std::vector<std::string>& args)
+{
+    const auto r = run_process(args, std::chrono::seconds(120));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return json::parse(r.out);
+}
+
+} // namespace
+
+TEST_CASE("images: the request goes out while its frames are decoded, arrives whole and in order, and is the plan's", "[frame_slicer][streamed]")
+{
+    RecordingServer server;
+    const auto video = make_marked_video("marked_streamed.mp4", 320, 192, 24, 6, {"-c:v", "libx264", "-bf", "3", "-g", "48", "-pix_fmt", "yuv420p"});
+    const json result = run_ask(ask_args(server.base_url(), "vllm://m#fps=2", video));
+    CHECK(result["answer"] == "ok");
+    CHECK(result["conversation_media"]["client_cache"] == "miss");
+    const auto requests = server.wait_for_requests(1);
+    REQUIRE(requests.size() == 1);
+    CHECK(requests[0].whole);
+    CHECK(requests[0].transfer_encoding == "chunked");
+    const json sent = json::parse(requests[0].body);
+    // Every frame is the one its time claims, in time order, and the body is exactly what `plan` shows for the
+    // question (in this test's process, where nothing is cached: the frames decoded before the body is made).
+    const auto frames = sent_frames({{"request", sent}, {"media", result["media"]}});
+    CHECK(frames.size() == 12);
+    check_frames_are_true(frames, true_frame_times(video));
+    const json planned = plan(video, "#fps=2", {{"endpoint", {{"base_url", server.base_url()}}}});
+    CHECK(sent == planned["request"]);
+    CHECK(result["media"] == planned["media"]);
+    CHECK(result["estimate"] == planned["estimate"]);
+    CHECK(result["timings"]["media_s"].get<double>() <= result["timings"]["total_s"].get<double>());
+}
+
+TEST_CASE("images: a server that wants a length gets the body whole, and so does one configured so", "[frame_slicer][streamed]")
+{
+    const auto video = make_marked_video("marked_streamed_411.mp4", 320, 192, 24, 3, {"-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    SECTION("411 Length Required: sent again whole")
+    {
+        RecordingServer server;
+        server.reply_with({411});
+        CHECK(run_ask(ask_args(server.base_url(), "vllm://m#fps=2", video))["answer"] == "ok");
+        const auto requests = server.wait_for_requests(2);
+        REQUIRE(requests.size() == 2);
+        CHECK(requests[0].transfer_encoding == "chunked");
+        CHECK(requests[1].transfer_encoding.empty());
+        CHECK(requests[1].whole);
+        CHECK(json::parse(requests[0].body) == json::parse(requests[1].body)); // the same request, only framed otherwise
+    }
+    SECTION("frames.send_while_decoding false")
+    {
+        RecordingServer server;
+        TempDir dir;
+        const fs::path config = dir.path() / "jarvis.json";
+        std::ofstream(config) << json{{"frames", {{"send_while_decoding", false}}}}.dump();
+        const json result = run_ask(ask_args(server.base_url(), "vllm://m#fps=2", video, {"--config", config.string()}));
+        const auto requests = server.wait_for_requests(1);
+        REQUIRE(requests.size() == 1);
+        CHECK(requests[0].transfer_encoding.empty());
+        CHECK(json::parse(requests[0].body)["messages"][0]["content"].size() == 1 + 2 * result["media"]["frames"].size());
+    }
+}
+
+TEST_CASE("images: a request cancelled while its frames are decoded is aborted, never taken for whole", "[frame_slicer][streamed][cancel]")
+{
+    RecordingServer server;
+    ChildProcess host(ask_args(server.base_url(), "vllm://m#fps=2", slow_to_decode_video()));
+    const std::string start = R"({"max_tokens")";
+    const InterruptedRequest interrupted = interrupt_once_body_began(server, host, start.size());
+    CHECK(interrupted.exit_code == std::optional<int>(130));
+    REQUIRE(interrupted.request);
+    CHECK_FALSE(interrupted.request->whole);
+    CHECK(interrupted.request->body.rfind(start, 0) == 0);
+    // Decoding had not ended: the body holds fewer than the 40 frames' images.
+    const std::string& body = interrupted.request->body;
+    size_t images = 0;
+    for (size_t at = body.find("data:image/jpeg"); at != std::string::npos; at = body.find("data:image/jpeg", at + 1))
+        ++images;
+    CHECK(images < 40);
 }

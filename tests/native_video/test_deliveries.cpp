@@ -379,19 +379,14 @@ TEST_CASE("frames: a request cancelled while its frames are decoded is aborted, 
     jarvis::test::RecordingServer server;
     TempDir dir;
     const fs::path config = write_config(dir, {{"endpoint", {{"base_url", server.base_url()}}}, {"loadout", loadout + "#delivery=frames#fps=2"}});
-    // 40 frames of 1080p, each from its own stretch of P-frames: seconds of decoding, while the request is open.
-    const auto video = make_video("streamed_cancel.mp4", {"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-t", "20", "-c:v",
-                                                         "libx264", "-preset", "ultrafast", "-g", "300", "-pix_fmt", "yuv420p"});
-    ChildProcess host(host_args(config, "ask", video));
+    ChildProcess host(host_args(config, "ask", slow_to_decode_video()));
     const std::string start = R"({"max_tokens")";
-    REQUIRE(server.wait_for_body(start.size())); // the body has begun
-    host.signal(SIGINT);
-    REQUIRE(host.wait_for(std::chrono::seconds(60)) == std::optional<int>(130));
-    const auto requests = server.wait_for_requests(1);
-    REQUIRE(requests.size() == 1);
-    CHECK_FALSE(requests[0].whole);
-    CHECK(requests[0].body.rfind(start, 0) == 0);
-    CHECK(requests[0].body.find("data:video/jpeg;base64,") != std::string::npos);
+    const InterruptedRequest interrupted = interrupt_once_body_began(server, host, start.size());
+    CHECK(interrupted.exit_code == std::optional<int>(130));
+    REQUIRE(interrupted.request);
+    CHECK_FALSE(interrupted.request->whole);
+    CHECK(interrupted.request->body.rfind(start, 0) == 0);
+    CHECK(interrupted.request->body.find("data:video/jpeg;base64,") != std::string::npos);
 }
 
 TEST_CASE("data: a video over the inline limit is refused with a suggestion", "[deliveries][data][errors]")

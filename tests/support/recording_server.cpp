@@ -1,8 +1,12 @@
 #include "recording_server.hpp"
 
+#include "child_process.hpp"
+#include "fixtures.hpp"
+
 #include <httplib.h>
 
 #include <chrono>
+#include <csignal>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -85,6 +89,25 @@ std::vector<RecordingServer::Request> RecordingServer::wait_for_requests(size_t 
     std::unique_lock lock(state_->mutex);
     state_->changed.wait_for(lock, patience, [&] { return state_->requests.size() >= count; });
     return state_->requests;
+}
+
+std::filesystem::path slow_to_decode_video()
+{
+    return make_video("slow_to_decode_1080p_20s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-t", "20", "-c:v",
+                                                       "libx264", "-preset", "ultrafast", "-g", "300", "-pix_fmt", "yuv420p"});
+}
+
+InterruptedRequest interrupt_once_body_began(RecordingServer& server, ChildProcess& host, size_t bytes)
+{
+    InterruptedRequest out;
+    if (!server.wait_for_body(bytes))
+        return out;
+    host.signal(SIGINT);
+    out.exit_code = host.wait_for(std::chrono::seconds(60));
+    const auto requests = server.wait_for_requests(1);
+    if (!requests.empty())
+        out.request = requests.front();
+    return out;
 }
 
 } // namespace jarvis::test

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,5 +39,22 @@ private:
     struct State;
     std::unique_ptr<State> state_;
 };
+
+class ChildProcess;
+
+// 20 s of 1080p with a keyframe every 10 s: at fps=2 its 40 frames each come from their own stretch of P-frames,
+// seconds of decoding while a request sent during it is open.
+std::filesystem::path slow_to_decode_video();
+
+// The request a jarvis-host process was sending when it was interrupted.
+struct InterruptedRequest
+{
+    std::optional<int> exit_code;
+    std::optional<RecordingServer::Request> request;
+};
+
+// Sends `host` SIGINT as soon as `server` has received `bytes` of a request body, then waits (up to a minute each)
+// for the process to end and the request with it.
+InterruptedRequest interrupt_once_body_began(RecordingServer& server, ChildProcess& host, size_t bytes);
 
 } // namespace jarvis::test

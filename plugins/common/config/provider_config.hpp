@@ -39,8 +39,8 @@ struct FramesConfig
     // H.264: also skip reference pictures no chosen frame depends on (where the FFmpeg running is the one the
     // replay was checked against); false decodes every reference picture, as FFmpeg alone would.
     bool skip_references = true;
-    // native_video's frames delivery: the request goes out while its frames are decoded (a chunked body); false
-    // sends it once whole.
+    // frame_slicer's images and native_video's frames delivery: the request goes out while its frames are decoded
+    // (a chunked body); false sends it once whole.
     bool send_while_decoding = true;
 };
 

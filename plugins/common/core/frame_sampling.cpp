@@ -168,15 +168,20 @@ std::vector<double> planned_times(const FramePlan& plan)
     return times;
 }
 
+nlohmann::json frame_image_parts(const EncodedFrame& frame)
+{
+    std::string url = "data:image/jpeg;base64,";
+    append_base64(url, frame.jpeg);
+    return nlohmann::json::array({{{"type", "text"}, {"text", qwen::timestamp_marker(frame.time_s)}},
+                                  {{"type", "image_url"}, {"image_url", {{"url", std::move(url)}}}}});
+}
+
 nlohmann::json image_parts(const SampledFrames& frames)
 {
     nlohmann::json parts = nlohmann::json::array();
-    for (const EncodedFrame& f : frames.extraction.frames) {
-        std::string url = "data:image/jpeg;base64,";
-        append_base64(url, f.jpeg);
-        parts.push_back({{"type", "text"}, {"text", qwen::timestamp_marker(f.time_s)}});
-        parts.push_back({{"type", "image_url"}, {"image_url", {{"url", std::move(url)}}}});
-    }
+    for (const EncodedFrame& f : frames.extraction.frames)
+        for (nlohmann::json& part : frame_image_parts(f))
+            parts.push_back(std::move(part));
     return parts;
 }
 

@@ -68,7 +68,10 @@ SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup
 // The times of the frames a plan will send: with its request's size, what a token estimate needs before they are decoded.
 std::vector<double> planned_times(const FramePlan& plan);
 
-// The frames as content parts: "<t seconds>" text, then the JPEG as an image_url data URL, for each frame.
+// One frame as content parts: "<t seconds>" text, then the JPEG as an image_url data URL.
+nlohmann::json frame_image_parts(const EncodedFrame& frame);
+
+// Those of every frame, in order.
 nlohmann::json image_parts(const SampledFrames& frames);
 
 // media.frames of the plan document: pts_s, width, height, bytes for each frame.
