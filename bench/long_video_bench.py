@@ -3,8 +3,10 @@
 vLLM's qwen3_vl loader (over its default OpenCV backend) computes the frames it samples, then grab()s every frame up to
 the last one and retrieve()s the sampled ones. That loop, run here with Debian's OpenCV (the same FFmpeg decoder), is
 what the pointer deliveries (file, http, data) cost on the server. Against it, in the same run: `jarvis-host ask` with
-delivery=auto, file and frames (sent while decoding, and for comparison with its body sent once whole), timed from
-start until the request has arrived whole at a sink server on loopback.
+delivery=auto, file and frames (sent while decoding, and for comparison with its body sent once whole), and
+frame_slicer's images (the same two ways), timed from start until the request has arrived whole at a sink server on
+loopback. `--link-mb-per-s` makes the sink read no faster than a network link would carry (a server on another machine),
+where sending while decoding hides the upload; `--deliveries` runs some of them only (and the OpenCV loop).
 Each in its own process; before each, the video's pages are dropped from the page cache (posix_fadvise), so that the
 bytes read from disk (the process's block input) are a cold read.
 
@@ -16,6 +18,7 @@ file path's server-side loading takes; on the 10-second clip auto is at most 100
 exact mode asked for 8 frames of the 10-minute clip reads under 30% of the file; peak memory under 150 MB.
 
 Usage: /usr/bin/python3 bench/long_video_bench.py [--build build/release] [--work build/bench] [--rounds 1]
+           [--link-mb-per-s MB] [--deliveries images "images, body sent whole"]
 Needs python3-opencv (scripts/setup.sh bench).
 """
 
@@ -63,9 +66,23 @@ print(kept, last + 1)
 class Sink:
     """A chat endpoint on loopback that notes when each request body has arrived whole."""
 
-    def __init__(self) -> None:
+    def __init__(self, link_mb_per_s: float | None = None) -> None:
         self.arrivals: list[tuple[float, int]] = []
         sink = self
+        link_rate = link_mb_per_s * 1e6 if link_mb_per_s else None
+
+        class Link:
+            """A network link's pace: bytes read off loopback are taken to arrive once the link, busy with those
+            before them or idle until they were written, has carried them."""
+
+            def __init__(self) -> None:
+                self.free_at = 0.0
+
+            def carried(self, size: int) -> None:
+                if link_rate is None or size == 0:
+                    return
+                self.free_at = max(self.free_at, time.monotonic()) + size / link_rate
+                time.sleep(max(0.0, self.free_at - time.monotonic()))
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
@@ -80,19 +97,29 @@ class Sink:
             def read_sized(self) -> int:
                 length = int(self.headers.get("Content-Length", "0"))
                 remaining = length
+                link = Link()
                 while remaining > 0:
-                    chunk = self.rfile.read(min(remaining, 1 << 20))
+                    chunk = self.rfile.read(min(remaining, 1 << 16))
                     if not chunk:
                         break
                     remaining -= len(chunk)
+                    link.carried(len(chunk))
                 return length
 
             def read_chunked(self) -> int:
                 """A body sent while it is written (frames as they are decoded): its chunks until the empty one."""
                 length = 0
+                link = Link()
                 while True:
                     size = int(self.rfile.readline().split(b";")[0], 16)
-                    self.rfile.read(size + 2)  # the chunk and its CRLF
+                    remaining = size
+                    while remaining > 0:
+                        got = len(self.rfile.read(min(remaining, 1 << 16)))
+                        if got == 0:
+                            return length
+                        remaining -= got
+                        link.carried(got)
+                    self.rfile.read(2)  # the chunk's CRLF
                     if size == 0:
                         return length
                     length += size
@@ -182,6 +209,8 @@ def main() -> None:
     parser.add_argument("--build", default="build/release")
     parser.add_argument("--work", default="build/bench")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--link-mb-per-s", type=float, default=None)
+    parser.add_argument("--deliveries", nargs="+", default=None, help="the names of the rows to run (default: all)")
     args = parser.parse_args()
     host = str(Path(args.build) / "bin" / "jarvis-host")
     work = Path(args.work)
@@ -200,17 +229,25 @@ def main() -> None:
         "10 s 1080p H.264": make_video(volume / "1080p30_10s_gop250_veryfast.mp4", "-f", "lavfi", "-i",
                                        "testsrc2=size=1920x1080:rate=30:duration=10", *x264),
     }
-    sink = Sink()
+    sink = Sink(args.link_mb_per_s)
     config = work / "long_video_bench.json"
     settings = {"endpoint": {"base_url": sink.base_url}, "input_data": {"host_path": str(volume.resolve()), "container_path": "/data"}}
     config.write_text(json.dumps(settings))
     # The frames delivery as it was before its request went out while decoding: the body sent once it is whole.
     whole_body_config = work / "long_video_bench_whole_body.json"
     whole_body_config.write_text(json.dumps({**settings, "frames": {"send_while_decoding": False}}))
-    model = "vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#nativevideo"
+    slicer = "vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ"
+    model = slicer + "#nativevideo"
     # auto at fps 0.1: a sparse sampling (60 frames of 10 minutes), where vLLM's loader still decodes nearly every frame.
-    deliveries = {"auto": ("", config), "file": ("#delivery=file", config), "frames": ("#delivery=frames", config),
-                  "frames, body sent whole": ("#delivery=frames", whole_body_config), "auto, fps=0.1": ("#fps=0.1", config)}
+    deliveries = {"auto": (model, config), "file": (model + "#delivery=file", config), "frames": (model + "#delivery=frames", config),
+                  "frames, body sent whole": (model + "#delivery=frames", whole_body_config), "auto, fps=0.1": (model + "#fps=0.1", config),
+                  "images": (slicer, config), "images, body sent whole": (slicer, whole_body_config)}
+    if args.deliveries:
+        wanted = args.deliveries
+        unknown = [name for name in wanted if name not in deliveries]
+        if unknown:
+            raise SystemExit(f"unknown deliveries {unknown}; choose from {list(deliveries)}")
+        deliveries = {name: deliveries[name] for name in wanted}
 
     rows = []
     exact8 = None
@@ -221,12 +258,12 @@ def main() -> None:
         server_s = statistics.median(r[0] for r in loop)
         decoded = loop[0][3].split()[1]
         results = {}
-        for delivery, (suffix, delivery_config) in deliveries.items():
+        for delivery, (loadout, delivery_config) in deliveries.items():
             runs = []
             for _ in range(args.rounds):
                 before = len(sink.arrivals)
                 wall, rss, disk_mb, out, start = measured(
-                    [host, "--config", str(delivery_config), "--loadout", model + suffix, "ask", "--video", str(video.resolve()),
+                    [host, "--config", str(delivery_config), "--loadout", loadout, "ask", "--video", str(video.resolve()),
                      "--prompt", "What happens?", "--json"], video)
                 arrived, body = sink.arrivals[before]
                 runs.append((arrived - start, rss, disk_mb, body, json.loads(out)["media"]["delivery"]))
@@ -236,7 +273,7 @@ def main() -> None:
             results[delivery] = (frames_ready, runs[0][4], max(r[1] for r in runs), statistics.median(r[2] for r in runs),
                                  runs[0][3] / 1e6)
         rows.append((name, size_mb, server_s, decoded, results))
-        if name.startswith("10 min"):
+        if name.startswith("10 min") and not args.deliveries:
             _, rss8, disk8, _, _ = measured([host, "--config", str(config), "--loadout", model + "#delivery=frames#max_frames=8",
                                              "plan", "--video", str(video.resolve()), "--prompt", "x", "--json"], video)
             exact8 = (disk8, size_mb, rss8)
@@ -249,7 +286,7 @@ def main() -> None:
     # Over HTTP, a frame_slicer plan that needs the whole file (120 frames of the 2-minute clip): the bytes sent.
     over_http = []
     for name, video in clips.items():
-        if name.startswith("2 min"):
+        if name.startswith("2 min") and not args.deliveries:
             served = CountingFileServer(video)
             for loadout in ("vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#max_frames=120",
                             "vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ#max_frames=8"):
@@ -266,14 +303,19 @@ def main() -> None:
         for delivery, (ready, chosen, rss, disk_mb, body_mb) in results.items():
             print(f"| {name} ({size_mb:.0f} MB) | {server_s:.2f} s ({decoded}) | {delivery} | {chosen} | {ready:.2f} s | "
                   f"{rss:.0f} MB | {disk_mb:.1f} MB | {body_mb:.2f} MB |")
+    link = f" over a {args.link_mb_per_s:g} MB/s link" if args.link_mb_per_s else ""
+    for name, _, _, _, results in rows:
+        for streamed in ("frames", "images"):
+            if streamed in results and f"{streamed}, body sent whole" in results:
+                print(f"{name}: {streamed} sent while decoding reach the server{link} "
+                      f"{(results[f'{streamed}, body sent whole'][0] - results[streamed][0]) * 1000:.0f} ms sooner than the body sent whole")
     for name, _, server_s, _, results in rows:
-        fastest = min(r[0] for d, r in results.items() if "fps" not in d and "whole" not in d)
+        if not all(d in results for d in ("auto", "file", "frames", "auto, fps=0.1")):
+            continue
+        fastest = min(r[0] for d, r in results.items() if "fps" not in d and "whole" not in d and "images" not in d)
         print(f"{name}: auto ({results['auto'][1]}) {results['file'][0] / results['auto'][0]:.1f}x sooner than the file path; "
               f"{(results['auto'][0] - fastest) * 1000:.0f} ms behind the fastest delivery; at fps=0.1 "
               f"({results['auto, fps=0.1'][1]}) {server_s / results['auto, fps=0.1'][0]:.1f}x sooner than the server's loading")
-    for name, _, _, _, results in rows:
-        print(f"{name}: frames sent while decoding reach the server {(results['frames, body sent whole'][0] - results['frames'][0]) * 1000:.0f} ms "
-              f"sooner than the body sent whole")
     if exact8:
         disk8, size_mb, rss8 = exact8
         print(f"exact mode, 8 frames of the 10-minute clip: read {disk8:.1f} MB of {size_mb:.0f} MB "
