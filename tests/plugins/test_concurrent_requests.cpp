@@ -100,13 +100,22 @@ TEST_CASE("one native_video provider streams four asks at once against the emula
     CHECK(correct == 4);
 }
 
+namespace {
+
+// Ten keyframe intervals: the extractor splits them across its workers. OBS-style references, so that each worker
+// also reads slice headers and skips references no target needs.
+std::filesystem::path ten_interval_video()
+{
+    return jarvis::test::make_video("threads_gop10.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x192:rate=20", "-t", "5", "-c:v",
+                                                          "libx264", "-preset", "veryfast", "-x264-params",
+                                                          "keyint=10:min-keyint=10:scenecut=0:bframes=2:b-pyramid=normal:ref=1"});
+}
+
+} // namespace
+
 TEST_CASE("frame_slicer decodes keyframe intervals on worker threads, for two host threads at once", "[threads][frame_slicer]")
 {
-    // Ten keyframe intervals: the extractor splits them across its workers. OBS-style references, so that each
-    // worker also reads slice headers and skips references no target needs.
-    const auto video = jarvis::test::make_video("threads_gop10.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x192:rate=20", "-t", "5",
-                                                                      "-c:v", "libx264", "-preset", "veryfast", "-x264-params",
-                                                                      "keyint=10:min-keyint=10:scenecut=0:bframes=2:b-pyramid=normal:ref=1"});
+    const auto video = ten_interval_video();
     const auto plugin = jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / "frame_slicer.so");
     jarvis::vision::Provider provider(plugin, "{}");
     const std::string request = json{{"video", video.string()}, {"prompt", "x"}, {"loadout", "vllm://m#fps=4"}}.dump();
@@ -125,4 +134,55 @@ TEST_CASE("frame_slicer decodes keyframe intervals on worker threads, for two ho
     for (auto& t : pool)
         t.join();
     CHECK(same == 2);
+}
+
+TEST_CASE("frame_slicer's images and native_video's frames go out while decoding, for two host threads at once", "[threads][streamed]")
+{
+    jarvis::test::Emulator emulator({"--served-model-name", "m"});
+    const auto video = ten_interval_video();
+    struct Case
+    {
+        std::string plugin;
+        std::string loadout;
+    };
+    for (const Case& c : {Case{"frame_slicer.so", "vllm://m"}, Case{"native_video.so", "vllm://m#nativevideo#delivery=frames"}}) {
+        DYNAMIC_SECTION(c.plugin)
+        {
+            const auto plugin = jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / c.plugin);
+            jarvis::vision::Provider provider(plugin, json{{"endpoint", {{"base_url", emulator.base_url()}}}}.dump());
+            std::atomic<int> correct{0};
+            std::mutex failures_mutex;
+            std::vector<std::string> failures;
+            std::vector<std::thread> pool;
+            for (int fps : {2, 4}) // other frames each, so that neither finds the other's in the client's cache
+                pool.emplace_back([&, fps] {
+                    const std::string request = json{{"video", video.string()},
+                                                     {"prompt", "x"},
+                                                     {"loadout", c.loadout + "#max_tokens=4000#fps=" + std::to_string(fps)}}
+                                                    .dump();
+                    jarvis::vision::CallHandlers handlers;
+                    std::atomic<int> decode_progress{0};
+                    handlers.on_progress = [&](std::string_view stage, double) { decode_progress += stage == "decode"; };
+                    try {
+                        const json result = json::parse(provider.ask(request, handlers));
+                        const json seen = json::parse(result["answer"].get<std::string>());
+                        const size_t sent = result["media"]["frames"].size();
+                        const size_t received = seen["images"].empty() ? seen["videos"][0]["frames"].get<size_t>() : seen["images"].size();
+                        if (sent == size_t(5 * fps) && received == sent && result["conversation_media"]["client_cache"] == "miss" &&
+                            decode_progress > 0)
+                            ++correct;
+                        else
+                            throw std::runtime_error("sent " + std::to_string(sent) + ", the server saw " + seen.dump());
+                    } catch (const std::exception& e) {
+                        std::lock_guard lock(failures_mutex);
+                        failures.emplace_back(e.what());
+                    }
+                });
+            for (auto& t : pool)
+                t.join();
+            for (const auto& f : failures)
+                UNSCOPED_INFO(f);
+            CHECK(correct == 2);
+        }
+    }
 }
