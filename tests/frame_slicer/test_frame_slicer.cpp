@@ -626,6 +626,15 @@ std::vector<std::string> ask_args(const std::string& base_url, const std::string
     return args;
 }
 
+// The images a request body (whole or not) holds.
+size_t images_in(const std::string& body)
+{
+    size_t images = 0;
+    for (size_t at = body.find("data:image/jpeg"); at != std::string::npos; at = body.find("data:image/jpeg", at + 1))
+        ++images;
+    return images;
+}
+
 json run_ask(const std::vector<std::string>& args)
 {
     const auto r = run_process(args, std::chrono::seconds(120));
@@ -699,10 +708,31 @@ TEST_CASE("images: a request cancelled while its frames are decoded is aborted, 
     REQUIRE(interrupted.request);
     CHECK_FALSE(interrupted.request->whole);
     CHECK(interrupted.request->body.rfind(start, 0) == 0);
-    // Decoding had not ended: the body holds fewer than the 40 frames' images.
-    const std::string& body = interrupted.request->body;
-    size_t images = 0;
-    for (size_t at = body.find("data:image/jpeg"); at != std::string::npos; at = body.find("data:image/jpeg", at + 1))
-        ++images;
-    CHECK(images < 40);
+    CHECK(images_in(interrupted.request->body) < 40); // decoding had not ended
+}
+
+TEST_CASE("images: a server that stops sending the video mid-decoding aborts the request with an error naming it", "[frame_slicer][streamed][http]")
+{
+    RecordingServer chat;
+    // 8 frames of a minute of noise read by ranges; the server stalls once 12% of the file is sent (the third frame).
+    const auto video = make_video("noise_gop30_60s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "60", "-vf",
+                                                          "noise=alls=60:allf=t", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30",
+                                                          "-bf", "2", "-pix_fmt", "yuv420p"});
+    CountingFileServer server(video, 0.12);
+    TempDir dir;
+    const fs::path config = dir.path() / "jarvis.json";
+    std::ofstream(config) << json{{"endpoint", {{"timeout_s", 2}}}}.dump();
+    // A read gives up after the 2 s timeout and one reconnection: seconds, not FFmpeg's default back-off of up to two
+    // minutes per read (this took 92 s before).
+    const auto r = run_process(ask_args(chat.base_url(), "vllm://m#max_frames=8", fs::path(server.url()), {"--config", config.string()}),
+                               std::chrono::seconds(60));
+    INFO(r.err);
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.err, Contains(server.url()) && Contains("its server stopped sending"));
+    const auto requests = chat.wait_for_requests(1);
+    REQUIRE(requests.size() == 1);
+    CHECK_FALSE(requests[0].whole);
+    const size_t images = images_in(requests[0].body);
+    CHECK(images >= 1); // the frames before the stall went out
+    CHECK(images < 8);
 }

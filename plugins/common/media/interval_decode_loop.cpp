@@ -102,12 +102,33 @@ void IntervalDecodeLoop::decode_keyframe_packet(const FrameTarget& target, Inter
     avcodec_flush_buffers(codec_.get()); // leaves the drained (end-of-stream) state
 }
 
+// The next packet of any stream; false at the end of the file (or what can be read of it: damage ends it there).
+// A source that cannot be read (a server that stopped answering, a disk error) is an error, not an early end: taken for
+// one, every later interval and every seek would wait out the same failure.
+bool IntervalDecodeLoop::read_packet()
+{
+    const int rc = av_read_frame(source_.format(), packet_.get());
+    if (rc >= 0)
+        return true;
+    // Demuxers report a failed read as the end of the file, or as damage: the I/O context keeps the failure.
+    throw_if_unreadable(rc != AVERROR_EOF && rc != AVERROR_INVALIDDATA ? rc : 0);
+    return false;
+}
+
+void IntervalDecodeLoop::throw_if_unreadable(int read_error)
+{
+    const AVIOContext* io = source_.format()->pb;
+    const int failure = io != nullptr && io->error < 0 ? io->error : read_error;
+    if (failure < 0 && failure != AVERROR_EXIT && failure != AVERROR_EOF && !stopped_)
+        throw MediaError(fmt::format("cannot read video '{}': {}", request_.source, av::error_string(failure)));
+}
+
 std::function<const AVPacket*()> IntervalDecodeLoop::packets_from(size_t key_position)
 {
     seek_to(key_position);
     return [this]() -> const AVPacket* {
         av_packet_unref(packet_.get());
-        while (!stopped_ && av_read_frame(source_.format(), packet_.get()) >= 0) {
+        while (!stopped_ && read_packet()) {
             if (packet_->stream_index == source_.stream_index())
                 return packet_.get();
             av_packet_unref(packet_.get());
@@ -152,6 +173,8 @@ void IntervalDecodeLoop::seek_to(size_t key_position)
             landed = av_seek_frame(fmt, source_.stream_index(), seek_pts, AVSEEK_FLAG_BACKWARD) >= 0;
         seek_pts -= second << attempt;
     }
+    if (!landed)
+        throw_if_unreadable(0);
     if (!landed && avformat_seek_file(fmt, -1, INT64_MIN, 0, 0, AVSEEK_FLAG_BYTE) < 0)
         throw MediaError(fmt::format("cannot use video '{}': seeking failed", request_.source));
     avcodec_flush_buffers(codec_.get());
@@ -161,7 +184,7 @@ void IntervalDecodeLoop::seek_to(size_t key_position)
 // The pts of the next packet of the stream (consumed), or INT64_MAX at the end.
 int64_t IntervalDecodeLoop::first_packet_pts()
 {
-    while (av_read_frame(source_.format(), packet_.get()) >= 0) {
+    while (read_packet()) {
         const bool ours = packet_->stream_index == source_.stream_index();
         const int64_t pts = packet_time(*packet_);
         av_packet_unref(packet_.get());

@@ -58,12 +58,15 @@ public:
     void discard(IntervalAttempt& attempt);
 
     bool stopped() const { return stopped_; }
+    bool reads_url() const { return source_.info().is_url; }
     DamageCount damage() const { return damage_; }
     void restore_damage(DamageCount before) { damage_ = before; }
 
 private:
     void seek_to(size_t key_position);
     int64_t first_packet_pts();
+    bool read_packet();
+    void throw_if_unreadable(int read_error);
     void receive_frames(IntervalAttempt& attempt, bool all = false);
     void drain(IntervalAttempt& attempt);
     void emit(const AVFrame& picture, IntervalAttempt& attempt);

@@ -28,8 +28,14 @@ void IntervalRecovery::decode_interval(Interval& interval)
     }
     if (!attempt.complete() && !loop_.stopped()) {
         const double last_s = loop_.last_frame_time_s();
-        if (!loop_.fill_with_last_frame(attempt))
+        if (!loop_.fill_with_last_frame(attempt)) {
+            // A server that stops sending looks to the demuxer like damage where it stopped.
+            if (loop_.reads_url())
+                throw MediaError(fmt::format("cannot use video '{}': nothing could be read or decoded from {:.2f} s on (its server "
+                                             "stopped sending, or the file is damaged there)",
+                                             request_.source, interval.targets.front().time_s));
             throw MediaError(fmt::format("cannot use video '{}': no frame of it could be decoded", request_.source));
+        }
         warnings_.push_back(fmt::format("frames after {:.2f} s could not be decoded (damaged or truncated file); the last "
                                         "decodable frame stands in, reported at its own time",
                                         last_s));
