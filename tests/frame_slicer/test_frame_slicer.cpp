@@ -728,6 +728,7 @@ TEST_CASE("images: a server that stops sending the video mid-decoding aborts the
                                std::chrono::seconds(60));
     INFO(r.err);
     CHECK(r.exit_code == 3);
+    // Whether the demuxer reports the stall as a failed read or as damage where it stopped, the message says so.
     CHECK_THAT(r.err, Contains(server.url()) && Contains("its server stopped sending"));
     const auto requests = chat.wait_for_requests(1);
     REQUIRE(requests.size() == 1);

@@ -120,7 +120,8 @@ void IntervalDecodeLoop::throw_if_unreadable(int read_error)
     const AVIOContext* io = source_.format()->pb;
     const int failure = io != nullptr && io->error < 0 ? io->error : read_error;
     if (failure < 0 && failure != AVERROR_EXIT && failure != AVERROR_EOF && !stopped_)
-        throw MediaError(fmt::format("cannot read video '{}': {}", request_.source, av::error_string(failure)));
+        throw MediaError(fmt::format("cannot read video '{}': {}{}", request_.source, av::error_string(failure),
+                                     reads_url() ? " (its server stopped sending, or the connection failed)" : ""));
 }
 
 std::function<const AVPacket*()> IntervalDecodeLoop::packets_from(size_t key_position)
