@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -64,30 +65,19 @@ TEST_CASE("one provider streams answers to several threads, each getting only it
     CHECK(correct == 4);
 }
 
-TEST_CASE("one native_video provider streams four asks at once against the emulator", "[threads][ask]")
+namespace {
+
+// Runs `body(t)` for each t below `threads`, each on a thread of its own, all at once; returns what those that threw
+// said.
+std::vector<std::string> failures_on_threads(int threads, const std::function<void(int)>& body)
 {
-    jarvis::test::Emulator emulator({"--served-model-name", "m", "--fault-chunk-delay-ms", "1"});
-    const auto plugin = jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / "native_video.so");
-    jarvis::vision::Provider provider(plugin, json{{"endpoint", {{"base_url", emulator.base_url()}}}}.dump());
-    const std::string request = json{{"video", jarvis::test::sample_video().string()},
-                                     {"prompt", "what?"},
-                                     {"loadout", "vllm://m#nativevideo"},
-                                     {"stream", true}}
-                                    .dump();
-    std::atomic<int> correct{0};
     std::mutex failures_mutex;
     std::vector<std::string> failures;
     std::vector<std::thread> pool;
-    for (int t = 0; t < 4; ++t)
-        pool.emplace_back([&] {
-            std::string streamed;
-            jarvis::vision::CallHandlers handlers;
-            handlers.on_text = [&](std::string_view s) { streamed += s; };
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
             try {
-                const json result = json::parse(provider.ask(request, handlers));
-                const json described = json::parse(streamed);
-                if (streamed == result["answer"] && described["videos"][0]["frames"] == 8)
-                    ++correct;
+                body(t);
             } catch (const std::exception& e) {
                 std::lock_guard lock(failures_mutex);
                 failures.emplace_back(e.what());
@@ -95,12 +85,8 @@ TEST_CASE("one native_video provider streams four asks at once against the emula
         });
     for (auto& t : pool)
         t.join();
-    for (const auto& f : failures)
-        UNSCOPED_INFO(f);
-    CHECK(correct == 4);
+    return failures;
 }
-
-namespace {
 
 // Ten keyframe intervals: the extractor splits them across its workers. OBS-style references, so that each worker
 // also reads slice headers and skips references no target needs.
@@ -112,6 +98,31 @@ std::filesystem::path ten_interval_video()
 }
 
 } // namespace
+
+TEST_CASE("one native_video provider streams four asks at once against the emulator", "[threads][ask]")
+{
+    jarvis::test::Emulator emulator({"--served-model-name", "m", "--fault-chunk-delay-ms", "1"});
+    const auto plugin = jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / "native_video.so");
+    jarvis::vision::Provider provider(plugin, json{{"endpoint", {{"base_url", emulator.base_url()}}}}.dump());
+    const std::string request = json{{"video", jarvis::test::sample_video().string()},
+                                     {"prompt", "what?"},
+                                     {"loadout", "vllm://m#nativevideo"},
+                                     {"stream", true}}
+                                    .dump();
+    std::atomic<int> correct{0};
+    for (const auto& f : failures_on_threads(4, [&](int) {
+             std::string streamed;
+             jarvis::vision::CallHandlers handlers;
+             handlers.on_text = [&](std::string_view s) { streamed += s; };
+             const json result = json::parse(provider.ask(request, handlers));
+             const json described = json::parse(streamed);
+             if (streamed == result["answer"] && described["videos"][0]["frames"] == 8)
+                 ++correct;
+         }))
+        UNSCOPED_INFO(f);
+    CHECK(correct == 4);
+}
+
 
 TEST_CASE("frame_slicer decodes keyframe intervals on worker threads, for two host threads at once", "[threads][frame_slicer]")
 {
@@ -151,36 +162,24 @@ TEST_CASE("frame_slicer's images and native_video's frames go out while decoding
             const auto plugin = jarvis::host::load_plugin(jarvis::test::build_plugin_dir() / c.plugin);
             jarvis::vision::Provider provider(plugin, json{{"endpoint", {{"base_url", emulator.base_url()}}}}.dump());
             std::atomic<int> correct{0};
-            std::mutex failures_mutex;
-            std::vector<std::string> failures;
-            std::vector<std::thread> pool;
-            for (int fps : {2, 4}) // other frames each, so that neither finds the other's in the client's cache
-                pool.emplace_back([&, fps] {
-                    const std::string request = json{{"video", video.string()},
-                                                     {"prompt", "x"},
-                                                     {"loadout", c.loadout + "#max_tokens=4000#fps=" + std::to_string(fps)}}
-                                                    .dump();
-                    jarvis::vision::CallHandlers handlers;
-                    std::atomic<int> decode_progress{0};
-                    handlers.on_progress = [&](std::string_view stage, double) { decode_progress += stage == "decode"; };
-                    try {
-                        const json result = json::parse(provider.ask(request, handlers));
-                        const json seen = json::parse(result["answer"].get<std::string>());
-                        const size_t sent = result["media"]["frames"].size();
-                        const size_t received = seen["images"].empty() ? seen["videos"][0]["frames"].get<size_t>() : seen["images"].size();
-                        if (sent == size_t(5 * fps) && received == sent && result["conversation_media"]["client_cache"] == "miss" &&
-                            decode_progress > 0)
-                            ++correct;
-                        else
-                            throw std::runtime_error("sent " + std::to_string(sent) + ", the server saw " + seen.dump());
-                    } catch (const std::exception& e) {
-                        std::lock_guard lock(failures_mutex);
-                        failures.emplace_back(e.what());
-                    }
-                });
-            for (auto& t : pool)
-                t.join();
-            for (const auto& f : failures)
+            for (const auto& f : failures_on_threads(2, [&](int t) {
+                     const int fps = 2 + 2 * t; // other frames each, so that neither finds the other's in the client's cache
+                     const std::string request = json{{"video", video.string()},
+                                                      {"prompt", "x"},
+                                                      {"loadout", c.loadout + "#max_tokens=4000#fps=" + std::to_string(fps)}}
+                                                     .dump();
+                     jarvis::vision::CallHandlers handlers;
+                     std::atomic<int> decode_progress{0};
+                     handlers.on_progress = [&](std::string_view stage, double) { decode_progress += stage == "decode"; };
+                     const json result = json::parse(provider.ask(request, handlers));
+                     const json seen = json::parse(result["answer"].get<std::string>());
+                     const size_t sent = result["media"]["frames"].size();
+                     const size_t received = seen["images"].empty() ? seen["videos"][0]["frames"].get<size_t>() : seen["images"].size();
+                     if (sent != size_t(5 * fps) || received != sent || result["conversation_media"]["client_cache"] != "miss" ||
+                         decode_progress == 0)
+                         throw std::runtime_error("sent " + std::to_string(sent) + ", the server saw " + seen.dump());
+                     ++correct;
+                 }))
                 UNSCOPED_INFO(f);
             CHECK(correct == 2);
         }

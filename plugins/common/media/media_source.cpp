@@ -174,8 +174,8 @@ std::unique_ptr<AVDictionary, av::DictionaryFreer> url_io_options(double io_time
     av_dict_set(&options, "rw_timeout", std::to_string(static_cast<int64_t>(io_timeout_s * 1e6)).c_str(), 0);
     av_dict_set(&options, "reconnect", "1", 0);
     // FFmpeg waits 0, 1, 3, 7 ... seconds between reconnections up to 120 by default, each also waiting out the I/O
-    // timeout: a server that stalls would hold a request for minutes (over six at a 30 s timeout). Two reconnections,
-    // 0 and 1 s after the failure, then the error.
+    // timeout: a server that stalls would hold a request for over forty minutes at the default 300 s. One immediate
+    // reconnection (the next wait, 1 s, is over the maximum), then the error.
     av_dict_set(&options, "reconnect_delay_max", "0", 0);
     return std::unique_ptr<AVDictionary, av::DictionaryFreer>(options);
 }

@@ -65,7 +65,7 @@ bool is_http_url(const std::string& source);
 int64_t expected_frame_count(const MediaInfo& media);
 
 // FFmpeg's options for reading a URL: give up on a stalled server after `io_timeout_s`, reconnect a dropped one
-// twice (a server that keeps stalling fails a read after about three timeouts and a second).
+// once, at once (a server that keeps stalling fails a read after two timeouts).
 // Every reader of a URL uses them (the demuxer's opens and a download).
 std::unique_ptr<AVDictionary, av::DictionaryFreer> url_io_options(double io_timeout_s);
 
