@@ -253,7 +253,8 @@ TEST_CASE("the video stream is chosen, never cover art, and URLs are read over H
 
 // Serves one file as a web server does (Range requests) and counts the bytes it sent. A small send buffer keeps what
 // is in flight when a client closes a connection to seek elsewhere to a few hundred KB. With `stall_at` (a share of
-// the file) it stops sending once that much is sent in all, as a stalled server does, until it is destroyed.
+// the file) it stops sending once that much is sent in all, as a stalled server does, until it is destroyed; after
+// `stall_from` (a share) it sends nothing at or past that offset of the file.
 class CountingFileServer
 {
 public:
@@ -268,7 +269,7 @@ public:
         });
         server_.Get("/" + name_, [this](const httplib::Request&, httplib::Response& res) {
             res.set_content_provider(bytes_.size(), "application/octet-stream", [this](size_t offset, size_t length, httplib::DataSink& sink) {
-                if (stall_after_ > 0 && sent_ >= stall_after_) {
+                if ((stall_after_ > 0 && sent_ >= stall_after_) || (stall_from_ > 0 && offset >= stall_from_)) {
                     std::unique_lock lock(mutex_);
                     released_.wait(lock, [this] { return stopping_; });
                     return false;
@@ -294,6 +295,7 @@ public:
         thread_.join();
     }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/" + name_; }
+    void stall_from(double share) { stall_from_ = static_cast<size_t>(share * double(bytes_.size())); }
     // The share of the file sent since the last call.
     double share_sent()
     {
@@ -305,6 +307,7 @@ private:
     std::string bytes_;
     std::string name_;
     size_t stall_after_ = 0;
+    std::atomic<size_t> stall_from_{0};
     std::mutex mutex_;
     std::condition_variable released_;
     bool stopping_ = false;
@@ -714,22 +717,28 @@ TEST_CASE("images: a request cancelled while its frames are decoded is aborted, 
 TEST_CASE("images: a server that stops sending the video mid-decoding aborts the request with an error naming it", "[frame_slicer][streamed][http]")
 {
     RecordingServer chat;
-    // 8 frames of a minute of noise read by ranges; the server stalls once 12% of the file is sent (the third frame).
-    const auto video = make_video("noise_gop30_60s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "60", "-vf",
-                                                          "noise=alls=60:allf=t", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30",
-                                                          "-bf", "2", "-pix_fmt", "yuv420p"});
-    CountingFileServer server(video, 0.12);
+    // 8 frames of a minute of noise read by ranges, each from its own interval; its index at the front, so that decoding
+    // reads nothing near the end of the file before the last frame.
+    const auto video = make_video("noise_gop30_60s_faststart.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "60", "-vf",
+                                                                    "noise=alls=60:allf=t", "-c:v", "libx264", "-preset", "ultrafast", "-g",
+                                                                    "30", "-bf", "2", "-pix_fmt", "yuv420p", "-movflags", "+faststart"});
+    CountingFileServer server(video);
     TempDir dir;
     const fs::path config = dir.path() / "jarvis.json";
     std::ofstream(config) << json{{"endpoint", {{"timeout_s", 2}}}}.dump();
+    ChildProcess host(ask_args(chat.base_url(), "vllm://m#max_frames=8", fs::path(server.url()), {"--config", config.string()}));
+    // The request begins once the frames are chosen (the index's reads are done) and before the first is decoded: from
+    // then on the server sends nothing of the file's last fifth, where the last frame (52.5 s) is.
+    REQUIRE(chat.wait_for_body(std::string(R"({"max_tokens")").size()));
+    server.stall_from(0.8);
     // A read gives up after the 2 s timeout and one reconnection: seconds, not FFmpeg's default back-off of up to two
     // minutes per read (this took 92 s before).
-    const auto r = run_process(ask_args(chat.base_url(), "vllm://m#max_frames=8", fs::path(server.url()), {"--config", config.string()}),
-                               std::chrono::seconds(60));
-    INFO(r.err);
-    CHECK(r.exit_code == 3);
+    const auto code = host.wait_for(std::chrono::seconds(60));
+    INFO(host.err());
+    REQUIRE(code);
+    CHECK(*code == 3);
     // Whether the demuxer reports the stall as a failed read or as damage where it stopped, the message says so.
-    CHECK_THAT(r.err, Contains(server.url()) && Contains("its server stopped sending"));
+    CHECK_THAT(host.err(), Contains(server.url()) && Contains("its server stopped sending"));
     const auto requests = chat.wait_for_requests(1);
     REQUIRE(requests.size() == 1);
     CHECK_FALSE(requests[0].whole);
