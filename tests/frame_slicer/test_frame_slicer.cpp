@@ -725,7 +725,8 @@ TEST_CASE("images: a server that stops sending the video mid-decoding aborts the
     CountingFileServer server(video);
     TempDir dir;
     const fs::path config = dir.path() / "jarvis.json";
-    std::ofstream(config) << json{{"endpoint", {{"timeout_s", 2}}}}.dump();
+    // The video's timeout, not the model's server's (which stays at its 300 s).
+    std::ofstream(config) << json{{"video_url", {{"timeout_s", 2}}}}.dump();
     ChildProcess host(ask_args(chat.base_url(), "vllm://m#max_frames=8", fs::path(server.url()), {"--config", config.string()}));
     // The request begins once the frames are chosen (the index's reads are done) and before the first is decoded: from
     // then on the server sends nothing of the file's last fifth, where the last frame (52.5 s) is.

@@ -71,7 +71,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
 {
     Reader r(origin);
     ProviderConfig c;
-    r.only_keys(doc, "", {"endpoint", "loadout", "plugin_dir", "log_level", "input_data", "http_delivery", "frames", "data_delivery",
+    r.only_keys(doc, "", {"endpoint", "video_url", "loadout", "plugin_dir", "log_level", "input_data", "http_delivery", "frames", "data_delivery",
                           "delivery_costs", "conversation", "vllm", "gpu", "ports"});
     // Jarvis's own document names vLLM's port (ports.vllm, 8300); our endpoint, when given, says more.
     if (doc.contains("ports") && doc["ports"].is_object() && doc["ports"].contains("vllm")) {
@@ -94,6 +94,11 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
         const std::string& url = c.endpoint.base_url;
         if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
             r.fail("endpoint.base_url", fmt::format("'{}' must start with http:// or https://", url));
+    }
+    if (doc.contains("video_url")) {
+        const json& v = doc.at("video_url");
+        r.only_keys(v, "video_url", {"timeout_s"});
+        r.seconds(v, "video_url", "timeout_s", c.video_url.timeout_s);
     }
     if (doc.contains("input_data")) {
         const json& d = doc.at("input_data");

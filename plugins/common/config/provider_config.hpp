@@ -18,6 +18,14 @@ struct EndpointConfig
     std::string api_key_env; // the name of the environment variable holding the key; the key is never stored here
 };
 
+// http(s) videos, read from their own server (not the model's endpoint).
+struct VideoUrlConfig
+{
+    // A read that stalls this long is tried once more on a new connection, then fails the request. Apart from the
+    // endpoint's timeout, which also bounds a long answer: at that one a stalled video server held a request ~20 min.
+    double timeout_s = 30;
+};
+
 // The volume shared with vLLM's container: host_path on this machine is container_path inside the container.
 struct InputDataConfig
 {
@@ -113,6 +121,7 @@ struct GpuConfig
 struct ProviderConfig
 {
     EndpointConfig endpoint;
+    VideoUrlConfig video_url;
     std::string loadout; // empty: default_loadout
     std::string plugin_dir;
     std::string log_level;

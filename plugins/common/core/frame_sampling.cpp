@@ -84,7 +84,7 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
             // A URL scanned and then decoded would be downloaded about twice: it is downloaded once, into a copy that
             // both read (and that the decoding may then read with every core).
             std::string why_not;
-            p.local_copy = download_copy(media.source, cancelled, index_progress, config.endpoint.timeout_s, why_not);
+            p.local_copy = download_copy(media.source, cancelled, index_progress, config.video_url.timeout_s, why_not);
             if (p.local_copy) {
                 MediaSource copy = MediaSource::open(p.local_copy->path(), cancelled);
                 p.index = std::make_shared<const FrameIndex>(scan_frame_index(copy, cancelled, index_progress));
@@ -121,7 +121,7 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
     request.rotation_deg = media.rotation_deg;
     request.jpeg_quality = config.frames.jpeg_quality;
     request.mode = p.mode;
-    request.io_timeout_s = config.endpoint.timeout_s;
+    request.io_timeout_s = config.video_url.timeout_s;
     request.skip_unused_references = config.frames.skip_references;
 
     p.warnings = budget.warnings;
