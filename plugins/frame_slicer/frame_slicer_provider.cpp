@@ -60,18 +60,37 @@ std::shared_ptr<const CachedMedia> media_of(const SampledFrames& frames, const M
     return media;
 }
 
-// The image parts of the sampled frames, each with its uuid, with what a plan says about them.
+// The image parts of the sampled frames, each with its uuid, with what a plan says about them. Each JPEG is dropped once
+// its part is made: a long video's images are not held twice.
 std::shared_ptr<const CachedMedia> encode_media(const ProviderConfig& config, const CallSetup& setup, MediaSource& source,
                                                 plugin::Call& call, const PluginLog& log, const std::string& key)
 {
-    const SampledFrames frames = sample_frames(config, setup, source, call, log);
-    log.debug("frame_slicer: {} frames of {}", frames.extraction.frames.size(), source.info().source);
     json parts = json::array();
-    for (size_t i = 0; i < frames.extraction.frames.size(); ++i)
-        for (json& part : frame_parts(frames.extraction.frames[i], key, i))
+    const auto add = [&](const EncodedFrame& f) {
+        for (json& part : frame_parts(f, key, parts.size() / 2))
             parts.push_back(std::move(part));
+    };
+    const SampledFrames frames = extract_planned(plan_frames(config, setup, source, call, log), call, log, add, false);
+    log.debug("frame_slicer: {} frames of {}", frames.extraction.frames.size(), source.info().source);
     return media_of(frames, source.info(), std::move(parts));
 }
+
+// A body's text on either side of its frames' parts: the question's text before them, the rest of the request after.
+struct AroundFrames
+{
+    std::string before; // ends where the first frame's part would follow a comma
+    std::string after;
+};
+
+AroundFrames around_frames(const json& body_with_placeholder)
+{
+    static constexpr std::string_view placeholder = "\"@@jarvis-frames@@\"";
+    const std::string text = body_with_placeholder.dump();
+    const size_t at = text.find(placeholder);
+    return {text.substr(0, at - 1), text.substr(at + placeholder.size())}; // without the comma before the placeholder
+}
+
+json frames_placeholder() { return json::array({"@@jarvis-frames@@"}); }
 
 // The first question's content: its text, then each frame's time and image.
 json first_content(const std::string& prompt, const json& parts)
@@ -125,6 +144,22 @@ struct FrameSlicerProvider::Turn
 
     json body(bool by_reference) const { return body_with(by_reference ? referenced(media->parts) : media->parts); }
 
+    // The body with every frame's image, as text written straight from the cached parts: a long video's images are
+    // not copied into a second JSON document on their way (the plan's request is that document).
+    std::string body_text() const
+    {
+        const AroundFrames around = around_frames(body_with(frames_placeholder()));
+        std::string text;
+        text.reserve(around.before.size() + around.after.size() + media->bytes + 256 * media->parts.size());
+        text += around.before;
+        for (const json& part : media->parts) {
+            text += ',';
+            text += part.dump();
+        }
+        text += around.after;
+        return text;
+    }
+
     // The plan document for the media in hand; `text_tokens` are the prompt's tokens besides the frames.
     json document(const std::string& endpoint, int64_t text_tokens, bool with_request) const
     {
@@ -157,7 +192,7 @@ struct FrameSlicerProvider::Turn
 };
 
 FrameSlicerProvider::Turn FrameSlicerProvider::build_plan(std::string_view request_json, plugin::Call& call,
-                                                          bool decode_while_sending) const
+                                                          bool decode_while_sending, bool with_request) const
 {
     Turn t;
     t.setup = prepare_call(config_, request_json);
@@ -220,7 +255,7 @@ FrameSlicerProvider::Turn FrameSlicerProvider::build_plan(std::string_view reque
         }
         text_tokens = base_tokens() - t.media->visual_tokens + earlier_turn_tokens(*t.earlier, t.skip_answers);
     }
-    t.plan = t.document(config_.endpoint.base_url, text_tokens, true);
+    t.plan = t.document(config_.endpoint.base_url, text_tokens, with_request);
     return t;
 }
 
@@ -228,33 +263,30 @@ std::string FrameSlicerProvider::plan(std::string_view request_json, plugin::Cal
 {
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
-        return build_plan(request_json, call, false).plan.dump();
+        return build_plan(request_json, call, false, true).plan.dump();
     });
 }
 
 json FrameSlicerProvider::ask_while_decoding(Turn& turn, plugin::Call& call, double sent_s) const
 {
     // The body around the frames: the question's text goes first, the frames' parts follow it as they are encoded.
-    static constexpr std::string_view placeholder = "\"@@jarvis-frames@@\"";
-    const std::string text = turn.body_with(json::array({json::parse(placeholder)})).dump();
-    const size_t at = text.find(placeholder);
-    const std::string before = text.substr(0, at - 1); // without the comma before the placeholder
-    const std::string after = text.substr(at + placeholder.size());
+    const AroundFrames around = around_frames(turn.body_with(frames_placeholder()));
 
     const WrittenAnswer written = send_while_writing(config_.endpoint, turn.setup.stream, call, [&](StreamedBody& body, const plugin::Call& decoding) {
         const FfmpegLogScope ffmpeg_log(log_);
-        body.append(before);
+        body.append(around.before);
         json parts = json::array();
-        const SampledFrames frames = extract_planned(*turn.frames_plan, decoding, log_, [&](const EncodedFrame& f) {
+        const auto send = [&](const EncodedFrame& f) {
             json two = frame_parts(f, turn.media_key, parts.size() / 2);
             body.append("," + two[0].dump() + "," + two[1].dump());
             for (json& part : two)
                 parts.push_back(std::move(part));
-        });
+        };
+        const SampledFrames frames = extract_planned(*turn.frames_plan, decoding, log_, send, false);
         log_.debug("frame_slicer: {} frames of {}, sent while decoding", frames.extraction.frames.size(), turn.source->info().source);
         turn.media = media_of(frames, turn.source->info(), std::move(parts));
         cache_media(turn.media_key, turn.media, config_.conversation.cache_bytes);
-        body.append(after);
+        body.append(around.after);
     });
     const int64_t text_tokens = qwen::question_text_tokens(turn.setup.request.prompt, first_label(turn.media->parts));
     return ask_result(written.answer, turn.document(config_.endpoint.base_url, text_tokens, false), sent_s + written.body_whole_s, sent_s);
@@ -266,7 +298,7 @@ std::string FrameSlicerProvider::ask(std::string_view request_json, plugin::Call
         const FfmpegLogScope ffmpeg_log(log_);
         const auto start = std::chrono::steady_clock::now();
         const auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-        Turn turn = build_plan(request_json, call, config_.frames.send_while_decoding);
+        Turn turn = build_plan(request_json, call, config_.frames.send_while_decoding, false);
         json result;
         if (turn.frames_plan) {
             try {
@@ -276,14 +308,14 @@ std::string FrameSlicerProvider::ask(std::string_view request_json, plugin::Call
                 if (e.http_status() != 411)
                     throw;
                 log_.warn("frame_slicer: the server refused a body sent while decoding ({}); sending it whole", e.what());
-                turn = build_plan(request_json, call, false);
+                turn = build_plan(request_json, call, false, false);
             }
         }
         const double media_s = seconds();
         const bool by_reference = turn.earlier && config_.conversation.media == "reference";
         json media_mode = {{"mode", by_reference ? "reference" : "resend"}, {"client_cache", turn.media_was_cached ? "hit" : "miss"}};
         if (result.is_null() && !by_reference) {
-            result = send_planned_request(config_.endpoint, turn.plan, call, media_s);
+            result = send_request(config_.endpoint, turn.body_text(), turn.setup.stream, turn.plan, call, media_s);
         } else if (result.is_null()) {
             try {
                 result = send_request(config_.endpoint, turn.body(true).dump(), turn.setup.stream, turn.plan, call, media_s);
@@ -294,7 +326,7 @@ std::string FrameSlicerProvider::ask(std::string_view request_json, plugin::Call
                 if (e.code() != JV_E_REFUSED || !is_media_cache_miss(e.what()))
                     throw;
                 log_.info("frame_slicer: the server no longer has this video's frames ({}); sending them again", e.what());
-                result = send_planned_request(config_.endpoint, turn.plan, call, media_s);
+                result = send_request(config_.endpoint, turn.body_text(), turn.setup.stream, turn.plan, call, media_s);
                 media_mode["resent"] = true;
                 media_mode["reason"] = e.what();
             }

@@ -27,8 +27,9 @@ public:
 private:
     struct Turn; // a planned question: the plan document and what its ask needs besides
     // With `decode_while_sending`, a first question whose frames are not in the client's cache is planned without
-    // decoding them: ask_while_decoding sends its request while they are decoded.
-    Turn build_plan(std::string_view request_json, plugin::Call& call, bool decode_while_sending) const;
+    // decoding them: ask_while_decoding sends its request while they are decoded. `with_request`: the plan document
+    // holds the request (plan's output; ask writes the body's text from the frames instead).
+    Turn build_plan(std::string_view request_json, plugin::Call& call, bool decode_while_sending, bool with_request) const;
     nlohmann::json ask_while_decoding(Turn& turn, plugin::Call& call, double sent_s) const;
 
     ProviderConfig config_;

@@ -131,7 +131,7 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
 }
 
 SampledFrames extract_planned(const FramePlan& plan, const plugin::Call& call, const PluginLog& log,
-                              std::function<void(const EncodedFrame&)> frame_ready)
+                              std::function<void(const EncodedFrame&)> frame_ready, bool keep_jpegs)
 {
     SampledFrames s;
     s.source = plan.request.source;
@@ -141,7 +141,7 @@ SampledFrames extract_planned(const FramePlan& plan, const plugin::Call& call, c
     s.clip_end_s = plan.choice.end_s;
     const auto decoding = std::chrono::steady_clock::now();
     s.extraction = extract_frames(plan.request, *plan.index, plan.choice.targets,
-                                  {[&] { return call.cancelled(); }, [&](double f) { call.progress("decode", f); }, std::move(frame_ready)});
+                                  {[&] { return call.cancelled(); }, [&](double f) { call.progress("decode", f); }, std::move(frame_ready), keep_jpegs});
     log.debug("frames: {} decoded at {}x{} in {:.3f} s, {} reference pictures skipped", s.extraction.frames.size(), plan.request.width,
               plan.request.height, seconds_since(decoding), s.extraction.skipped_references);
 
@@ -189,7 +189,7 @@ nlohmann::json frame_list(const SampledFrames& frames)
 {
     nlohmann::json list = nlohmann::json::array();
     for (const EncodedFrame& f : frames.extraction.frames)
-        list.push_back({{"pts_s", f.time_s}, {"width", f.width}, {"height", f.height}, {"bytes", f.jpeg.size()}});
+        list.push_back({{"pts_s", f.time_s}, {"width", f.width}, {"height", f.height}, {"bytes", f.jpeg_bytes}});
     return list;
 }
 

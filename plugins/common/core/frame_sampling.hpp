@@ -57,9 +57,9 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
                       const PluginLog& log, FrameUse use = FrameUse::images);
 
 // The second half: decoding and JPEG. `frame_ready`, when given, gets each frame in time order as soon as it and every
-// earlier one are encoded, on the calling thread.
+// earlier one are encoded, on the calling thread; with `keep_jpegs` false the result then keeps no JPEG (their sizes only).
 SampledFrames extract_planned(const FramePlan& plan, const plugin::Call& call, const PluginLog& log,
-                              std::function<void(const EncodedFrame&)> frame_ready = {});
+                              std::function<void(const EncodedFrame&)> frame_ready = {}, bool keep_jpegs = true);
 
 // Both halves.
 SampledFrames sample_frames(const ProviderConfig& config, const CallSetup& setup, MediaSource& source, const plugin::Call& call,

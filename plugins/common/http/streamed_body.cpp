@@ -9,6 +9,10 @@ void StreamedBody::append(std::string chunk)
 {
     if (chunk.empty())
         return;
+    // Chunks are held until the request ends (a retry sends them again): the room a string kept from being built
+    // (doubling as it grew, up to twice its size) would be held with them.
+    if (chunk.capacity() - chunk.size() > chunk.size() / 8)
+        chunk.shrink_to_fit();
     std::lock_guard lock(mutex_);
     chunks_.push_back(std::move(chunk));
     if (wake_)

@@ -40,8 +40,8 @@ struct WorkQueue
 class InOrderFrames
 {
 public:
-    InOrderFrames(WorkQueue& work, Extraction& result, const std::function<void(const EncodedFrame&)>& sink)
-        : work_(work), result_(result), sink_(sink)
+    InOrderFrames(WorkQueue& work, Extraction& result, const std::function<void(const EncodedFrame&)>& sink, bool keep_jpegs)
+        : work_(work), result_(result), sink_(sink), keep_jpegs_(keep_jpegs)
     {
     }
 
@@ -52,8 +52,11 @@ public:
             for (auto& f : work_.intervals[next_].frames)
                 if (result_.frames.empty() || result_.frames.back().pts != f.pts) {
                     result_.frames.push_back(std::move(f));
-                    if (sink_)
+                    if (sink_) {
                         sink_(result_.frames.back());
+                        if (!keep_jpegs_)
+                            std::string().swap(result_.frames.back().jpeg);
+                    }
                 }
             ++next_;
         }
@@ -63,6 +66,7 @@ private:
     WorkQueue& work_;
     Extraction& result_;
     const std::function<void(const EncodedFrame&)>& sink_;
+    bool keep_jpegs_;
     size_t next_ = 0;
 };
 
@@ -146,7 +150,7 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
     const int decoder_threads = static_cast<int>(std::max<size_t>(1, cores / workers_count));
 
     WorkQueue work(intervals, work_order(index, intervals, workers_count, static_cast<bool>(observer.frame_ready)));
-    InOrderFrames in_order(work, result, observer.frame_ready);
+    InOrderFrames in_order(work, result, observer.frame_ready, observer.keep_jpegs);
     // The first failure stops the others; what they then fail with is a consequence, not the reason.
     std::mutex failure_mutex;
     std::exception_ptr failure;

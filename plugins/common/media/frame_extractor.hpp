@@ -18,6 +18,7 @@ struct EncodedFrame
     int width = 0;
     int height = 0;
     std::string jpeg;
+    size_t jpeg_bytes = 0; // its size, kept where the JPEG itself was handed on and dropped
 };
 
 struct ExtractionRequest
@@ -46,6 +47,9 @@ struct ExtractionObserver
     std::function<bool()> cancelled;
     std::function<void(double)> progress;
     std::function<void(const EncodedFrame&)> frame_ready;
+    // With frame_ready: false drops each JPEG once frame_ready has had it, for a caller that keeps only what it made
+    // of them (a long video's images would otherwise be held twice).
+    bool keep_jpegs = true;
 };
 
 struct Extraction

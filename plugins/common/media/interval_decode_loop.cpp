@@ -237,6 +237,7 @@ void IntervalDecodeLoop::emit(const AVFrame& picture, IntervalAttempt& attempt)
     out.width = converted->width;
     out.height = converted->height;
     out.jpeg = encoder_.encode(*converted);
+    out.jpeg_bytes = out.jpeg.size();
     attempt.frames.push_back(std::move(out));
     ++attempt.next;
     ++encoded_;
