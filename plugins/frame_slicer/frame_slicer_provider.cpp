@@ -308,7 +308,12 @@ std::string FrameSlicerProvider::ask(std::string_view request_json, plugin::Call
                 if (e.http_status() != 411)
                     throw;
                 log_.warn("frame_slicer: the server refused a body sent while decoding ({}); sending it whole", e.what());
-                turn = build_plan(request_json, call, false, false);
+                // Its frames were all made meanwhile (send_while_writing lets a refused body's writing finish): only the
+                // framing changes.
+                if (!turn.media)
+                    throw plugin::Error(JV_E_INTERNAL, "frame_slicer: a refused body's frames were not made");
+                const int64_t text_tokens = qwen::question_text_tokens(turn.setup.request.prompt, first_label(turn.media->parts));
+                turn.plan = turn.document(config_.endpoint.base_url, text_tokens, false);
             }
         }
         const double media_s = seconds();

@@ -21,7 +21,8 @@ struct WrittenAnswer
 // body; the Call it gets records progress and sees cancellation, which the calling thread relays to and from the host
 // (the host's callbacks stay on the calling thread). When `write` returns the body is whole; when it throws, the
 // request is aborted before its end (the server never takes a short body for a whole one) and its exception is what
-// this throws. Whatever ends the request, writing is stopped and its thread joined before this returns.
+// this throws. Whatever ends the request, writing is stopped and its thread joined before this returns; except that a
+// refusal with 411 (Length Required, for a caller to send the body again whole) lets writing finish first.
 WrittenAnswer send_while_writing(const EndpointConfig& endpoint, bool stream, const plugin::Call& call,
                                  const std::function<void(StreamedBody& body, const plugin::Call& writer_call)>& write);
 
