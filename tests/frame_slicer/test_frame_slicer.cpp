@@ -332,7 +332,10 @@ TEST_CASE("an http(s) video is read by ranges: 8 exact frames take a fraction of
     const double sparse_share = server.share_sent();
     INFO("8 frames: " << sparse_share * 100 << "% of the file sent");
     CHECK(sparse_share > 0);
-    CHECK(sparse_share < 0.30);
+    // What the 8 frames need is about 20%: 8 of the 60 intervals, each read up to its frame twice (the index's pass,
+    // then the decoding). Each of those 16 seeks also leaves what was in flight on the connection it closes, which
+    // grows when the machine is busy (30.5% once, for Matroska, beside a full CI run); reading it all would be 100%.
+    CHECK(sparse_share < 0.35);
     // A frame in every keyframe interval: the whole file is needed. It is downloaded once, into a copy that the scan
     // and the decoding both read, not scanned over the network and then read again.
     const json dense = plan(server.url(), "#fps=30#max_frames=64");
