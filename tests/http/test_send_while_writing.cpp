@@ -133,6 +133,7 @@ TEST_CASE("a body refused with 411 before it is whole is written to its end, not
             body.append(R"({"messages":[)");
             if (!server.wait_until_refused())
                 throw std::runtime_error("the server never refused");
+            const auto deadline = std::chrono::steady_clock::now() + patience;
             for (int i = 1; i <= pieces; ++i) {
                 writer.progress("write", double(i) / pieces);
                 std::unique_lock lock(host.mutex);
@@ -141,6 +142,8 @@ TEST_CASE("a body refused with 411 before it is whole is written to its end, not
                         writer_cancelled = true;
                         throw plugin::Error(JV_E_CANCELLED, "the sender gave the writing up");
                     }
+                    if (std::chrono::steady_clock::now() > deadline)
+                        throw std::runtime_error("neither progress nor cancellation was relayed");
                     host.changed.wait_for(lock, std::chrono::milliseconds(10));
                 }
                 lock.unlock();
@@ -156,4 +159,65 @@ TEST_CASE("a body refused with 411 before it is whole is written to its end, not
     }
     CHECK_FALSE(writer_cancelled);
     CHECK(written == pieces);
+}
+
+TEST_CASE("cancelling while a body refused with 411 is still being written ends it as cancelled", "[http][streamed][411][cancel]")
+{
+    EarlyRefusal server;
+    EndpointConfig endpoint;
+    endpoint.base_url = server.base_url();
+    endpoint.timeout_s = 60;
+    // The host cancels once 20 of the writer's steps after the refusal have reached it: by then the sender has the 411
+    // and is waiting for the writing to finish (the test above), relaying meanwhile.
+    struct Host
+    {
+        std::mutex mutex;
+        std::condition_variable changed;
+        int steps = 0;
+        std::atomic<bool> cancelled{false};
+    } host;
+    jv_callbacks callbacks{};
+    callbacks.struct_size = sizeof callbacks;
+    callbacks.user_data = &host;
+    callbacks.on_progress = [](void* h, const char*, double) {
+        auto& self = *static_cast<Host*>(h);
+        {
+            std::lock_guard lock(self.mutex);
+            if (++self.steps == 20)
+                self.cancelled = true;
+        }
+        self.changed.notify_all();
+    };
+    callbacks.is_cancelled = [](void* h) { return static_cast<Host*>(h)->cancelled.load() ? 1 : 0; };
+    const plugin::Call call(&callbacks);
+
+    std::atomic<bool> writer_cancelled{false};
+    try {
+        send_while_writing(endpoint, false, call, [&](StreamedBody& body, const plugin::Call& writer) {
+            body.append(R"({"messages":[)");
+            if (!server.wait_until_refused())
+                throw std::runtime_error("the server never refused");
+            const auto deadline = std::chrono::steady_clock::now() + patience;
+            for (int i = 1;; ++i) {
+                writer.progress("write", 0);
+                std::unique_lock lock(host.mutex);
+                while (host.steps < i) {
+                    if (writer.cancelled()) {
+                        writer_cancelled = true;
+                        throw plugin::Error(JV_E_CANCELLED, "cancelled");
+                    }
+                    if (std::chrono::steady_clock::now() > deadline)
+                        throw std::runtime_error("neither progress nor cancellation was relayed");
+                    host.changed.wait_for(lock, std::chrono::milliseconds(10));
+                }
+                lock.unlock();
+                body.append(" ");
+            }
+        });
+        FAIL("the request was not cancelled");
+    } catch (const plugin::Error& e) {
+        INFO(e.what());
+        CHECK(e.code() == JV_E_CANCELLED);
+    }
+    CHECK(writer_cancelled);
 }
