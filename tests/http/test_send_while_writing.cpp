@@ -94,63 +94,88 @@ private:
     bool refused_ = false;
 };
 
+// The host of a call: counts the writer's progress that reaches it (only the sending thread relays it) and, from
+// `cancel_at` steps on, says the call is cancelled.
+class RelayingHost
+{
+public:
+    explicit RelayingHost(int cancel_at = 0) : cancel_at_(cancel_at)
+    {
+        callbacks_.struct_size = sizeof callbacks_;
+        callbacks_.user_data = this;
+        callbacks_.on_progress = [](void* self, const char*, double) { static_cast<RelayingHost*>(self)->stepped(); };
+        callbacks_.is_cancelled = [](void* self) { return static_cast<RelayingHost*>(self)->cancelled_.load() ? 1 : 0; };
+    }
+    plugin::Call call() const { return plugin::Call(&callbacks_); }
+
+    // After the refusal, writes `pieces` pieces, each once the host has had the progress before it: the writing goes on
+    // only while the sender keeps relaying. Throws JV_E_CANCELLED (setting `writer_cancelled`) when the writer is
+    // cancelled, and gives up after a minute if nothing is relayed.
+    void write_relayed(StreamedBody& body, const plugin::Call& writer, int pieces, std::atomic<bool>& writer_cancelled)
+    {
+        const auto deadline = std::chrono::steady_clock::now() + patience;
+        for (int i = 1; i <= pieces; ++i) {
+            writer.progress("write", double(i) / pieces);
+            std::unique_lock lock(mutex_);
+            while (steps_ < i) {
+                if (writer.cancelled()) {
+                    writer_cancelled = true;
+                    throw plugin::Error(JV_E_CANCELLED, "the sender gave the writing up");
+                }
+                if (std::chrono::steady_clock::now() > deadline)
+                    throw std::runtime_error("neither progress nor cancellation was relayed");
+                changed_.wait_for(lock, std::chrono::milliseconds(10));
+            }
+            lock.unlock();
+            body.append(std::string(i == 1 ? "" : ",") + "\"piece\"");
+        }
+    }
+
+private:
+    void stepped()
+    {
+        {
+            std::lock_guard lock(mutex_);
+            if (++steps_ == cancel_at_)
+                cancelled_ = true;
+        }
+        changed_.notify_all();
+    }
+
+    int cancel_at_;
+    jv_callbacks callbacks_{};
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    int steps_ = 0;
+    std::atomic<bool> cancelled_{false};
+};
+
+EndpointConfig endpoint_of(const EarlyRefusal& server)
+{
+    EndpointConfig endpoint;
+    endpoint.base_url = server.base_url();
+    endpoint.timeout_s = 60;
+    return endpoint;
+}
+
 } // namespace
 
 TEST_CASE("a body refused with 411 before it is whole is written to its end, not cut short", "[http][streamed][411]")
 {
     EarlyRefusal server;
-    EndpointConfig endpoint;
-    endpoint.base_url = server.base_url();
-    endpoint.timeout_s = 60;
-
-    // The host: what reaches it of the writer's progress (only the calling thread relays it).
-    struct Host
-    {
-        std::mutex mutex;
-        std::condition_variable changed;
-        int steps = 0;
-    } host;
-    jv_callbacks callbacks{};
-    callbacks.struct_size = sizeof callbacks;
-    callbacks.user_data = &host;
-    callbacks.on_progress = [](void* h, const char*, double) {
-        auto& self = *static_cast<Host*>(h);
-        {
-            std::lock_guard lock(self.mutex);
-            ++self.steps;
-        }
-        self.changed.notify_all();
-    };
-    const plugin::Call call(&callbacks);
-
-    // After the refusal, each of 20 more pieces is written once the host has had the progress before it: the writing
-    // goes on only while the sender keeps relaying, and stops (cancelled) if the sender gives it up.
+    RelayingHost host;
+    // After the refusal 20 more pieces are written: cancelled if the sender gives the writing up.
     constexpr int pieces = 20;
-    std::atomic<int> written{0};
     std::atomic<bool> writer_cancelled{false};
+    bool whole = false;
     try {
-        send_while_writing(endpoint, false, call, [&](StreamedBody& body, const plugin::Call& writer) {
+        send_while_writing(endpoint_of(server), false, host.call(), [&](StreamedBody& body, const plugin::Call& writer) {
             body.append(R"({"messages":[)");
             if (!server.wait_until_refused())
                 throw std::runtime_error("the server never refused");
-            const auto deadline = std::chrono::steady_clock::now() + patience;
-            for (int i = 1; i <= pieces; ++i) {
-                writer.progress("write", double(i) / pieces);
-                std::unique_lock lock(host.mutex);
-                while (host.steps < i) {
-                    if (writer.cancelled()) {
-                        writer_cancelled = true;
-                        throw plugin::Error(JV_E_CANCELLED, "the sender gave the writing up");
-                    }
-                    if (std::chrono::steady_clock::now() > deadline)
-                        throw std::runtime_error("neither progress nor cancellation was relayed");
-                    host.changed.wait_for(lock, std::chrono::milliseconds(10));
-                }
-                lock.unlock();
-                body.append(std::string(i == 1 ? "" : ",") + "\"piece\"");
-                ++written;
-            }
+            host.write_relayed(body, writer, pieces, writer_cancelled);
             body.append("]}");
+            whole = true;
         });
         FAIL("the refusal was not reported");
     } catch (const plugin::Error& e) {
@@ -158,61 +183,24 @@ TEST_CASE("a body refused with 411 before it is whole is written to its end, not
         CHECK(e.http_status() == 411);
     }
     CHECK_FALSE(writer_cancelled);
-    CHECK(written == pieces);
+    CHECK(whole);
 }
 
 TEST_CASE("cancelling while a body refused with 411 is still being written ends it as cancelled", "[http][streamed][411][cancel]")
 {
     EarlyRefusal server;
-    EndpointConfig endpoint;
-    endpoint.base_url = server.base_url();
-    endpoint.timeout_s = 60;
     // The host cancels once 20 of the writer's steps after the refusal have reached it: by then the sender has the 411
-    // and is waiting for the writing to finish (the test above), relaying meanwhile.
-    struct Host
-    {
-        std::mutex mutex;
-        std::condition_variable changed;
-        int steps = 0;
-        std::atomic<bool> cancelled{false};
-    } host;
-    jv_callbacks callbacks{};
-    callbacks.struct_size = sizeof callbacks;
-    callbacks.user_data = &host;
-    callbacks.on_progress = [](void* h, const char*, double) {
-        auto& self = *static_cast<Host*>(h);
-        {
-            std::lock_guard lock(self.mutex);
-            if (++self.steps == 20)
-                self.cancelled = true;
-        }
-        self.changed.notify_all();
-    };
-    callbacks.is_cancelled = [](void* h) { return static_cast<Host*>(h)->cancelled.load() ? 1 : 0; };
-    const plugin::Call call(&callbacks);
-
+    // and is waiting for the writing to finish (the test above), relaying meanwhile. Were the cancellation not relayed,
+    // the writing would end after its 1000 pieces and the 411 would be reported.
+    RelayingHost host(20);
     std::atomic<bool> writer_cancelled{false};
     try {
-        send_while_writing(endpoint, false, call, [&](StreamedBody& body, const plugin::Call& writer) {
+        send_while_writing(endpoint_of(server), false, host.call(), [&](StreamedBody& body, const plugin::Call& writer) {
             body.append(R"({"messages":[)");
             if (!server.wait_until_refused())
                 throw std::runtime_error("the server never refused");
-            const auto deadline = std::chrono::steady_clock::now() + patience;
-            for (int i = 1;; ++i) {
-                writer.progress("write", 0);
-                std::unique_lock lock(host.mutex);
-                while (host.steps < i) {
-                    if (writer.cancelled()) {
-                        writer_cancelled = true;
-                        throw plugin::Error(JV_E_CANCELLED, "cancelled");
-                    }
-                    if (std::chrono::steady_clock::now() > deadline)
-                        throw std::runtime_error("neither progress nor cancellation was relayed");
-                    host.changed.wait_for(lock, std::chrono::milliseconds(10));
-                }
-                lock.unlock();
-                body.append(" ");
-            }
+            host.write_relayed(body, writer, 1000, writer_cancelled);
+            body.append("]}");
         });
         FAIL("the request was not cancelled");
     } catch (const plugin::Error& e) {
