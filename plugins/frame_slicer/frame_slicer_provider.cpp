@@ -9,6 +9,7 @@
 #include "core/media_part_cache.hpp"
 #include "core/qwen_tokens.hpp"
 #include "http/ask_flow.hpp"
+#include "http/body_slot.hpp"
 #include "http/send_while_writing.hpp"
 #include "tools/host_tools.hpp"
 #include "media/media_error.hpp"
@@ -17,6 +18,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 namespace jarvis {
@@ -76,21 +78,16 @@ std::shared_ptr<const CachedMedia> encode_media(const ProviderConfig& config, co
 }
 
 // A body's text on either side of its frames' parts: the question's text before them, the rest of the request after.
-struct AroundFrames
+// `body_with(parts)` is the body with the given frames' parts; the first part follows the question's text after a comma.
+BodyAroundSlot around_frames(const std::function<json(json parts)>& body_with)
 {
-    std::string before; // ends where the first frame's part would follow a comma
-    std::string after;
-};
-
-AroundFrames around_frames(const json& body_with_placeholder)
-{
-    static constexpr std::string_view placeholder = "\"@@jarvis-frames@@\"";
-    const std::string text = body_with_placeholder.dump();
-    const size_t at = text.find(placeholder);
-    return {text.substr(0, at - 1), text.substr(at + placeholder.size())}; // without the comma before the placeholder
+    BodyAroundSlot around = split_at_slot([&](const std::string& placeholder) { return body_with(json::array({placeholder})).dump(); });
+    if (around.before.size() < 2 || around.before.compare(around.before.size() - 2, 2, ",\"") != 0)
+        throw std::logic_error("frame_slicer: the frames' parts do not follow the question's text");
+    around.before.resize(around.before.size() - 2); // the comma and the opening quote of the placeholder's string
+    around.after.erase(0, 1);                       // its closing quote
+    return around;
 }
-
-json frames_placeholder() { return json::array({"@@jarvis-frames@@"}); }
 
 // The first question's content: its text, then each frame's time and image.
 json first_content(const std::string& prompt, const json& parts)
@@ -148,7 +145,7 @@ struct FrameSlicerProvider::Turn
     // not copied into a second JSON document on their way (the plan's request is that document).
     std::string body_text() const
     {
-        const AroundFrames around = around_frames(body_with(frames_placeholder()));
+        const BodyAroundSlot around = around_frames([this](json parts) { return body_with(std::move(parts)); });
         std::string text;
         text.reserve(around.before.size() + around.after.size() + media->bytes + 256 * media->parts.size());
         text += around.before;
@@ -270,7 +267,7 @@ std::string FrameSlicerProvider::plan(std::string_view request_json, plugin::Cal
 json FrameSlicerProvider::ask_while_decoding(Turn& turn, plugin::Call& call, double sent_s) const
 {
     // The body around the frames: the question's text goes first, the frames' parts follow it as they are encoded.
-    const AroundFrames around = around_frames(turn.body_with(frames_placeholder()));
+    const BodyAroundSlot around = around_frames([&turn](json parts) { return turn.body_with(std::move(parts)); });
 
     const WrittenAnswer written = send_while_writing(config_.endpoint, turn.setup.stream, call, [&](StreamedBody& body, const plugin::Call& decoding) {
         const FfmpegLogScope ffmpeg_log(log_);

@@ -1,5 +1,6 @@
 #include "streamed_frames.hpp"
 
+#include "http/body_slot.hpp"
 #include "http/send_while_writing.hpp"
 #include "media/ffmpeg_log.hpp"
 
@@ -8,20 +9,14 @@ namespace {
 
 // The body around the video's URL: what goes before it, and after it (ending with the object's closing brace, where
 // the kwargs are added once the frames' times are known).
-struct BodyFrame
+BodyAroundSlot body_around_url(PreparedVideo& video, const CallSetup& setup, const ChatTurn& turn)
 {
-    std::string before;
-    std::string after;
-};
-
-BodyFrame body_around_url(PreparedVideo& video, const CallSetup& setup, const ChatTurn& turn)
-{
-    static constexpr std::string_view placeholder = "@@jarvis-frames-url@@";
-    video.url = placeholder;
-    const std::string text = video_chat_body(video, setup, turn);
+    BodyAroundSlot around = split_at_slot([&](const std::string& placeholder) {
+        video.url = placeholder;
+        return video_chat_body(video, setup, turn);
+    });
     video.url.clear();
-    const size_t at = text.find(placeholder);
-    return {text.substr(0, at), text.substr(at + placeholder.size())};
+    return around;
 }
 
 std::string with_kwargs(std::string after, const nlohmann::json& kwargs)
@@ -35,7 +30,7 @@ std::string with_kwargs(std::string after, const nlohmann::json& kwargs)
 WrittenAnswer send_while_decoding(PreparedVideo& video, const CallSetup& setup, const ChatTurn& turn, const ProviderConfig& config,
                                    const plugin::Call& call, const PluginLog& log, const std::string& media_key)
 {
-    const BodyFrame frame = body_around_url(video, setup, turn);
+    const BodyAroundSlot frame = body_around_url(video, setup, turn);
     return send_while_writing(config.endpoint, setup.stream, call, [&](StreamedBody& body, const plugin::Call& decoding) {
         const FfmpegLogScope ffmpeg_log(log);
         std::string url = frames_url_prefix();

@@ -624,11 +624,11 @@ TEST_CASE("a file damaged inside says that FFmpeg concealed damage, and still gi
 namespace {
 
 std::vector<std::string> ask_args(const std::string& base_url, const std::string& loadout, const fs::path& video,
-                                  std::vector<std::string> config = {})
+                                  std::vector<std::string> config = {}, const std::string& prompt = "What happens?")
 {
     std::vector<std::string> args = {host_binary().string(), "--endpoint", base_url, "--loadout", loadout};
     args.insert(args.end(), config.begin(), config.end());
-    args.insert(args.end(), {"ask", "--video", video.string(), "--prompt", "What happens?", "--json"});
+    args.insert(args.end(), {"ask", "--video", video.string(), "--prompt", prompt, "--json"});
     return args;
 }
 
@@ -673,6 +673,28 @@ TEST_CASE("images: the request goes out while its frames are decoded, arrives wh
     CHECK(result["media"] == planned["media"]);
     CHECK(result["estimate"] == planned["estimate"]);
     CHECK(result["timings"]["media_s"].get<double>() <= result["timings"]["total_s"].get<double>());
+}
+
+TEST_CASE("images: a question that spells out the body's placeholder is sent as asked, streamed and whole", "[frame_slicer][streamed]")
+{
+    // The frames' place in the body is marked while the rest is serialised; a question may hold any text, that mark's
+    // included, and must not be taken for it.
+    const std::string question = "@@jarvis-frames@@";
+    const auto video = make_marked_video("marked_streamed.mp4", 320, 192, 24, 6, {"-c:v", "libx264", "-bf", "3", "-g", "48", "-pix_fmt", "yuv420p"});
+    TempDir dir;
+    const fs::path whole = dir.path() / "whole.json";
+    std::ofstream(whole) << json{{"frames", {{"send_while_decoding", false}}}}.dump();
+    for (const std::vector<std::string>& config : {std::vector<std::string>{}, std::vector<std::string>{"--config", whole.string()}}) {
+        INFO((config.empty() ? "sent while decoding" : "sent whole"));
+        RecordingServer server;
+        const json result = run_ask(ask_args(server.base_url(), "vllm://m#fps=2", video, config, question));
+        const auto requests = server.wait_for_requests(1);
+        REQUIRE(requests.size() == 1);
+        const json content = json::parse(requests[0].body).at("messages").at(0).at("content");
+        CHECK(content.at(0) == json{{"type", "text"}, {"text", question}});
+        CHECK(content.size() == 1 + 2 * result["media"]["frames"].size());
+        CHECK(images_in(requests[0].body) == 12);
+    }
 }
 
 TEST_CASE("images: a server that wants a length gets the body whole, and so does one configured so", "[frame_slicer][streamed]")
