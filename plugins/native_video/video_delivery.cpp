@@ -4,6 +4,7 @@
 #include "core/base64.hpp"
 #include "core/chat_body.hpp"
 #include "core/media_part_cache.hpp"
+#include "http/body_slot.hpp"
 #include "media/media_error.hpp"
 #include "platform/native_path.hpp"
 #include "volume_paths.hpp"
@@ -385,27 +386,27 @@ void decode_planned_frames(PreparedVideo& video, const ProviderConfig& config, c
 
 std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup, const ChatTurn& turn)
 {
-    // A placeholder stands for the data URL while the body is serialised; the file is then encoded into its place.
-    static constexpr std::string_view placeholder = "@@jarvis-video-url@@";
     const bool inline_data = video.mode == DeliveryMode::data && !turn.by_reference;
-    json part = {{"type", "video_url"},
-                 {"video_url", turn.by_reference ? json(nullptr) : json{{"url", inline_data ? std::string(placeholder) : video.url}}}};
-    if (!turn.uuid.empty())
-        part["uuid"] = turn.uuid;
-    const std::string& first_prompt = turn.earlier ? turn.earlier->turns.front().prompt : setup.request.prompt;
-    json content = json::array({std::move(part), {{"type", "text"}, {"text", first_prompt}}});
-    json messages = turn.earlier ? continued_messages(content, *turn.earlier, setup.request.prompt, turn.skip_answers) : json();
-    json body = make_chat_body(setup.loadout, std::move(content), setup.stream);
-    body["max_tokens"] = setup.max_tokens;
-    if (turn.earlier)
-        body["messages"] = std::move(messages);
-    if (!video.video_kwargs.is_null())
-        body["media_io_kwargs"] = {{"video", video.video_kwargs}};
-    std::string text = body.dump();
+    const auto body_with_url = [&](const std::string& url) {
+        json part = {{"type", "video_url"}, {"video_url", turn.by_reference ? json(nullptr) : json{{"url", url}}}};
+        if (!turn.uuid.empty())
+            part["uuid"] = turn.uuid;
+        const std::string& first_prompt = turn.earlier ? turn.earlier->turns.front().prompt : setup.request.prompt;
+        json content = json::array({std::move(part), {{"type", "text"}, {"text", first_prompt}}});
+        json messages = turn.earlier ? continued_messages(content, *turn.earlier, setup.request.prompt, turn.skip_answers) : json();
+        json body = make_chat_body(setup.loadout, std::move(content), setup.stream);
+        body["max_tokens"] = setup.max_tokens;
+        if (turn.earlier)
+            body["messages"] = std::move(messages);
+        if (!video.video_kwargs.is_null())
+            body["media_io_kwargs"] = {{"video", video.video_kwargs}};
+        return body.dump();
+    };
     if (!inline_data)
-        return text;
+        return body_with_url(video.url);
 
-    const size_t at = text.find(placeholder);
+    // The body is serialised with a placeholder for the data URL; the file is then encoded into its place.
+    const BodyAroundSlot around = split_at_slot(body_with_url);
     std::error_code ec;
     const fs::path file = native_path(video.data_path);
     const auto size = static_cast<size_t>(fs::file_size(file, ec));
@@ -413,8 +414,8 @@ std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup, 
         throw MediaError(fmt::format("cannot use video '{}': {}", video.data_path, ec.message()));
     const std::string prefix = "data:" + video.data_mime + ";base64,";
     std::string out;
-    out.reserve(text.size() - placeholder.size() + prefix.size() + (size + 2) / 3 * 4);
-    out.append(text, 0, at);
+    out.reserve(around.before.size() + around.after.size() + prefix.size() + (size + 2) / 3 * 4);
+    out += around.before;
     out += prefix;
     std::ifstream in(file, std::ios::binary);
     std::string chunk(3 * 1024 * 1024, '\0'); // a multiple of 3: chunks encode without padding in between
@@ -424,7 +425,7 @@ std::string video_chat_body(const PreparedVideo& video, const CallSetup& setup, 
     }
     if (in.bad())
         throw MediaError(fmt::format("cannot use video '{}': reading it failed", video.data_path));
-    out.append(text, at + placeholder.size());
+    out += around.after;
     return out;
 }
 
