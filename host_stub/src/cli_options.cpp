@@ -4,9 +4,50 @@
 
 #include <CLI/CLI.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <optional>
+#include <string_view>
 
 namespace jarvis::host {
+namespace {
+
+// Where `text` stops being well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF).
+std::optional<size_t> invalid_utf8_at(std::string_view text)
+{
+    const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+    for (size_t i = 0; i < text.size();) {
+        const unsigned char lead = byte(i);
+        size_t length = 0;
+        unsigned char low = 0x80, high = 0xbf; // the range of the byte after the lead
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        } else if (lead >= 0xc2 && lead <= 0xdf) {
+            length = 2;
+        } else if (lead >= 0xe0 && lead <= 0xef) {
+            length = 3;
+            low = lead == 0xe0 ? 0xa0 : 0x80;
+            high = lead == 0xed ? 0x9f : 0xbf;
+        } else if (lead >= 0xf0 && lead <= 0xf4) {
+            length = 4;
+            low = lead == 0xf0 ? 0x90 : 0x80;
+            high = lead == 0xf4 ? 0x8f : 0xbf;
+        } else {
+            return i;
+        }
+        if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high)
+            return i;
+        for (size_t k = 2; k < length; ++k)
+            if (byte(i + k) < 0x80 || byte(i + k) > 0xbf)
+                return i;
+        i += length;
+    }
+    return std::nullopt;
+}
+
+} // namespace
 
 const char* usage_text()
 {
@@ -69,6 +110,14 @@ CliOptions parse_cli(const std::vector<std::string>& args)
     } catch (const CLI::ParseError& e) {
         throw ConfigError(std::string(e.what()) + " (see jarvis-host --help)");
     }
+    // The plugins take text and paths as UTF-8 in JSON, which cannot carry other bytes; a shell whose locale is not
+    // UTF-8, or a file named in another encoding, would otherwise fail later and less clearly.
+    for (const auto& [name, target] : valued)
+        if (*target)
+            if (const auto at = invalid_utf8_at(**target))
+                throw ConfigError(fmt::format("{} is not UTF-8 text (byte 0x{:02x} at offset {}): jarvis-host takes its arguments, "
+                                              "paths included, as UTF-8",
+                                              name, static_cast<unsigned char>((**target)[*at]), *at));
     for (const std::string& extra : app.remaining()) {
         if (!extra.empty() && extra[0] == '-')
             throw ConfigError("unknown option " + extra + " (see jarvis-host --help)");

@@ -12,6 +12,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
 
 namespace {
@@ -37,14 +38,17 @@ int report(ExitCode code, const std::string& message, bool json, int http_status
         nlohmann::json error = {{"kind", error_kind(code)}, {"message", message}, {"exit_code", int(code)}};
         if (http_status != 0)
             error["http_status"] = http_status;
-        std::cout << nlohmann::json{{"error", error}}.dump() << std::endl;
+        // A message may quote what the user gave, bytes that are not UTF-8 included: replaced, so that reporting the
+        // error cannot itself fail.
+        std::cout << nlohmann::json{{"error", error}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     }
     return code;
 }
 
 int run(const std::vector<std::string>& args)
 {
-    bool json = false;
+    // Known before parsing, so that an error in the arguments is reported as --json asks too.
+    bool json = std::find(args.begin(), args.end(), "--json") != args.end();
     try {
         const CliOptions cli = parse_cli(args);
         json = cli.json;

@@ -1,5 +1,6 @@
 #include "frame_slicer_provider.hpp"
 
+#include "core/document_text.hpp"
 #include "core/call_setup.hpp"
 #include "config/config_error.hpp"
 #include "core/chat_body.hpp"
@@ -260,7 +261,7 @@ std::string FrameSlicerProvider::plan(std::string_view request_json, plugin::Cal
 {
     return with_status_codes([&] {
         const FfmpegLogScope ffmpeg_log(log_);
-        return build_plan(request_json, call, false, true).plan.dump();
+        return document_text(build_plan(request_json, call, false, true).plan);
     });
 }
 
@@ -336,7 +337,7 @@ std::string FrameSlicerProvider::ask(std::string_view request_json, plugin::Call
         result["conversation"] =
             extended_conversation(turn.earlier, "frame_slicer", turn.setup, turn.media_key, result.value("answer", "")).to_json();
         result["conversation_media"] = std::move(media_mode);
-        return result.dump();
+        return document_text(result);
     });
 }
 

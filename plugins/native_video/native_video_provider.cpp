@@ -1,5 +1,6 @@
 #include "native_video_provider.hpp"
 
+#include "core/document_text.hpp"
 #include "core/chat_body.hpp"
 #include "core/conversation.hpp"
 #include "core/error_codes.hpp"
@@ -190,7 +191,7 @@ std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Cal
         const Prepared p = prepare_turn(decision.mode, source, setup, earlier, true, call, false, none_staged);
         json doc = summary(source.info(), decision, p.video, setup, p.turn);
         doc["request"] = json::parse(video_chat_body(p.video, setup, p.turn));
-        return doc.dump();
+        return document_text(doc);
     });
 }
 
@@ -298,7 +299,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
                                                                result.value("answer", ""), to_string(mode))
                                              .to_json();
                 result["conversation_media"] = std::move(media_mode);
-                return result.dump();
+                return document_text(result);
             } catch (const plugin::Error& e) {
                 const Fallback next = e.code() == JV_E_REFUSED ? fallback_for(e.what()) : Fallback::none;
                 // A refusal that has nothing to do with the delivery (the context, the model) is the answer; so is
@@ -314,7 +315,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
                 log_.warn("native_video: the server refused video ({}); answering through images", e.what());
                 json result = ask_with_images(source, setup, call, seconds_since(start));
                 result["fallback"] = {{"from", to_string(mode)}, {"to", "images"}, {"reason", e.what()}};
-                return result.dump();
+                return document_text(result);
             }
         }
     });

@@ -92,6 +92,44 @@ TEST_CASE("configuration errors exit 2 with one line naming the file or key", "[
     }
 }
 
+TEST_CASE("arguments and files that are not UTF-8 exit 2 with one line naming them, and --json still prints an object", "[host][errors]")
+{
+    jarvis::test::TempDir dir;
+    const auto latin1_config = dir.path() / "latin1.json";
+    std::ofstream(latin1_config) << "{\"loadout\": \"vllm://m#fps=\xff\"}";
+    struct Case
+    {
+        std::vector<std::string> args;
+        std::string expected;
+    };
+    // A shell in a Latin-1 locale, a file named in another encoding, a configuration saved in one.
+    const std::vector<Case> cases = {
+        {{"plan", "--video", "clip.mp4", "--prompt", "qu\xe9 pasa"}, "--prompt is not UTF-8 text (byte 0xe9 at offset 2)"},
+        {{"plan", "--video", "caf\xe9.mp4", "--prompt", "x"}, "--video is not UTF-8 text (byte 0xe9 at offset 3)"},
+        {{"plan", "--video", "clip.mp4", "--prompt", "\xed\xa0\x80 a surrogate"}, "--prompt is not UTF-8 text (byte 0xed at offset 0)"},
+        {{"--loadout", "vllm://m#fps=\xff", "plugins"}, "--loadout is not UTF-8 text (byte 0xff at offset 13)"},
+        {{"--config", (dir.path() / "\xff.json").string(), "plugins"}, "--config is not UTF-8 text"},
+        {{"--config", latin1_config.string(), "plugins"}, "latin1.json': not valid JSON"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.expected);
+        std::vector<std::string> args = c.args;
+        args.push_back("--json");
+        const auto r = host(args);
+        CHECK(r.exit_code == 2);
+        CHECK_THAT(r.err, Contains(c.expected));
+        CHECK(lines(r.err) == 1);
+        const json doc = json::parse(r.out); // the bytes quoted in a message replaced, never an abort
+        CHECK(doc["error"]["exit_code"] == 2);
+        CHECK_THAT(doc["error"]["message"].get<std::string>(), Contains(c.expected.substr(0, 10)));
+    }
+    // UTF-8 beyond ASCII is text like any other.
+    const auto r = host({"--endpoint", "http://127.0.0.1:9/v1", "plan", "--video", "/no/such/caf\xc3\xa9 \xf0\x9f\x8e\xa5.mp4", "--prompt",
+                         "qu\xc3\xa9 pasa \xe6\x97\xa5", "--json"});
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.err, Contains("caf\xc3\xa9 \xf0\x9f\x8e\xa5.mp4"));
+}
+
 TEST_CASE("an unusable video exits 3 and with --json the error is also an object on stdout", "[host][errors]")
 {
     const auto r = host({"--loadout", "vllm://m#nativevideo", "plan", "--video", "/no/such/clip.mp4", "--prompt", "x", "--json"});

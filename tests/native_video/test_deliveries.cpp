@@ -129,6 +129,22 @@ TEST_CASE("file: a server without --allowed-local-media-path is answered through
     CHECK(staged_files(volume.path()) == 0);
 }
 
+TEST_CASE("a refusal quoting bytes that are not UTF-8 still gives the fallback's answer, the bytes replaced", "[deliveries][fallback][errors]")
+{
+    // A proxy's error page in another encoding, quoted as the fallback's reason: the answer came, and a reason JSON
+    // cannot carry as it is must not lose it.
+    jarvis::test::RecordingServer server;
+    server.reply_first_with(400, "Failed to decode video: caf\xe9 \xff");
+    TempDir dir;
+    const fs::path config = write_config(dir, {{"endpoint", {{"base_url", server.base_url()}}}, {"loadout", loadout + "#delivery=data"}});
+    const json result = run_json(host_args(config, "ask", sample_video()));
+    CHECK(result["answer"] == "ok");
+    CHECK(result["fallback"]["from"] == "data");
+    CHECK(result["fallback"]["to"] == "frames");
+    CHECK(result["fallback"]["reason"].get<std::string>().find("Failed to decode video: caf\xef\xbf\xbd \xef\xbf\xbd") != std::string::npos);
+    CHECK(server.wait_for_requests(2).size() == 2);
+}
+
 TEST_CASE("staged files are removed after a refusal and after SIGINT", "[deliveries][staging][cancel]")
 {
     TempDir volume;

@@ -28,7 +28,12 @@ struct RecordingServer::State
     std::condition_variable changed;
     size_t receiving = 0;
     std::vector<Request> requests;
-    std::vector<int> replies;
+    struct Reply
+    {
+        int status;
+        std::string body;
+    };
+    std::vector<Reply> replies;
 };
 
 RecordingServer::RecordingServer() : state_(std::make_unique<State>())
@@ -48,17 +53,19 @@ RecordingServer::RecordingServer() : state_(std::make_unique<State>())
             return true;
         });
         int status = 200;
+        std::string reply = chat_completion;
         {
             std::lock_guard lock(s.mutex);
             s.requests.push_back({body, whole, req.get_header_value("Transfer-Encoding"), req.get_header_value("Expect")});
             if (!s.replies.empty()) {
-                status = s.replies.front();
+                status = s.replies.front().status;
+                reply = std::move(s.replies.front().body);
                 s.replies.erase(s.replies.begin());
             }
             s.changed.notify_all();
         }
         res.status = status;
-        res.set_content(status == 200 ? chat_completion : R"({"error":{"message":"busy"}})", "application/json");
+        res.set_content(reply, "application/json");
     });
     s.port = s.server.bind_to_any_port("127.0.0.1");
     s.thread = std::thread([&s] { s.server.listen_after_bind(); });
@@ -75,7 +82,15 @@ std::string RecordingServer::base_url() const { return "http://127.0.0.1:" + std
 void RecordingServer::reply_with(std::vector<int> statuses)
 {
     std::lock_guard lock(state_->mutex);
-    state_->replies = std::move(statuses);
+    state_->replies.clear();
+    for (const int status : statuses)
+        state_->replies.push_back({status, status == 200 ? chat_completion : R"({"error":{"message":"busy"}})"});
+}
+
+void RecordingServer::reply_first_with(int status, std::string body)
+{
+    std::lock_guard lock(state_->mutex);
+    state_->replies = {{status, std::move(body)}};
 }
 
 bool RecordingServer::wait_for_body(size_t bytes)

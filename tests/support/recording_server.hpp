@@ -29,6 +29,7 @@ public:
 
     std::string base_url() const; // http://127.0.0.1:<port>/v1
     void reply_with(std::vector<int> statuses);
+    void reply_first_with(int status, std::string body); // then a chat completion
 
     // Wait (up to a minute, then fail) until the request under way has received `bytes` bytes of its body, or until
     // `count` requests have ended (whole or not), and return them.

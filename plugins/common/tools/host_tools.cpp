@@ -1,5 +1,6 @@
 #include "tools/host_tools.hpp"
 
+#include "core/document_text.hpp"
 #include "config/config_error.hpp"
 #include "tools/vllm_launch.hpp"
 #include "tools/vram_planner.hpp"
@@ -85,7 +86,7 @@ std::string run_host_tool(std::string_view request_json, const ProviderConfig& c
     for (const auto& w : loadout.warnings)
         warnings.push_back(w);
     result["warnings"] = std::move(warnings);
-    return result.dump();
+    return document_text(result);
 }
 
 } // namespace jarvis
