@@ -34,13 +34,24 @@ def _plugin_level(logger: logging.Logger) -> int:
     return _abi.LOG_ERROR
 
 
+def utf8_text(name: str, text: str) -> str:
+    """`text` unchanged if it can cross to the plugin as UTF-8; a str can hold what cannot (lone surrogates: a file
+    name in another encoding, as os.listdir gives it on Linux), which the plugin would only see as broken JSON."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ConfigError(f"{name} is not UTF-8 text ({e.reason} at offset {e.start}); the plugins take text and paths "
+                          "as UTF-8") from None
+    return text
+
+
 def video_source(video: Video) -> str:
     """A path (str or os.PathLike) or an http(s) URL, as the request document takes it."""
     if isinstance(video, (str, os.PathLike)):
         source = os.fspath(video)
         if isinstance(source, bytes):
             source = os.fsdecode(source)
-        return source
+        return utf8_text("video", source)
     raise ConfigError(f"video must be a path or an http(s) URL, not {type(video).__name__}")
 
 
@@ -87,7 +98,7 @@ class Provider:
             raise ConfigError("prompt must be a non-empty string")
         options = dict(options)
         conversation = options.pop("conversation", None)
-        request: dict[str, Any] = {"prompt": prompt, "loadout": with_options(self.loadout, options)}
+        request: dict[str, Any] = {"prompt": utf8_text("prompt", prompt), "loadout": with_options(self.loadout, options)}
         if conversation is not None:
             if not isinstance(conversation, dict):
                 raise ConfigError("conversation must be the dict a previous result carried (result['conversation'])")

@@ -150,6 +150,17 @@ def test_a_bad_video_argument_is_a_config_error(emulator: Emulator) -> None:
             client.provider().plan("clip.mp4", "")
 
 
+def test_text_and_paths_that_cannot_be_utf8_are_config_errors_naming_them(emulator: Emulator) -> None:
+    # A file named in another encoding, as os.listdir gives it on Linux (surrogate escapes), and a prompt holding a
+    # lone surrogate: both would reach the plugin as JSON it cannot parse.
+    with jarvis_vision.Client(emulator.config()) as client:
+        provider = client.provider()
+        with pytest.raises(jarvis_vision.ConfigError, match=r"^video is not UTF-8 text \(surrogates not allowed at offset 3\)"):
+            provider.plan(Path(b"caf\xe9.mp4".decode("utf-8", "surrogateescape")), "x")
+        with pytest.raises(jarvis_vision.ConfigError, match=r"^prompt is not UTF-8 text \(surrogates not allowed at offset 4\)"):
+            provider.plan("clip.mp4", "bad \ud800 text")
+
+
 def test_plugin_logs_go_to_the_jarvis_vision_logger(emulator: Emulator, videos: dict[str, Path],
                                                      caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="jarvis_vision")
