@@ -21,6 +21,9 @@ public:
     size_t merge_count() const { return merges_.size(); }
 
 private:
+    size_t count_by_scan(std::string_view piece) const;
+    size_t count_by_queue(std::string_view piece) const;
+
     struct Merge
     {
         uint32_t rank;

@@ -87,8 +87,12 @@ private:
         const auto* subject = reinterpret_cast<PCRE2_SPTR>(normalized.data());
         int64_t tokens = 0;
         size_t at = 0;
+        uint32_t options = 0;
         while (at < normalized.size()) {
-            const int rc = pcre2_match(pattern_.get(), subject, normalized.size(), at, 0, match.get(), nullptr);
+            const int rc = pcre2_match(pattern_.get(), subject, normalized.size(), at, options, match.get(), nullptr);
+            // A match checks the text for UTF-8 from its offset to the end: the first one checked it all. Checking again
+            // at every piece would make the count quadratic in the text's length (minutes for a megabyte).
+            options = PCRE2_NO_UTF_CHECK;
             if (rc < 0) {
                 // No further match (or text that is not UTF-8): the rest is one piece, as the tokenizer keeps gaps.
                 tokens += static_cast<int64_t>(merges_.count(std::string_view(normalized).substr(at)));
@@ -99,6 +103,8 @@ private:
                 tokens += static_cast<int64_t>(merges_.count(std::string_view(normalized).substr(at, span[0] - at)));
             if (span[1] == span[0]) { // the expression cannot match empty, but never loop if it did
                 at = span[1] + 1;
+                while (at < normalized.size() && (static_cast<unsigned char>(normalized[at]) & 0xC0) == 0x80)
+                    ++at; // the next offset is a character's start, as an unchecked match needs
                 continue;
             }
             tokens += static_cast<int64_t>(merges_.count(std::string_view(normalized).substr(span[0], span[1] - span[0])));
