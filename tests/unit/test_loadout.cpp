@@ -56,6 +56,8 @@ TEST_CASE("bad loadouts are clear errors naming the problem", "[loadout][errors]
     CHECK_THROWS_WITH(parse_loadout("vllm://m#max_frames=2.5"), Contains("not a whole number"));
     CHECK_THROWS_WITH(parse_loadout("vllm://m#seek=fastest"), Contains("not one of exact|keyframe"));
     CHECK_THROWS_WITH(parse_loadout("vllm://m#start=5#end=2"), Contains("must be after start"));
+    CHECK_THROWS_WITH(parse_loadout("vllm://m#end=0"), Contains("end=0 must be after start=0"));
+    CHECK(parse_loadout("vllm://m#end=0.5").end_s == 0.5);
     CHECK_THROWS_WITH(parse_loadout("vllm://m#ctx="), Contains("has no value"));
     CHECK_THROWS_WITH(parse_loadout("vllm://m#nativevideo#fallback=maybe"), Contains("not one of on|off"));
     CHECK_FALSE(parse_loadout("vllm://m#nativevideo#Fallback=OFF").fallback);

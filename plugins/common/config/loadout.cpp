@@ -211,8 +211,9 @@ Loadout parse_loadout(std::string_view text)
 
     if (near_native_video && !out.native_video)
         out.warnings.push_back(fmt::format("loadout '{}': without #nativevideo the frame_slicer plugin answers (frames as images)", text));
-    if (out.start_s && out.end_s && *out.end_s <= *out.start_s)
-        fail(text, fmt::format("end={} must be after start={}", *out.end_s, *out.start_s));
+    // A clip starts at 0 unless start= says otherwise: end=0 alone is as empty as end=2 after start=5.
+    if (out.end_s && *out.end_s <= out.start_s.value_or(0))
+        fail(text, fmt::format("end={} must be after start={}", *out.end_s, out.start_s.value_or(0)));
     if (out.delivery && !out.native_video)
         out.warnings.push_back(fmt::format("loadout '{}': delivery= applies only with #nativevideo and is ignored: "
                                            "frame_slicer always sends images", text));
