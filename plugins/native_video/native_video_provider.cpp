@@ -27,7 +27,8 @@ Fallback fallback_for(const std::string& message)
         if (message.find(video_refused) != std::string::npos)
             return Fallback::images;
     for (const char* delivery_refused : {"local files", "allowed-local-media-path", "Failed to fetch", "Cannot fetch", "base64 data URLs",
-                                         "data URL", "The URL must be", "subpath", "Failed to decode video"})
+                                         "data URL", "The URL must be", "subpath", "Failed to decode video",
+                                         "must be larger than temporal_factor"})
         if (message.find(delivery_refused) != std::string::npos)
             return Fallback::frames;
     return Fallback::none;

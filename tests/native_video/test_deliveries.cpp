@@ -145,6 +145,33 @@ TEST_CASE("a refusal quoting bytes that are not UTF-8 still gives the fallback's
     CHECK(server.wait_for_requests(2).size() == 2);
 }
 
+TEST_CASE("a one-frame video reaches the server as two frames, chosen by auto and after a refusal of data", "[deliveries][fallback]")
+{
+    // A still picture saved as a clip: vLLM's loader would take its one frame, and Qwen3-VL refuses a video of fewer
+    // than two ("t:1 must be larger than temporal_factor:2").
+    TempDir volume;
+    const fs::path still = volume.path() / "still.mp4";
+    fs::copy_file(make_video("one_frame.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-frames:v", "1", "-c:v", "libx264",
+                                               "-pix_fmt", "yuv420p"}),
+                  still);
+    Emulator emulator({}, {volume.path()});
+    TempDir dir;
+    const json volume_settings = volume_config(emulator, volume.path());
+    const json automatic = run_json(host_args(write_config(dir, volume_settings), "ask", still));
+    CHECK(automatic["media"]["delivery"] == "frames");
+    CHECK_THAT(automatic["media"]["delivery_reason"].get<std::string>(), Contains("Qwen3-VL needs two or more"));
+    CHECK(automatic["fallback"].is_null());
+    CHECK(described(automatic)["videos"][0]["frames"] == 2);
+
+    json forced_settings = volume_settings;
+    forced_settings["loadout"] = loadout + "#delivery=data";
+    const json forced = run_json(host_args(write_config(dir, forced_settings), "ask", still));
+    CHECK(forced["fallback"]["from"] == "data");
+    CHECK(forced["fallback"]["to"] == "frames");
+    CHECK_THAT(forced["fallback"]["reason"].get<std::string>(), Contains("t:1 must be larger than temporal_factor:2"));
+    CHECK(described(forced)["videos"][0]["frames"] == 2);
+}
+
 TEST_CASE("staged files are removed after a refusal and after SIGINT", "[deliveries][staging][cancel]")
 {
     TempDir volume;

@@ -184,6 +184,41 @@ TEST_CASE("auto weighs server-side decoding against frames: long videos go as fr
     CHECK(forced.estimates_s.is_null());
 }
 
+TEST_CASE("auto sends a one-frame video as frames: the server's loader would take one frame, Qwen3-VL refuses fewer than two", "[delivery]")
+{
+    jarvis::test::TempDir volume;
+    jarvis::ProviderConfig config;
+    config.input_data = {volume.path().string(), "/data"};
+    const auto loadout = jarvis::parse_loadout("vllm://m#nativevideo");
+    const std::string inside = (volume.path() / "still.mp4").string();
+
+    jarvis::MediaInfo one_frame = described_video(inside, 1.0 / 30, 1280, 720, 250);
+    one_frame.frame_count = 1;
+    const auto still = jarvis::decide_delivery(one_frame, loadout, config);
+    CHECK(still.mode == jarvis::DeliveryMode::frames);
+    CHECK_THAT(still.why, Contains("would take 1 frame of it, and Qwen3-VL needs two or more"));
+    // A picture given as the video (a PNG): no frame count, no duration.
+    jarvis::MediaInfo picture = one_frame;
+    picture.frame_count = 0;
+    picture.duration_s = 0;
+    CHECK_THAT(jarvis::decide_delivery(picture, loadout, config).why, Contains("no frame count"));
+    // The same through an advertised host, and as a URL passed through.
+    jarvis::ProviderConfig http_only;
+    http_only.http_delivery.advertise = "host.docker.internal";
+    CHECK(jarvis::decide_delivery(one_frame, loadout, http_only).mode == jarvis::DeliveryMode::frames);
+    jarvis::MediaInfo url = one_frame;
+    url.source = "https://example.com/still.mp4";
+    url.is_url = true;
+    CHECK(jarvis::decide_delivery(url, loadout, config).mode == jarvis::DeliveryMode::frames);
+    // Two frames are enough for the server; delivery= still forces (a refusal then falls back to frames).
+    jarvis::MediaInfo two_frames = one_frame;
+    two_frames.frame_count = 2;
+    two_frames.duration_s = 2.0 / 30;
+    CHECK(jarvis::decide_delivery(two_frames, loadout, config).mode == jarvis::DeliveryMode::file);
+    CHECK(jarvis::decide_delivery(one_frame, jarvis::parse_loadout("vllm://m#nativevideo#delivery=file"), config).mode ==
+          jarvis::DeliveryMode::file);
+}
+
 TEST_CASE("the cost model's frame counts follow the keyframe interval the container's index gives", "[delivery][cost]")
 {
     const jarvis::DeliveryRates rates;
