@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include "loopback_listener.hpp"
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,29 +28,16 @@ constexpr auto patience = std::chrono::seconds(60); // a hang fails the test ins
 class EarlyRefusal
 {
 public:
-    EarlyRefusal()
-    {
-        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-            ::listen(listener_, 1) != 0 || ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-            throw std::runtime_error("cannot listen on loopback");
-        port_ = ntohs(address.sin_port);
-        thread_ = std::thread([this] { serve(); });
-    }
+    EarlyRefusal() { thread_ = std::thread([this] { serve(); }); } // once every member is made
     ~EarlyRefusal()
     {
-        ::shutdown(listener_, SHUT_RDWR); // ends a wait in accept
+        listener_.stop();
         thread_.join();
-        ::close(listener_);
     }
     EarlyRefusal(const EarlyRefusal&) = delete;
     EarlyRefusal& operator=(const EarlyRefusal&) = delete;
 
-    std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+    std::string base_url() const { return listener_.url("/v1"); }
 
     bool wait_until_refused()
     {
@@ -61,33 +48,25 @@ public:
 private:
     void serve()
     {
-        const int connection = ::accept(listener_, nullptr, nullptr);
+        const int connection = listener_.accept();
         if (connection < 0)
             return;
-        std::string received;
-        char buffer[4096];
-        while (received.find("\r\n\r\n") == std::string::npos) {
-            const ssize_t n = ::recv(connection, buffer, sizeof buffer, 0);
-            if (n <= 0)
-                break;
-            received.append(buffer, static_cast<size_t>(n));
-        }
+        jarvis::test::read_request_head(connection);
         const std::string body = R"({"error":{"message":"chunked bodies are not accepted"}})";
-        const std::string reply = "HTTP/1.1 411 Length Required\r\nContent-Type: application/json\r\nContent-Length: " +
-                                  std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-        ::send(connection, reply.data(), reply.size(), MSG_NOSIGNAL);
+        jarvis::test::send_all(connection, "HTTP/1.1 411 Length Required\r\nContent-Type: application/json\r\nContent-Length: " +
+                                               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
         {
             std::lock_guard lock(mutex_);
             refused_ = true;
         }
         changed_.notify_all();
+        char buffer[4096];
         while (::recv(connection, buffer, sizeof buffer, 0) > 0) {
         }
         ::close(connection);
     }
 
-    int listener_ = -1;
-    int port_ = 0;
+    jarvis::test::LoopbackListener listener_;
     std::thread thread_;
     std::mutex mutex_;
     std::condition_variable changed_;

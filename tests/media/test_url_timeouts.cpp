@@ -2,12 +2,9 @@
 #include "media/media_error.hpp"
 #include "media/media_source.hpp"
 
-#include <catch2/catch.hpp>
+#include "loopback_listener.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <string>
@@ -17,27 +14,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // A server that listens and never answers: connecting succeeds (the kernel queues the connection), reading waits.
-class SilentServer
+struct SilentServer
 {
-public:
-    SilentServer()
-    {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-        REQUIRE(::listen(fd_, 16) == 0);
-        REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-        url_ = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/clip.mp4";
-    }
-    ~SilentServer() { ::close(fd_); }
-    const std::string& url() const { return url_; }
-
-private:
-    int fd_ = -1;
-    std::string url_;
+    jarvis::test::LoopbackListener listener;
+    std::string url() const { return listener.url("/clip.mp4"); }
 };
 
 } // namespace

@@ -103,6 +103,11 @@ std::shared_ptr<const DownloadedCopy> download_copy(const std::string& url, cons
         if (n < 0) {
             if (n == AVERROR_EXIT || (interrupted && interrupted()))
                 throw MediaCancelled();
+            // A server that gives no length (HTTP/1.0 without Content-Length) ends its body by closing the connection,
+            // which FFmpeg 5.1 reports as an I/O error ("Stream ends prematurely"). With no length to fall short of,
+            // that close is the end; a copy cut short by a failure decodes as a truncated file does.
+            if (size < 0 && received > 0 && n == AVERROR(EIO))
+                break;
             throw fail(fmt::format("the download failed after {:.1f} MB: {}", double(received) / 1e6, av::error_string(n)));
         }
         out.write(reinterpret_cast<const char*>(buffer.data()), n);
