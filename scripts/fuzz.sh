@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (preset fuzz: clang, ASan/UBSan) and runs each for SECONDS (default 60), seeded with
 # what the tests use: Jarvis's loadouts, configuration and request documents, a streamed answer, H.264 from x264,
 # small MP4, MPEG-TS, WebM and AVI files (probing, indexing and frame extraction), chat requests carrying real media
-# in data: URLs (the emulator), HTTP requests and ranges (the media server).
+# in data: URLs (the emulator), HTTP requests and ranges (the media server), prompts in many scripts (the tokenizer).
 # Crashes are written to build/fuzz/crashes/<target>/; each one found becomes a test.
 # Usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
@@ -53,7 +53,7 @@ PY
 fi
 
 status=0
-for target in fuzz_documents fuzz_sse fuzz_h264_headers fuzz_container fuzz_emulator_request fuzz_media_server; do
+for target in fuzz_documents fuzz_sse fuzz_h264_headers fuzz_container fuzz_emulator_request fuzz_media_server fuzz_tokenizer; do
     case $target in
         fuzz_documents) seeds=tests/fuzz/corpus/documents ;;
         fuzz_sse) seeds=tests/fuzz/corpus/sse ;;
@@ -61,6 +61,7 @@ for target in fuzz_documents fuzz_sse fuzz_h264_headers fuzz_container fuzz_emul
         fuzz_container) seeds=$out/seeds/container ;;
         fuzz_emulator_request) seeds="$out/seeds/emulator tests/fuzz/corpus/emulator" ;;
         fuzz_media_server) seeds=tests/fuzz/corpus/media_server ;;
+        fuzz_tokenizer) seeds=tests/fuzz/corpus/tokenizer ;;
     esac
     corpus=$out/corpus/$target
     crashes=$out/crashes/$target

@@ -20,9 +20,12 @@ public:
     size_t count(std::string_view piece) const;
     size_t merge_count() const { return merges_.size(); }
 
-private:
+    // The two ways count() takes, by the piece's length: both give the same count at any length (fuzz_tokenizer
+    // checks that), the scan in quadratic time, the queue in O(n log n).
     size_t count_by_scan(std::string_view piece) const;
     size_t count_by_queue(std::string_view piece) const;
+
+private:
 
     struct Merge
     {
