@@ -1,5 +1,6 @@
 #include "config/config_error.hpp"
 #include "config/provider_config.hpp"
+#include "core/vision_request.hpp"
 
 #include "fixtures.hpp"
 #include "fuzz_bodies.hpp"
@@ -60,6 +61,16 @@ TEST_CASE("configuration errors name the origin and the key", "[config][errors]"
     CHECK_THROWS_WITH(parse_provider_config(std::string("[1, 2]"), "my.json"), Contains("must be a JSON object"));
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"frames": {"send_while_decoding": 1}})"), "my.json"),
                       Contains("frames.send_while_decoding: must be true or false"));
+    // A path that would end early at a NUL, naming another folder.
+    CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"input_data": {"host_path": "/srv/in\u0000put", "container_path": "/data"}})"), "my.json"),
+                      Contains("input_data.host_path: must not contain a NUL character"));
+}
+
+TEST_CASE("a request's video path with a NUL in it is refused, not cut short to another file's name", "[config][errors]")
+{
+    CHECK_THROWS_WITH(jarvis::parse_vision_request(R"({"video": "/tmp/clip.mp4\u0000.txt", "prompt": "x"})"),
+                      Contains("video must not contain a NUL character"));
+    CHECK(jarvis::parse_vision_request(R"({"video": "/tmp/clip.mp4", "prompt": "a \u0000 in the text is text"})").video == "/tmp/clip.mp4");
 }
 
 TEST_CASE("keys the module does not own are ignored with one warning and Jarvis's port is read", "[config][tolerance]")

@@ -150,7 +150,7 @@ def test_a_bad_video_argument_is_a_config_error(emulator: Emulator) -> None:
             client.provider().plan("clip.mp4", "")
 
 
-def test_text_and_paths_that_cannot_be_utf8_are_config_errors_naming_them(emulator: Emulator) -> None:
+def test_text_and_paths_that_cannot_cross_as_they_are_are_config_errors_naming_them(emulator: Emulator) -> None:
     # A file named in another encoding, as os.listdir gives it on Linux (surrogate escapes), and a prompt holding a
     # lone surrogate: both would reach the plugin as JSON it cannot parse.
     with jarvis_vision.Client(emulator.config()) as client:
@@ -159,6 +159,9 @@ def test_text_and_paths_that_cannot_be_utf8_are_config_errors_naming_them(emulat
             provider.plan(Path(b"caf\xe9.mp4".decode("utf-8", "surrogateescape")), "x")
         with pytest.raises(jarvis_vision.ConfigError, match=r"^prompt is not UTF-8 text \(surrogates not allowed at offset 4\)"):
             provider.plan("clip.mp4", "bad \ud800 text")
+        # A path the operating system would end at its NUL, naming another file.
+        with pytest.raises(jarvis_vision.ConfigError, match="video must not contain a NUL character"):
+            provider.plan("clip.mp4\x00.txt", "x")
 
 
 def test_plugin_logs_go_to_the_jarvis_vision_logger(emulator: Emulator, videos: dict[str, Path],

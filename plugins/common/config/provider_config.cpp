@@ -45,6 +45,9 @@ public:
         if (!v.is_string())
             fail(join(path, key), "must be a string");
         out = v.get<std::string>();
+        // The operating system, libcurl and FFmpeg take C strings: a path would end at the NUL, naming another file.
+        if (out.find('\0') != std::string::npos)
+            fail(join(path, key), "must not contain a NUL character");
     }
 
     void seconds(const json& object, const std::string& path, const char* key, double& out) const

@@ -41,6 +41,9 @@ VisionRequest parse_vision_request(std::string_view json_text)
         r.stream = doc.at("stream").get<bool>();
     if (doc.contains("conversation"))
         r.conversation = doc.at("conversation");
+    // FFmpeg and the operating system take the path as a C string: it would end at the NUL, naming another file.
+    if (r.video.find('\0') != std::string::npos)
+        throw ConfigError("request: video must not contain a NUL character");
     if (r.video.empty() && r.conversation.is_null())
         throw ConfigError("request: video is required (a local path or an http(s) URL)");
     if (r.prompt.empty())
