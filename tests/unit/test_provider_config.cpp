@@ -1,5 +1,6 @@
 #include "config/config_error.hpp"
 #include "config/provider_config.hpp"
+#include "core/conversation.hpp"
 #include "core/vision_request.hpp"
 
 #include "fixtures.hpp"
@@ -71,6 +72,13 @@ TEST_CASE("a request's video path with a NUL in it is refused, not cut short to 
     CHECK_THROWS_WITH(jarvis::parse_vision_request(R"({"video": "/tmp/clip.mp4\u0000.txt", "prompt": "x"})"),
                       Contains("video must not contain a NUL character"));
     CHECK(jarvis::parse_vision_request(R"({"video": "/tmp/clip.mp4", "prompt": "a \u0000 in the text is text"})").video == "/tmp/clip.mp4");
+    // The same in a conversation handed back for a follow-up, which names the video to open again.
+    nlohmann::json conversation = {{"version", jarvis::conversation_version}, {"plugin", "frame_slicer"},
+                                   {"video", std::string("/tmp/clip.mp4\0.txt", 18)}, {"loadout", "vllm://m"},
+                                   {"media_key", std::string(64, 'a')}, {"turns", {{{"prompt", "x"}, {"answer", "y"}}}}};
+    CHECK_THROWS_WITH(jarvis::parse_conversation(conversation, "frame_slicer"), Contains("'video' contains a NUL character"));
+    conversation["video"] = "/tmp/clip.mp4";
+    CHECK(jarvis::parse_conversation(conversation, "frame_slicer").video == "/tmp/clip.mp4");
 }
 
 TEST_CASE("keys the module does not own are ignored with one warning and Jarvis's port is read", "[config][tolerance]")

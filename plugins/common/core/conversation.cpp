@@ -77,6 +77,8 @@ Conversation parse_conversation(const json& doc, std::string_view plugin)
                                       "loadout that started it",
                                       c.plugin, plugin));
     c.video = string_member(doc, "video");
+    if (c.video.find('\0') != std::string::npos) // a C string would end there, naming another file
+        corrupted("'video' contains a NUL character");
     c.loadout = string_member(doc, "loadout");
     c.media_key = string_member(doc, "media_key");
     if (c.media_key.size() != 64 || c.media_key.find_first_not_of("0123456789abcdef") != std::string::npos)
