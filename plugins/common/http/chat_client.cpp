@@ -29,12 +29,17 @@ std::string chat_url(const EndpointConfig& endpoint)
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
+// A chat completion is text, a stream's event one piece of it: a server that sends far more (a camera's endless
+// video, a file server mistaken for vLLM) is not answering, and would otherwise fill memory until the timeout.
+constexpr size_t max_answer_bytes = size_t{64} << 20;
+constexpr size_t max_event_bytes = size_t{16} << 20;
+
 // One HTTP exchange: its bytes, and for streams the answer as it is parsed.
 class Exchange
 {
 public:
-    Exchange(const plugin::Call& call, bool stream, Clock::time_point start)
-        : call_(call), stream_(stream), start_(start), sse_([this](std::string_view data) { on_event(data); })
+    Exchange(const plugin::Call& call, std::string url, bool stream, Clock::time_point start)
+        : call_(call), url_(std::move(url)), stream_(stream), start_(start), sse_([this](std::string_view data) { on_event(data); })
     {
     }
 
@@ -46,10 +51,15 @@ public:
         if (self->status == 0)
             curl_easy_getinfo(self->easy, CURLINFO_RESPONSE_CODE, &self->status);
         try {
-            if (self->stream_ && self->status == 200)
+            if (self->stream_ && self->status == 200) {
                 self->sse_.feed(bytes);
-            else
+                if (self->sse_.unfinished_bytes() > max_event_bytes || self->answer.text.size() > max_answer_bytes)
+                    self->refuse_endless();
+            } else {
+                if (self->raw.size() + bytes.size() > max_answer_bytes)
+                    self->refuse_endless();
                 self->raw.append(bytes);
+            }
         } catch (...) {
             if (caught_foreign_exception())
                 throw;
@@ -68,6 +78,16 @@ public:
     ChatAnswer answer;
 
 private:
+    [[noreturn]] void refuse_endless() const
+    {
+        throw plugin::Error(JV_E_REFUSED,
+                            fmt::format("the server at {} sent more than {} MB {} (HTTP {}): that is not an answer; is "
+                                        "endpoint.base_url a vLLM server?",
+                                        url_, (stream_ && status == 200 ? max_event_bytes : max_answer_bytes) >> 20,
+                                        stream_ && status == 200 ? "without ending an event" : "of answer", status),
+                            static_cast<int>(status));
+    }
+
     void on_event(std::string_view data)
     {
         if (data == "[DONE]") {
@@ -104,6 +124,7 @@ private:
     }
 
     const plugin::Call& call_;
+    std::string url_;
     bool stream_;
     Clock::time_point start_;
     SseParser sse_;
@@ -240,7 +261,7 @@ ChatAnswer send_payload(const EndpointConfig& endpoint, Payload payload, bool st
         curl::Multi multi(curl_multi_init());
         if (!easy || !multi)
             throw plugin::Error(JV_E_INTERNAL, "cannot create a libcurl handle");
-        Exchange exchange(call, stream, start);
+        Exchange exchange(call, url, stream, start);
         exchange.easy = easy.get();
         char error_buffer[CURL_ERROR_SIZE] = {};
         CURL* h = easy.get();

@@ -13,9 +13,24 @@
 namespace jarvis {
 namespace {
 
+// The model list is a few hundred bytes: a server sending more than this (a camera's stream, a file server) is not
+// listing models, and would fill memory until the timeout.
+constexpr size_t max_models_bytes = size_t{16} << 20;
+
+struct Collected
+{
+    std::string body;
+    bool too_long = false;
+};
+
 size_t append(char* data, size_t size, size_t count, void* target)
 {
-    static_cast<std::string*>(target)->append(data, size * count);
+    auto& collected = *static_cast<Collected*>(target);
+    if (collected.body.size() + size * count > max_models_bytes) {
+        collected.too_long = true;
+        return 0; // ends the transfer
+    }
+    collected.body.append(data, size * count);
     return size * count;
 }
 
@@ -31,7 +46,8 @@ std::vector<std::string> fetch_model_ids(const EndpointConfig& endpoint)
     curl::Easy easy(curl_easy_init());
     if (!easy)
         throw plugin::Error(JV_E_INTERNAL, "cannot create a libcurl handle");
-    std::string body;
+    Collected collected;
+    const std::string& body = collected.body;
     char error[CURL_ERROR_SIZE] = {};
     curl_slist* headers = nullptr;
     std::string authorization;
@@ -42,12 +58,16 @@ std::vector<std::string> fetch_model_ids(const EndpointConfig& endpoint)
     curl_easy_setopt(easy.get(), CURLOPT_URL, url.c_str());
     curl_easy_setopt(easy.get(), CURLOPT_HTTPHEADER, header_list.get());
     curl_easy_setopt(easy.get(), CURLOPT_WRITEFUNCTION, &append);
-    curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &collected);
     curl_easy_setopt(easy.get(), CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(easy.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(endpoint.connect_timeout_s * 1000));
     curl_easy_setopt(easy.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(std::min(endpoint.timeout_s, 30.0) * 1000));
     curl_easy_setopt(easy.get(), CURLOPT_NOSIGNAL, 1L);
     const CURLcode rc = curl_easy_perform(easy.get());
+    if (collected.too_long)
+        throw plugin::Error(JV_E_REFUSED, fmt::format("the server at {} sent more than {} MB for its model list: that is not "
+                                                      "one; is endpoint.base_url a vLLM server?",
+                                                      url, max_models_bytes >> 20));
     if (rc == CURLE_OPERATION_TIMEDOUT)
         throw plugin::Error(JV_E_TIMEOUT, fmt::format("{} timed out: {}", url, error[0] ? error : curl_easy_strerror(rc)));
     if (rc != CURLE_OK)

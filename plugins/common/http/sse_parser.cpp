@@ -4,9 +4,12 @@ namespace jarvis {
 
 void SseParser::feed(std::string_view bytes)
 {
+    // What is pending has no line end (earlier feeds looked): searching it again for each piece of a long line would
+    // take time quadratic in the line's length.
+    size_t from = pending_.size();
     pending_.append(bytes);
     size_t start = 0;
-    for (size_t nl; (nl = pending_.find('\n', start)) != std::string::npos; start = nl + 1) {
+    for (size_t nl; (nl = pending_.find('\n', from)) != std::string::npos; start = from = nl + 1) {
         std::string_view text(pending_.data() + start, nl - start);
         if (!text.empty() && text.back() == '\r')
             text.remove_suffix(1);

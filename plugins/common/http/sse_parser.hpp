@@ -15,6 +15,10 @@ public:
 
     void feed(std::string_view bytes);
 
+    // The bytes held for an event not finished yet (its data lines and an unfinished line): a server that never
+    // ends an event would make this grow without end.
+    size_t unfinished_bytes() const { return pending_.size() + data_.size(); }
+
 private:
     void line(std::string_view text);
 
