@@ -355,7 +355,7 @@ std::vector<fs::path> files_in(const fs::path& dir)
     return files;
 }
 
-TEST_CASE("a URL's downloaded copy is removed after the plan and after SIGINT during the download", "[frame_slicer][http][cancel]")
+TEST_CASE("a URL's downloaded copy is removed after the plan and after SIGINT or SIGTERM during the download", "[frame_slicer][http][cancel]")
 {
     const auto video = make_video("noise_gop30_60s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "60", "-vf",
                                                           "noise=alls=60:allf=t", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30",
@@ -372,8 +372,10 @@ TEST_CASE("a URL's downloaded copy is removed after the plan and after SIGINT du
         CHECK(json::parse(r.out)["media"]["frames"].size() == 64);
         CHECK(files_in(temp.path()).empty());
     }
-    {
-        // The server stalls with 60% sent: once the copy holds part of the file, SIGINT ends the plan and removes it.
+    // SIGTERM: a service stopping Jarvis, or a timeout command.
+    for (const int signal : {SIGINT, SIGTERM}) {
+        INFO("signal " << signal);
+        // The server stalls with 60% sent: once the copy holds part of the file, the signal ends the plan and removes it.
         CountingFileServer server(video, 0.6);
         ChildProcess host({host_binary().string(), "--endpoint", "http://127.0.0.1:9/v1", "--loadout", "vllm://m#fps=30#max_frames=64",
                            "plan", "--video", server.url(), "--prompt", "What happens?", "--json"},
@@ -387,7 +389,7 @@ TEST_CASE("a URL's downloaded copy is removed after the plan and after SIGINT du
                 std::this_thread::sleep_for(std::chrono::milliseconds(20)); // polling what is observed, not a delay
         }
         REQUIRE(copy_started);
-        host.signal(SIGINT);
+        host.signal(signal);
         const auto code = host.wait_for(std::chrono::seconds(60));
         INFO(host.err());
         REQUIRE(code);

@@ -24,7 +24,10 @@ void set_flag_on_interrupt(std::atomic<bool>& flag)
     struct sigaction action = {};
     action.sa_handler = &on_sigint;
     sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, nullptr);
+    // Ended from outside (a service stop, a closed terminal): cancelled the same way, so that staged files and
+    // downloads are removed before the process exits.
+    for (const int signal : {SIGINT, SIGTERM, SIGHUP})
+        sigaction(signal, &action, nullptr);
 }
 
 void use_utf8_output() {}

@@ -253,6 +253,11 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     if (fps.num > 0 && fps.den > 0)
         info.avg_fps = av_q2d(fps);
     info.frame_count = st->nb_frames;
+    // A URL that gives neither a size nor a duration is a live stream (a camera, a broadcast), or reads as one: it
+    // has no end to sample up to, and copying it for the scan would fill the disk and never finish.
+    if (info.is_url && info.duration_s <= 0 && (raw->pb == nullptr || avio_size(raw->pb) <= 0))
+        fail(source, "it is a live stream, or its server gives neither its size nor its duration: there is no end to "
+                     "sample up to; record a clip of it and give that");
     load_deferred_index(raw, m.stream_index_);
     // The demuxer's index (MP4's sample tables, Matroska's cues) tells the keyframes without reading the file.
     const int entries = avformat_index_get_entries_count(st);
