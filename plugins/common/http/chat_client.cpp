@@ -53,11 +53,13 @@ public:
         try {
             if (self->stream_ && self->status == 200) {
                 self->sse_.feed(bytes);
-                if (self->sse_.unfinished_bytes() > max_event_bytes || self->answer.text.size() > max_answer_bytes)
-                    self->refuse_endless();
+                if (self->sse_.unfinished_bytes() > max_event_bytes)
+                    self->refuse_endless(max_event_bytes, "without ending an event");
+                if (self->answer.text.size() > max_answer_bytes)
+                    self->refuse_endless(max_answer_bytes, "of answer text");
             } else {
                 if (self->raw.size() + bytes.size() > max_answer_bytes)
-                    self->refuse_endless();
+                    self->refuse_endless(max_answer_bytes, "of answer");
                 self->raw.append(bytes);
             }
         } catch (...) {
@@ -78,13 +80,12 @@ public:
     ChatAnswer answer;
 
 private:
-    [[noreturn]] void refuse_endless() const
+    [[noreturn]] void refuse_endless(size_t limit, const char* what) const
     {
         throw plugin::Error(JV_E_REFUSED,
                             fmt::format("the server at {} sent more than {} MB {} (HTTP {}): that is not an answer; is "
                                         "endpoint.base_url a vLLM server?",
-                                        url_, (stream_ && status == 200 ? max_event_bytes : max_answer_bytes) >> 20,
-                                        stream_ && status == 200 ? "without ending an event" : "of answer", status),
+                                        url_, limit >> 20, what, status),
                             static_cast<int>(status));
     }
 
