@@ -30,8 +30,10 @@ std::string chat_url(const EndpointConfig& endpoint)
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // A chat completion is text, a stream's event one piece of it: a server that sends far more (a camera's endless
-// video, a file server mistaken for vLLM) is not answering, and would otherwise fill memory until the timeout.
+// video, a file server mistaken for vLLM) is not answering, and would otherwise fill memory until the timeout. 16 MB
+// of text is millions of tokens, far past any model's context; a whole answer's JSON escapes it up to a few times.
 constexpr size_t max_answer_bytes = size_t{64} << 20;
+constexpr size_t max_answer_text_bytes = size_t{16} << 20;
 constexpr size_t max_event_bytes = size_t{16} << 20;
 
 // One HTTP exchange: its bytes, and for streams the answer as it is parsed.
@@ -55,8 +57,8 @@ public:
                 self->sse_.feed(bytes);
                 if (self->sse_.unfinished_bytes() > max_event_bytes)
                     self->refuse_endless(max_event_bytes, "without ending an event");
-                if (self->answer.text.size() > max_answer_bytes)
-                    self->refuse_endless(max_answer_bytes, "of answer text");
+                if (self->answer.text.size() > max_answer_text_bytes)
+                    self->refuse_endless(max_answer_text_bytes, "of answer text");
             } else {
                 if (self->raw.size() + bytes.size() > max_answer_bytes)
                     self->refuse_endless(max_answer_bytes, "of answer");
