@@ -104,19 +104,18 @@ double server_fps(const MediaInfo& media, const CallSetup& setup, std::vector<st
 }
 
 
-// Qwen3-VL takes a video as pairs of frames: one the server's loader would sample fewer than two frames of (a still
-// picture, a one-frame clip) is refused ("t:1 must be larger than temporal_factor:2"). Frames delivery sends its one
-// frame twice. A video whose header gives no frame count goes that way too: what the server would make of it is a guess.
-std::optional<std::string> too_few_frames_for_the_server(const MediaInfo& media, const Loadout& loadout)
+// Qwen3-VL takes a video as pairs of frames: one the server's loader samples fewer than two frames of is refused
+// ("t:1 must be larger than temporal_factor:2"). The loader takes at least 4 frames or every one there is, so that is
+// a video of one frame (a still picture, a one-frame clip); frames delivery sends its frame twice. A video whose
+// header gives no frame count goes that way too: what the server would make of it is a guess.
+std::optional<std::string> too_few_frames_for_the_server(const MediaInfo& media)
 {
     const int64_t total = expected_frame_count(media);
     if (total <= 0)
         return "its header gives no frame count for the server's loader to sample from";
-    const double fps = loadout.fps.value_or(qwen::qwen3_loader_fps);
-    const size_t sampled = media.avg_fps > 0 ? qwen::qwen3_loader_indices(total, media.avg_fps, fps).size() : size_t(total);
-    if (sampled >= 2)
+    if (total >= 2)
         return std::nullopt;
-    return fmt::format("the server's loader would take {} frame of it, and Qwen3-VL needs two or more", sampled);
+    return std::string("the server's loader would take 1 frame of it, and Qwen3-VL needs two or more");
 }
 
 // Frames delivery must be expected this much sooner, relatively and in seconds, to be chosen over a pointer.
@@ -184,7 +183,7 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
                                           to_string(wanted), media.source));
         if (clipped)
             return {DeliveryMode::frames, "start/end clip the video, which vLLM cannot do"};
-        if (const auto too_few = too_few_frames_for_the_server(media, loadout))
+        if (const auto too_few = too_few_frames_for_the_server(media))
             return {DeliveryMode::frames, *too_few};
         return {DeliveryMode::url, "an http(s) URL is passed through"};
     }
@@ -236,7 +235,7 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
     if (!pointer)
         return {DeliveryMode::frames, volume_note.empty() ? "no shared volume for a local server and no advertised host"
                                                           : volume_note + "no advertised host"};
-    if (const auto too_few = too_few_frames_for_the_server(media, loadout))
+    if (const auto too_few = too_few_frames_for_the_server(media))
         return {DeliveryMode::frames, pointer_why + ", but " + *too_few};
     const VideoWork work = expected_work(media, loadout, config.vllm.video_decoder);
     const double pointer_s = delivery_seconds(to_string(*pointer), work, rates);
