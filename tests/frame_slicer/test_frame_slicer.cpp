@@ -398,6 +398,48 @@ TEST_CASE("a URL's downloaded copy is removed after the plan and after SIGINT or
     }
 }
 
+TEST_CASE("a copy left by a jarvis-host killed during the download is removed by the next download", "[frame_slicer][http][cancel]")
+{
+    const auto video = make_video("noise_gop30_60s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "60", "-vf",
+                                                          "noise=alls=60:allf=t", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30",
+                                                          "-bf", "2", "-pix_fmt", "yuv420p"});
+    TempDir temp;
+    const std::vector<std::string> env = {"TMPDIR=" + temp.path().string()};
+    const std::vector<std::string> plan_args = {host_binary().string(), "--endpoint", "http://127.0.0.1:9/v1", "--loadout",
+                                                "vllm://m#fps=30#max_frames=64", "plan", "--prompt", "What happens?", "--json", "--video"};
+    {
+        // SIGKILL (the OOM killer, Task Manager, a closed console window on Windows): no clean-up runs.
+        CountingFileServer server(video, 0.6);
+        std::vector<std::string> args = plan_args;
+        args.push_back(server.url());
+        ChildProcess host(args, env);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        bool copy_started = false;
+        while (!copy_started && std::chrono::steady_clock::now() < deadline) {
+            for (const auto& file : files_in(temp.path()))
+                copy_started = copy_started || fs::file_size(file) > 0;
+            if (!copy_started)
+                std::this_thread::sleep_for(std::chrono::milliseconds(20)); // polling what is observed, not a delay
+        }
+        REQUIRE(copy_started);
+        host.signal(SIGKILL);
+        REQUIRE(host.wait_for(std::chrono::seconds(60)));
+    }
+    const auto left = files_in(temp.path());
+    REQUIRE(left.size() == 1);
+    // Past the minute a writer of another process-id namespace (a container sharing the folder) is given.
+    fs::last_write_time(left[0], fs::file_time_type::clock::now() - std::chrono::minutes(2));
+
+    CountingFileServer server(video);
+    std::vector<std::string> args = plan_args;
+    args.push_back(server.url());
+    const auto r = run_process(args, std::chrono::seconds(120), env);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(json::parse(r.out)["media"]["frames"].size() == 64);
+    CHECK(files_in(temp.path()).empty());
+}
+
 TEST_CASE("start and end clip the sampled range", "[frame_slicer][clip]")
 {
     const auto video = make_marked_video("marked_h264_bframes.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "3", "-g", "48", "-pix_fmt", "yuv420p"});

@@ -6,6 +6,7 @@
 #include "frame_marks.hpp"
 #include "http/media_server.hpp"
 #include "media_server_bodies.hpp"
+#include "platform/owned_files.hpp"
 #include "process.hpp"
 #include "recording_server.hpp"
 
@@ -18,6 +19,8 @@
 #include <future>
 #include <map>
 #include <regex>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -486,9 +489,21 @@ TEST_CASE("probe checks every delivery against the server and says what to chang
         return out;
     };
     {
+        // The videos of a probe killed before its clean-up (one of them is padded to 64 MiB) go with the next probe.
+        pid_t killed = ::fork();
+        if (killed == 0)
+            ::_exit(0);
+        REQUIRE(killed > 0);
+        REQUIRE(::waitpid(killed, nullptr, 0) == killed);
+        std::string killed_probe = jarvis::owned_file_path(volume.path(), "jarvis-probe-", ".mp4").filename().string();
+        killed_probe.replace(13, killed_probe.find("-m") - 13, "p" + std::to_string(killed));
+        std::ofstream(volume.path() / killed_probe) << "a padded probe video";
+        fs::last_write_time(volume.path() / killed_probe, fs::file_time_type::clock::now() - std::chrono::minutes(2));
+
         Emulator ready({"--allowed-local-media-path", "/mnt/input_data"}, {volume.path()});
         const json report = probe(ready);
         CHECK(report["model_served"] == true);
+        CHECK(fs::is_empty(volume.path()));
         const auto d = by_delivery(report);
         REQUIRE(d.size() == 4);
         for (const auto& [name, entry] : d) {

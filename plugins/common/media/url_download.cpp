@@ -2,14 +2,13 @@
 
 #include "media/media_error.hpp"
 #include "platform/native_path.hpp"
+#include "platform/owned_files.hpp"
 
 #include <fmt/format.h>
 
-#include <atomic>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <vector>
 
 namespace jarvis {
@@ -35,13 +34,7 @@ std::string extension_of(const std::string& url)
     return path.substr(dot);
 }
 
-// A name no other download, in this process or another, is writing at the same time.
-fs::path unique_download_path(const std::string& url)
-{
-    static std::atomic<unsigned> counter{0};
-    return fs::temp_directory_path() /
-           native_path("jarvis-download-" + std::to_string(std::random_device{}()) + "-" + std::to_string(counter++) + extension_of(url));
-}
+constexpr std::string_view download_prefix = "jarvis-download-";
 
 } // namespace
 
@@ -72,7 +65,10 @@ std::shared_ptr<const DownloadedCopy> download_copy(const std::string& url, cons
     std::error_code ec;
     fs::path path;
     try {
-        path = unique_download_path(url);
+        const fs::path temp = fs::temp_directory_path();
+        // Copies of processes that were killed (no destructor ran) go first, so that their room counts below.
+        remove_abandoned_files(temp, download_prefix);
+        path = owned_file_path(temp, download_prefix, extension_of(url));
     } catch (const fs::filesystem_error& e) {
         why_not = fmt::format("no temporary folder ({})", e.what());
         return nullptr;

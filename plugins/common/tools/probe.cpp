@@ -5,16 +5,15 @@
 #include "media/decode_timing.hpp"
 #include "media/test_pattern.hpp"
 #include "platform/native_path.hpp"
+#include "platform/owned_files.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <limits>
-#include <random>
 
 namespace jarvis {
 namespace {
@@ -22,12 +21,10 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+constexpr std::string_view probe_prefix = "jarvis-probe-";
+
 // A name no other probe, in this process or another, is writing at the same time.
-std::string unique_probe_name()
-{
-    static std::atomic<unsigned> counter{0};
-    return "jarvis-probe-" + std::to_string(std::random_device{}()) + "-" + std::to_string(counter++) + ".mp4";
-}
+fs::path unique_probe_path(const fs::path& dir) { return owned_file_path(dir, probe_prefix, ".mp4"); }
 
 // Removes the probe's own video, wherever it was written, when the probe ends.
 struct ProbeVideo
@@ -71,7 +68,7 @@ json measure_server_decoding(const fs::path& dir, const std::string& base, const
     std::vector<CalibrationVideo> videos = {{2, 2.0}, {20, 0.2}};
     for (auto& v : videos) {
         call.throw_if_cancelled();
-        ProbeVideo file{dir / unique_probe_name()};
+        ProbeVideo file{unique_probe_path(dir)};
         write_test_pattern_video(utf8_path(file.path), v.seconds, calibration_fps, calibration_width, calibration_height);
         const auto indices = qwen::qwen3_loader_indices(int64_t(v.seconds) * calibration_fps, calibration_fps, v.sample_fps);
         v.server_decoded = indices.empty() ? 0 : indices.back() + 1;
@@ -146,8 +143,8 @@ json measure_transfer_rates(const fs::path& dir, const std::string& base, const 
         const uint32_t padding = delivery == "data" ? static_cast<uint32_t>(std::min<int64_t>(transfer_padding_bytes, config.data_delivery.max_bytes / 2))
                                                     : transfer_padding_bytes;
         const double padding_mb = double(padding) / 1e6;
-        ProbeVideo plain{dir / unique_probe_name()};
-        ProbeVideo padded{dir / unique_probe_name()};
+        ProbeVideo plain{unique_probe_path(dir)};
+        ProbeVideo padded{unique_probe_path(dir)};
         write_test_pattern_video(utf8_path(plain.path), 2);
         write_test_pattern_video(utf8_path(padded.path), 2);
         pad_mp4(utf8_path(padded.path), padding);
@@ -225,7 +222,8 @@ json run_probe(const ProviderConfig& config, const Loadout& loadout, const Probe
 
     // The probe video lives inside the shared volume when there is one, so that the file delivery needs no staging.
     const fs::path dir = config.input_data.configured() ? native_path(config.input_data.host_path) : fs::temp_directory_path();
-    ProbeVideo video{dir / unique_probe_name()};
+    remove_abandoned_files(dir, probe_prefix); // the videos of a probe that was killed (up to 64 MB each)
+    ProbeVideo video{unique_probe_path(dir)};
     write_test_pattern_video(utf8_path(video.path), 3);
 
     std::vector<std::string> deliveries;
