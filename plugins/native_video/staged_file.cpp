@@ -4,10 +4,10 @@
 #include "media/media_error.hpp"
 #include "platform/file_access.hpp"
 #include "platform/native_path.hpp"
+#include "platform/owned_files.hpp"
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <random>
 
 namespace jarvis {
@@ -17,14 +17,21 @@ namespace fs = std::filesystem;
 
 constexpr const char* staging_dir = ".jarvis-staging";
 
+constexpr std::string_view staged_prefix = "jarvis-";
+constexpr std::string_view part_prefix = ".part-";
+
+// A staged name of this process: the owner's marks, so that a killed process's file (a copy can be gigabytes) goes with
+// the next staging, then the video's own name, which makes the server's messages readable.
+std::string staged_name(const fs::path& video)
+{
+    return utf8_path(owned_file_path({}, staged_prefix, "-" + safe_file_name(video.filename())));
+}
+
+// What killed processes left: staged videos, and copies cut short under their temporary name.
 void remove_leftovers(const fs::path& dir)
 {
-    std::error_code ec;
-    const auto now = fs::file_time_type::clock::now();
-    for (const auto& entry : fs::directory_iterator(dir, ec))
-        if (utf8_path(entry.path().filename()).rfind("jarvis-", 0) == 0 &&
-            now - fs::last_write_time(entry.path(), ec) > std::chrono::hours(24))
-            fs::remove(entry.path(), ec);
+    remove_abandoned_files(dir, staged_prefix);
+    remove_abandoned_files(dir, std::string(part_prefix) + std::string(staged_prefix));
 }
 
 } // namespace
@@ -55,7 +62,7 @@ std::string safe_file_name(const fs::path& name)
 
 std::string StagedFile::preview_relative_path(const fs::path& video)
 {
-    return std::string(staging_dir) + "/jarvis-" + random_token(64) + "-" + safe_file_name(video.filename());
+    return std::string(staging_dir) + "/" + staged_name(video);
 }
 
 std::optional<std::string> staging_problem(const fs::path& volume_root)
@@ -82,14 +89,14 @@ StagedFile::StagedFile(const fs::path& video, const fs::path& volume_root)
         throw ConfigError(fmt::format("input_data.host_path '{}' is not writable: {}", utf8_path(volume_root), ec.message()));
     remove_leftovers(dir);
 
-    const std::string name = "jarvis-" + random_token(64) + "-" + safe_file_name(video.filename());
+    const std::string name = staged_name(video);
     relative_ = std::string(staging_dir) + "/" + name;
-    path_ = dir / name;
+    path_ = dir / native_path(name);
     if (hard_link_if_same_volume(video, path_)) {
         linked_ = true;
         return;
     }
-    const fs::path part = dir / (".part-" + name);
+    const fs::path part = dir / native_path(std::string(part_prefix) + name);
     fs::copy_file(video, part, fs::copy_options::overwrite_existing, ec);
     if (!ec)
         fs::rename(part, path_, ec);

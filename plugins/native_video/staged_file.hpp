@@ -9,7 +9,8 @@ namespace jarvis {
 // A video placed into the shared volume for one request, removed when the object goes (after success, error or
 // cancellation alike). It goes to <volume>/.jarvis-staging/ under a safe ASCII name: a hard link when the video is
 // on the volume's filesystem (instant), else a copy written under a temporary name and renamed when complete, so
-// the server never sees half a file. Leftovers of killed processes older than a day are removed on the way.
+// the server never sees half a file. What killed processes left (their names carry the writer: platform/owned_files.hpp)
+// is removed on the way.
 class StagedFile
 {
 public:
@@ -19,7 +20,7 @@ public:
     StagedFile(const StagedFile&) = delete;
     StagedFile& operator=(const StagedFile&) = delete;
 
-    // Path relative to the volume root, e.g. ".jarvis-staging/jarvis-3f2a...-my_clip.mp4".
+    // Path relative to the volume root, e.g. ".jarvis-staging/jarvis-p4242-m1f2e3d4c-912873-0-my_clip.mp4".
     const std::string& relative_path() const { return relative_; }
     const std::filesystem::path& path() const { return path_; }
     bool linked() const { return linked_; }

@@ -1,6 +1,7 @@
 #include "config/config_error.hpp"
 #include "fixtures.hpp"
 #include "media/media_source.hpp"
+#include "platform/owned_files.hpp"
 #include "staged_file.hpp"
 #include "video_delivery.hpp"
 #include "volume_paths.hpp"
@@ -9,6 +10,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -117,6 +120,48 @@ TEST_CASE("staging links on the same filesystem, copies across filesystems, and 
     }
     fs::remove_all(other_fs);
     CHECK(jarvis::safe_file_name("Mi vídeo (1).MOV") == "Mi_v__deo__1_.MOV");
+}
+
+TEST_CASE("staging removes what killed processes left: staged videos and copies cut short", "[delivery][staging]")
+{
+    jarvis::test::TempDir volume;
+    const fs::path dir = volume.path() / ".jarvis-staging";
+    fs::create_directories(dir);
+    const pid_t gone = ::fork();
+    if (gone == 0)
+        ::_exit(0);
+    REQUIRE(gone > 0);
+    REQUIRE(::waitpid(gone, nullptr, 0) == gone);
+    // Names as this machine's processes make them, with the writer's id swapped in.
+    const auto name_of = [&](int64_t pid, const std::string& prefix) {
+        std::string name = jarvis::owned_file_path({}, "jarvis-", "-clip.mp4").filename().string();
+        name.replace(7, name.find("-m") - 7, "p" + std::to_string(pid));
+        return prefix + name;
+    };
+    const auto written = [&](const std::string& name, fs::file_time_type::duration ago) {
+        std::ofstream(dir / name) << "a copy";
+        fs::last_write_time(dir / name, fs::file_time_type::clock::now() - ago);
+        return dir / name;
+    };
+    using std::chrono::hours;
+    using std::chrono::minutes;
+    const std::vector<fs::path> left = {written(name_of(gone, ""), minutes(2)), written(name_of(gone, ".part-"), minutes(2)),
+                                        // names from before writers were marked, a day old
+                                        written("jarvis-0123456789abcdef-clip.mp4", hours(25)),
+                                        written(".part-jarvis-0123456789abcdef-clip.mp4", hours(25))};
+    const std::vector<fs::path> in_use = {written(name_of(::getpid(), ""), minutes(2)), written(name_of(::getppid(), ".part-"), minutes(2)),
+                                          written("jarvis-0123456789abcdef-clip2.mp4", minutes(2))};
+    {
+        jarvis::StagedFile staged(jarvis::test::sample_video(), volume.path());
+        for (const auto& path : left) {
+            INFO(path);
+            CHECK_FALSE(fs::exists(path));
+        }
+        for (const auto& path : in_use) {
+            INFO(path);
+            CHECK(fs::exists(path));
+        }
+    }
 }
 
 namespace {

@@ -175,7 +175,7 @@ def test_file_delivery_stages_a_user_video_into_the_volume_by_hard_link(drive_c_
     assert received_videos(answer)[0]["frames"] >= 2
     # Staged under a safe name, read by the server through the volume, and gone afterwards.
     log = emulator.wait_for_log("/.jarvis-staging/jarvis-")
-    assert re.search(r"read \S+/\.jarvis-staging/jarvis-[0-9a-f]+-klip_+\.mp4 \(\d+ bytes, 2 links\)", log), log
+    assert re.search(r"read \S+/\.jarvis-staging/jarvis-p\d+-m[0-9a-f]{8}-\d+-\d+-klip_+\.mp4 \(\d+ bytes, 2 links\)", log), log
     assert list((volume / ".jarvis-staging").iterdir()) == []
     assert video.exists()
 
