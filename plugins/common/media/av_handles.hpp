@@ -17,6 +17,18 @@ struct FormatContextCloser
 {
     void operator()(AVFormatContext* p) const { avformat_close_input(&p); }
 };
+// A muxer's context: its file (when it has one) closed, then the context freed.
+struct OutputContextCloser
+{
+    void operator()(AVFormatContext* p) const
+    {
+        if (p == nullptr)
+            return;
+        if (p->pb != nullptr && !(p->oformat->flags & AVFMT_NOFILE))
+            avio_closep(&p->pb);
+        avformat_free_context(p);
+    }
+};
 struct CodecContextFreer
 {
     void operator()(AVCodecContext* p) const { avcodec_free_context(&p); }
@@ -39,6 +51,7 @@ struct DictionaryFreer
 };
 
 using FormatContext = std::unique_ptr<AVFormatContext, FormatContextCloser>;
+using OutputContext = std::unique_ptr<AVFormatContext, OutputContextCloser>;
 using CodecContext = std::unique_ptr<AVCodecContext, CodecContextFreer>;
 using Frame = std::unique_ptr<AVFrame, FrameFreer>;
 using Packet = std::unique_ptr<AVPacket, PacketFreer>;

@@ -13,18 +13,6 @@
 namespace jarvis {
 namespace {
 
-struct OutputCloser
-{
-    void operator()(AVFormatContext* p) const
-    {
-        if (p == nullptr)
-            return;
-        if (p->pb != nullptr && !(p->oformat->flags & AVFMT_NOFILE))
-            avio_closep(&p->pb);
-        avformat_free_context(p);
-    }
-};
-
 void check(int rc, const std::string& path, const char* what)
 {
     if (rc < 0)
@@ -69,7 +57,7 @@ void write_test_pattern_video(const std::string& path, int seconds, int fps, int
 {
     AVFormatContext* raw = nullptr;
     check(avformat_alloc_output_context2(&raw, nullptr, "mp4", path.c_str()), path, "choosing the container");
-    std::unique_ptr<AVFormatContext, OutputCloser> out(raw);
+    av::OutputContext out(raw);
     const AVCodec* encoder = avcodec_find_encoder(AV_CODEC_ID_MPEG4);
     if (encoder == nullptr)
         throw MediaError("cannot write test video: this FFmpeg has no MPEG-4 encoder");

@@ -1,0 +1,108 @@
+#include "media/video_prefix.hpp"
+
+#include "media/media_error.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace jarvis {
+namespace {
+
+// Decoding times made from presentation times, since demuxers leave some out (Matroska's first packets have none)
+// and MP4 needs every one: each packet's is the earliest presentation time among it and the `depth` before it not yet
+// used, a reorder depth no codec exceeds. They rise, and none is after its packet's presentation time.
+class DecodingTimes
+{
+public:
+    explicit DecodingTimes(int64_t frame_ticks) : step_(std::max<int64_t>(frame_ticks, 1)) {}
+
+    int64_t next(int64_t pts)
+    {
+        if (waiting_.empty()) // times before the first frame, a frame apart, to take until the reorder window fills
+            for (int64_t i = depth; i > 0; --i)
+                waiting_.push_back(pts - i * step_);
+        waiting_.insert(std::upper_bound(waiting_.begin(), waiting_.end(), pts), pts);
+        const int64_t earliest = waiting_.front();
+        waiting_.erase(waiting_.begin());
+        return earliest;
+    }
+
+private:
+    static constexpr int64_t depth = 16;
+    int64_t step_;
+    std::vector<int64_t> waiting_;
+};
+
+} // namespace
+
+int64_t write_video_prefix(MediaSource& source, const std::string& path, double seconds)
+{
+    const auto check = [&](int rc, const char* what) {
+        if (rc < 0)
+            throw MediaError(fmt::format("cannot copy the first {:g} s of '{}' into '{}': {}: {}", seconds, source.info().source, path,
+                                         what, av::error_string(rc)));
+    };
+    AVStream* in = source.stream();
+    // MP4 describes the stream from what the header left unsaid in Matroska (VP9's pixel format, for its vpcC box):
+    // find it out by decoding a little. The packets read for it are kept for av_read_frame.
+    if (in->codecpar->format < 0)
+        avformat_find_stream_info(source.format(), nullptr); // what it cannot find, the muxer says below
+    AVFormatContext* raw = nullptr;
+    check(avformat_alloc_output_context2(&raw, nullptr, "mp4", path.c_str()), "choosing the container");
+    av::OutputContext out(raw);
+    AVStream* copy = avformat_new_stream(out.get(), nullptr);
+    if (copy == nullptr)
+        throw std::bad_alloc();
+    check(avcodec_parameters_copy(copy->codecpar, in->codecpar), "copying the codec parameters");
+    copy->codecpar->codec_tag = 0; // the source container's tag may mean nothing in MP4: let the muxer choose
+    copy->time_base = in->time_base;
+    copy->avg_frame_rate = in->avg_frame_rate;
+    check(avio_open(&out->pb, path.c_str(), AVIO_FLAG_WRITE), "opening the file");
+    check(avformat_write_header(out.get(), nullptr), "writing the header");
+
+    av::Packet packet(av_packet_alloc());
+    if (!packet)
+        throw std::bad_alloc();
+    int64_t written = 0;
+    int64_t first_dts = AV_NOPTS_VALUE;
+    const AVRational rate = in->avg_frame_rate.num > 0 && in->avg_frame_rate.den > 0 ? in->avg_frame_rate : in->r_frame_rate;
+    DecodingTimes decoding_times(rate.num > 0 && rate.den > 0 ? av_rescale_q(1, av_inv_q(rate), in->time_base) : 1);
+    for (;;) {
+        const int rc = av_read_frame(source.format(), packet.get());
+        if (rc == AVERROR_EOF)
+            break;
+        check(rc, "reading");
+        const bool ours = packet->stream_index == source.stream_index();
+        // The cut needs a decoding order's time: the demuxer's, or where it has none the presentation time (a packet
+        // without a decoding time comes before any reordering is known: the first ones).
+        const int64_t dts = packet->dts != AV_NOPTS_VALUE ? packet->dts : packet->pts;
+        const bool before_first_keyframe = first_dts == AV_NOPTS_VALUE && !(packet->flags & AV_PKT_FLAG_KEY);
+        if (!ours || dts == AV_NOPTS_VALUE || before_first_keyframe) {
+            av_packet_unref(packet.get());
+            continue;
+        }
+        if (first_dts == AV_NOPTS_VALUE)
+            first_dts = dts;
+        // Cut in decoding order: whatever a picture predicts from came before it.
+        if (double(dts - first_dts) * av_q2d(in->time_base) >= seconds) {
+            av_packet_unref(packet.get());
+            break;
+        }
+        if (packet->pts == AV_NOPTS_VALUE)
+            packet->pts = packet->dts; // no reordering (AVI, raw streams): each is shown when it is decoded
+        packet->dts = decoding_times.next(packet->pts);
+        av_packet_rescale_ts(packet.get(), in->time_base, copy->time_base);
+        packet->stream_index = copy->index;
+        packet->pos = -1;
+        check(av_interleaved_write_frame(out.get(), packet.get()), "writing a packet");
+        ++written;
+    }
+    check(av_write_trailer(out.get()), "writing the trailer");
+    if (written == 0)
+        throw MediaError(fmt::format("cannot copy the first {:g} s of '{}': it has no keyframe to start from", seconds, source.info().source));
+    return written;
+}
+
+} // namespace jarvis
