@@ -63,7 +63,8 @@ commands:
                                              `ask --json` output (plan takes --continue too)
                                              send it and print the answer
   vllm-command [--format docker|compose|args]
-  probe [--json]                             check the endpoint with every delivery
+  probe [--video FILE] [--json]              check the endpoint with every delivery; with FILE, measure
+                                             the server's decoding on that video's first seconds
   vram [--json]                              the GPU memory this configuration needs, and settings that fit
 
 SRC is a local path or an http(s) URL. A loadout is ENGINE://MODEL#flag#key=value..., for example

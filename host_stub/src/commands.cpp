@@ -246,7 +246,10 @@ ExitCode run_vram(const CliOptions& cli, const HostConfig& config)
 ExitCode run_probe(const CliOptions& cli, const HostConfig& config)
 {
     vision::Provider provider = open_provider(config, "native_video", "probe needs the");
-    json report = run_tool(provider, {{"tool", "probe"}});
+    json request = {{"tool", "probe"}};
+    if (cli.video)
+        request["video"] = *cli.video; // the server's decoding measured on this video's codec and size
+    json report = run_tool(provider, request);
     report.erase("warnings");
     // No delivery works: the server refused them all (exit 5), though the report is printed in full.
     const ExitCode code = report.value("ok", false) ? exit_ok : exit_refused;

@@ -472,6 +472,53 @@ TEST_CASE("a server started with vllm-command's arguments for TorchCodec decodes
     CHECK(decoded_by({{"video_decoder", "torchcodec"}}) == "vlm-emulator: decoded 122 of 600 frames (torchcodec)");
 }
 
+TEST_CASE("probe --video measures the server's decoding on the user's own video", "[deliveries][probe]")
+{
+    // H.264 with B-frames in Matroska (OBS's recordings): what the Windows build cannot encode, it copies.
+    const auto video = make_video("probe_user_h264_10s.mkv", {"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "10", "-c:v",
+                                                               "libx264", "-preset", "ultrafast", "-bf", "2", "-g", "60"});
+    TempDir volume;
+    TempDir dir;
+    Emulator emulator({"--allowed-local-media-path", "/mnt/input_data"}, {volume.path()});
+    const fs::path config = write_config(dir, volume_config(emulator, volume.path()));
+    const json report = run_json({host_binary().string(), "--config", config.string(), "probe", "--video", video.string(), "--json"});
+    const json& decoding = report.at("server_decoding");
+    INFO(decoding.dump());
+    CHECK(decoding["delivery"] == "file");
+    CHECK(decoding["video"] == video.string());
+    CHECK(decoding["codec"] == "h264");
+    CHECK(decoding["frame_size"] == "640x360");
+    // Its first second and its first ten (all of it), each sampled to 4 frames the loader decodes up to the last.
+    const auto frames = decoding["frames_decoded"].get<std::vector<int64_t>>();
+    REQUIRE(frames.size() == 2);
+    CHECK(frames[0] >= 28);
+    CHECK(frames[0] <= 34);
+    CHECK(frames[1] >= 295);
+    CHECK(frames[1] <= 300);
+    REQUIRE(decoding["server_ms_per_megapixel"].is_number());
+    CHECK(decoding["server_decode_ms_per_megapixel"].get<double>() > 0);
+    // The server decoded the copies it was sent: the emulator read both from the volume.
+    std::istringstream log(emulator.process().err());
+    int copies_read = 0;
+    for (std::string line; std::getline(log, line);)
+        copies_read += line.rfind("vlm-emulator: read ", 0) == 0 && line.find("jarvis-probe-") != std::string::npos ? 1 : 0;
+    CHECK(copies_read == 1 + 4 + 4); // file's check, both copies twice, the plain and padded transfer videos twice
+    CHECK(fs::is_empty(volume.path()));
+
+    // A video too short to time, or none, fails before anything is sent (exit 3, naming it).
+    const auto short_video = make_video("probe_user_h264_2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "2", "-c:v",
+                                                                    "libx264", "-preset", "ultrafast"});
+    for (const fs::path& bad : {short_video, dir.path() / "missing.mp4"}) {
+        const auto r = run_process({host_binary().string(), "--config", config.string(), "probe", "--video", bad.string()});
+        INFO(r.err);
+        CHECK(r.exit_code == 3);
+        CHECK_THAT(r.err, Contains(bad.string()));
+    }
+    CHECK_THAT(run_process({host_binary().string(), "--config", config.string(), "probe", "--video", short_video.string()}).err,
+               Contains("needs at least 5 s"));
+    CHECK(fs::is_empty(volume.path()));
+}
+
 TEST_CASE("probe checks every delivery against the server and says what to change", "[deliveries][probe]")
 {
     TempDir volume;

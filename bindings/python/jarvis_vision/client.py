@@ -16,7 +16,7 @@ from ._discovery import find_plugin_dir
 from ._library import LoadedPlugin, PluginFailure, PluginInfo, scan
 from .errors import ConfigError, PluginNotFoundError
 from .loadout import DEFAULT_LOADOUT, from_jarvis, plugin_for
-from .provider import Provider
+from .provider import Provider, Video, video_source
 
 Loadout = Union[str, Mapping[str, Any]]
 
@@ -131,10 +131,14 @@ class Client:
         return self._run_tool("", "the loadout routes to", {"tool": "vram"}, loadout)
 
     def probe(self, loadout: Optional[Loadout] = None, cancel: Optional[CancelFlag] = None,
-              on_progress: Optional[ProgressCallback] = None) -> dict[str, Any]:
+              on_progress: Optional[ProgressCallback] = None, video: Optional[Video] = None) -> dict[str, Any]:
         """Checks the live endpoint with every delivery this configuration allows; as jarvis-host probe --json.
-        report["ok"] is False when the server refused every delivery."""
-        return self._run_tool("native_video", "probe needs the", {"tool": "probe"}, loadout, cancel, on_progress)
+        report["ok"] is False when the server refused every delivery. With `video`, the server's decoding is
+        measured on that video's first seconds (its codec and size) instead of a generated test pattern."""
+        request: dict[str, Any] = {"tool": "probe"}
+        if video is not None:
+            request["video"] = video_source(video)
+        return self._run_tool("native_video", "probe needs the", request, loadout, cancel, on_progress)
 
     def close(self, timeout: Optional[float] = None) -> bool:
         """Closes every provider (cancelling and waiting for their running calls); later calls raise ConfigError.

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import jarvis_vision
-from conftest import HOST, MODEL, PLUGIN_DIR, Emulator
+from conftest import HOST, MODEL, PLUGIN_DIR, Emulator, make_video
 
 CONFIG: dict[str, Any] = {
     "loadout": f"vllm://{MODEL}#nativevideo#ctx=32768#vid_lim=2",
@@ -62,3 +62,20 @@ def test_probe_reports_every_delivery_as_jarvis_host_does(start_emulator: Callab
         report = client.probe()
     assert report["ok"] is False
     assert all("--limit-mm-per-prompt.video 1" in d["advice"] for d in report["deliveries"])
+
+
+def test_probe_measures_decoding_on_the_users_video(start_emulator: Callable[..., Emulator], tmp_path: Path) -> None:
+    video = make_video(tmp_path / "clip.mkv", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "6", "-c:v", "libx264",
+                       "-preset", "ultrafast", "-bf", "2")
+    emulator = start_emulator()
+    with jarvis_vision.Client({**emulator.config(), "loadout": f"vllm://{MODEL}"}) as client:
+        report = client.probe(video=video)
+        decoding = report["server_decoding"]
+        assert decoding["delivery"] == "data" and decoding["codec"] == "h264" and decoding["video"] == str(video)
+        assert decoding["frame_size"] == "320x180" and decoding["frames_decoded"][1] > decoding["frames_decoded"][0]
+        try:
+            client.probe(video=tmp_path / "missing.mp4")
+        except jarvis_vision.MediaError as e:
+            assert "missing.mp4" in str(e)
+        else:
+            raise AssertionError("a missing video must be refused")

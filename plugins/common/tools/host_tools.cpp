@@ -55,9 +55,9 @@ json parse_tool_request(std::string_view request_json)
     }
     if (!doc.is_object() || !doc.contains("tool") || !doc["tool"].is_string())
         throw ConfigError("tool request: must be an object naming the tool, {\"tool\": \"vllm_command\" | \"vram\" | \"probe\"}");
-    for (const char* key : {"loadout", "format"})
-        if (doc.contains(key) && !doc[key].is_string())
-            throw ConfigError(std::string("tool request: ") + key + " must be a string");
+    for (const char* key : {"loadout", "format", "video"})
+        if (doc.contains(key) && (!doc[key].is_string() || doc[key].get_ref<const std::string&>().find('\0') != std::string::npos))
+            throw ConfigError(std::string("tool request: ") + key + " must be a string without NUL characters");
     return doc;
 }
 
@@ -78,7 +78,7 @@ std::string run_host_tool(std::string_view request_json, const ProviderConfig& c
     else if (tool == "probe") {
         if (!ask)
             throw ConfigError("probe sends video, which only the native_video plugin does");
-        result = run_probe(config, loadout, ask, call);
+        result = run_probe(config, loadout, request.value("video", std::string()), ask, call);
     } else
         throw ConfigError("unknown tool '" + tool + "' (known: vllm_command, vram, probe)");
 

@@ -3,7 +3,10 @@
 #include "core/qwen_tokens.hpp"
 #include "http/server_models.hpp"
 #include "media/decode_timing.hpp"
+#include "media/media_error.hpp"
+#include "media/media_source.hpp"
 #include "media/test_pattern.hpp"
+#include "media/video_prefix.hpp"
 #include "platform/native_path.hpp"
 #include "platform/owned_files.hpp"
 
@@ -14,6 +17,7 @@
 #include <chrono>
 #include <filesystem>
 #include <limits>
+#include <optional>
 
 namespace jarvis {
 namespace {
@@ -40,17 +44,19 @@ struct ProbeVideo
 // The server's video decoding against this machine's. Two videos of the same size sampled to the same few frames
 // (so that the model's work is the same), one ten times longer, whose extra frames vLLM's loader must decode to reach
 // its samples: the server's time for each (total less the client's media time), the lower of two tries, and the
-// difference per megapixel decoded; this machine decodes both too, for its own rate. Our test pattern is MPEG-4 Part 2 (every
-// FFmpeg build encodes it), not H.264, so the absolute figures are not a user's video's; their ratio is what carries
-// over, and delivery=auto assumes this machine decodes at the reference rate.
+// difference per megapixel decoded; this machine decodes both too, for its own rate. By default they are our test
+// pattern, MPEG-4 Part 2 (every FFmpeg build encodes it), not H.264, so that only the ratio of the two rates carries
+// over to a user's video; given a video of theirs, its first seconds copied as they are (any build can copy), the
+// measurement is of their codec, size and keyframe interval.
 constexpr int calibration_width = 1280;
 constexpr int calibration_height = 720;
 constexpr int calibration_fps = 30;
+constexpr double calibration_seconds = 20;     // the longer video; the brief one is a tenth of it
+constexpr double shortest_calibration_video = 5; // below this the two differ too little to time
 
 struct CalibrationVideo
 {
-    int seconds;
-    double sample_fps; // 4 frames from each, vLLM's least
+    double seconds;
     int64_t server_decoded = 0;
     double server_s = std::numeric_limits<double>::infinity();
     double client_s = std::numeric_limits<double>::infinity();
@@ -62,36 +68,72 @@ double server_seconds(const json& result)
     return timings.at("total_s").get<double>() - timings.at("media_s").get<double>();
 }
 
-json measure_server_decoding(const fs::path& dir, const std::string& base, const std::string& delivery, const ProviderConfig& config,
-                             const ProbeAsk& ask, const plugin::Call& call)
+// The user's video the calibration copies from, checked before anything is sent; nothing without one.
+std::optional<MediaInfo> calibration_source(const std::string& video)
 {
-    std::vector<CalibrationVideo> videos = {{2, 2.0}, {20, 0.2}};
+    if (video.empty())
+        return std::nullopt;
+    MediaSource source = MediaSource::open(video);
+    const MediaInfo& info = source.info();
+    if (info.duration_s < shortest_calibration_video)
+        throw MediaError(fmt::format("cannot measure the server's decoding with '{}': it is {:.1f} s long, and the measurement needs at "
+                                     "least {:g} s",
+                                     video, info.duration_s, shortest_calibration_video));
+    return info;
+}
+
+json measure_server_decoding(const fs::path& dir, const std::string& base, const std::string& delivery, const ProviderConfig& config,
+                             const std::optional<MediaInfo>& user_video, const ProbeAsk& ask, const plugin::Call& call)
+{
+    const double longer_s = user_video ? std::min(calibration_seconds, user_video->duration_s) : calibration_seconds;
+    std::vector<CalibrationVideo> videos = {{longer_s / 10}, {longer_s}};
+    int width = calibration_width;
+    int height = calibration_height;
     for (auto& v : videos) {
         call.throw_if_cancelled();
         ProbeVideo file{unique_probe_path(dir)};
-        write_test_pattern_video(utf8_path(file.path), v.seconds, calibration_fps, calibration_width, calibration_height);
-        const auto indices = qwen::qwen3_loader_indices(int64_t(v.seconds) * calibration_fps, calibration_fps, v.sample_fps);
+        const std::string path = utf8_path(file.path);
+        int64_t frames = 0;
+        double fps = calibration_fps;
+        if (user_video) {
+            MediaSource source = MediaSource::open(user_video->source);
+            write_video_prefix(source, path, v.seconds);
+            // What the server's loader will see: the copy's own header.
+            const MediaInfo copy = MediaSource::open(path).info();
+            frames = expected_frame_count(copy);
+            fps = copy.avg_fps;
+            width = copy.coded_width;
+            height = copy.coded_height;
+        } else {
+            write_test_pattern_video(path, static_cast<int>(v.seconds), calibration_fps, calibration_width, calibration_height);
+            frames = static_cast<int64_t>(v.seconds) * calibration_fps;
+        }
+        // 4 frames from each, vLLM's least, so that the model's work is the same.
+        const double sample_fps = fps > 0 && frames > 0 ? 4 * fps / double(frames) : 4 / v.seconds;
+        const auto indices = qwen::qwen3_loader_indices(frames, fps, sample_fps);
         v.server_decoded = indices.empty() ? 0 : indices.back() + 1;
-        const json request = {{"video", utf8_path(file.path)},
+        const json request = {{"video", path},
                               {"prompt", "What moves in this clip?"},
-                              {"loadout", fmt::format("{}#delivery={}#fallback=off#max_tokens=1#fps={}", base, delivery, v.sample_fps)}};
+                              {"loadout", fmt::format("{}#delivery={}#fallback=off#max_tokens=1#fps={}", base, delivery, sample_fps)}};
         for (int attempt = 0; attempt < 2; ++attempt) {
             v.server_s = std::min(v.server_s, server_seconds(json::parse(ask(request.dump()))));
-            v.client_s = std::min(v.client_s, seconds_to_decode_every_frame(utf8_path(file.path)));
+            v.client_s = std::min(v.client_s, seconds_to_decode_every_frame(path));
         }
     }
-    const double megapixels = double(calibration_width) * calibration_height / 1e6;
+    const double megapixels = double(width) * height / 1e6;
     const CalibrationVideo& brief = videos[0];
     const CalibrationVideo& longer = videos[1];
     const int64_t extra_frames = longer.server_decoded - brief.server_decoded;
     const double server_rate = (longer.server_s - brief.server_s) * 1000 / (double(extra_frames) * megapixels);
     const double client_rate = (longer.client_s - brief.client_s) * 1000 / (double(extra_frames) * megapixels);
     json out = {{"delivery", delivery},
-                {"codec", "mpeg4"},
-                {"frame_size", fmt::format("{}x{}", calibration_width, calibration_height)},
+                {"codec", user_video ? user_video->codec : std::string("mpeg4")},
+                {"frame_size", fmt::format("{}x{}", width, height)},
                 {"frames_decoded", {brief.server_decoded, longer.server_decoded}},
                 {"server_s", {brief.server_s, longer.server_s}},
                 {"client_s", {brief.client_s, longer.client_s}}};
+    if (user_video)
+        out["video"] = user_video->source;
     if (config.vllm.video_decoder == "torchcodec") {
         // TorchCodec seeks to each sample's keyframe: the longer video costs it about what the brief one does.
         out["server_ms_per_megapixel"] = nullptr;
@@ -212,8 +254,10 @@ std::string probe_advice(const std::string& delivery, const std::string& message
     return {};
 }
 
-json run_probe(const ProviderConfig& config, const Loadout& loadout, const ProbeAsk& ask, const plugin::Call& call)
+json run_probe(const ProviderConfig& config, const Loadout& loadout, const std::string& calibration_video, const ProbeAsk& ask,
+               const plugin::Call& call)
 {
+    const std::optional<MediaInfo> user_video = calibration_source(calibration_video); // a bad one fails before anything is sent
     json report = {{"endpoint", config.endpoint.base_url}, {"model", loadout.model}};
     call.progress("models", -1);
     const auto models = fetch_model_ids(config.endpoint); // unreachable: JV_E_UNREACHABLE to the host
@@ -275,7 +319,7 @@ json run_probe(const ProviderConfig& config, const Loadout& loadout, const Probe
     for (const auto& entry : results)
         if (entry["ok"] == true && entry["delivery"] != "frames") {
             call.progress("server decoding", -1);
-            report["server_decoding"] = measure_server_decoding(dir, base, entry["delivery"].get<std::string>(), config, ask, call);
+            report["server_decoding"] = measure_server_decoding(dir, base, entry["delivery"].get<std::string>(), config, user_video, ask, call);
             call.progress("transfer rates", -1);
             report["transfer_rates"] = measure_transfer_rates(dir, base, working, config, ask, call);
             break;
