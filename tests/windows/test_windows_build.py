@@ -4,9 +4,11 @@ user would, against the Linux-built emulator and compared with the Linux build."
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -178,6 +180,40 @@ def test_file_delivery_stages_a_user_video_into_the_volume_by_hard_link(drive_c_
     assert re.search(r"read \S+/\.jarvis-staging/jarvis-p\d+-m[0-9a-f]{8}-\d+-\d+-klip_+\.mp4 \(\d+ bytes, 2 links\)", log), log
     assert list((volume / ".jarvis-staging").iterdir()) == []
     assert video.exists()
+
+
+def test_probe_measures_on_a_user_video_and_removes_what_a_killed_probe_left(drive_c_folder: Path) -> None:
+    # H.264, which this build cannot encode, copied into the calibration videos; at least 5 s of it.
+    video = make_video(drive_c_folder / "Users" / "Łukasz" / "Videos" / "klip.mkv", "-f", "lavfi", "-i",
+                       "testsrc2=size=320x240:rate=25", "-t", "6", "-c:v", "libx264", "-bf", "2", "-g", "25")
+    volume = drive_c_folder / "input_data"
+    volume.mkdir()
+    emulator = Emulator("--allowed-local-media-path", str(volume))
+    try:
+        args = ["--endpoint", emulator.base_url, "--input-data-host", windows_path(volume), "--input-data-container", str(volume)]
+        result = wine_host(*args, "probe", "--video", windows_path(video), "--json")
+        assert result.code == 0, result.stderr
+        decoding = json.loads(result.stdout)["server_decoding"]
+        assert decoding["delivery"] == "file" and decoding["codec"] == "h264" and decoding["video"] == windows_path(video)
+        assert decoding["frames_decoded"][1] > decoding["frames_decoded"][0] > 0
+        assert list(volume.iterdir()) == []
+        # A probe killed before its clean-up: its video, named after a process that no longer runs on this machine
+        # (Wine's process ids are small; this one was never given) and last written two minutes ago.
+        mark = re.search(r"jarvis-probe-p\d+-m([0-9a-f]{8})-", emulator.log)
+        assert mark, emulator.log
+        left = volume / f"jarvis-probe-p4000004-m{mark.group(1)}-1-0.mp4"
+        left.write_bytes(b"a padded probe video")
+        two_minutes_ago = time.time() - 120
+        os.utime(left, (two_minutes_ago, two_minutes_ago))
+        other_machine = volume / "jarvis-probe-p4000004-m00000000-1-1.mp4"
+        other_machine.write_bytes(b"another machine's probe video")
+        os.utime(other_machine, (two_minutes_ago, two_minutes_ago))
+        result = wine_host(*args, "probe", "--json")
+        assert result.code == 0, result.stderr
+    finally:
+        emulator.stop()
+    assert not left.exists()
+    assert other_machine.exists() or mark.group(1) == "00000000"
 
 
 def test_plan_and_ask_agree_when_the_volume_is_missing(drive_c_folder: Path, videos: dict[str, Path]) -> None:
