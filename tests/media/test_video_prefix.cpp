@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
@@ -80,6 +81,26 @@ TEST_CASE("a video's first seconds copied decode to the original's pictures", "[
     CHECK(info.frame_count == written);
     CHECK(info.avg_fps == Approx(30).epsilon(0.1));
     CHECK(info.codec == source_video.info().codec);
+}
+
+TEST_CASE("a Matroska recording cut short (no cues where its header points) is copied from its start", "[media][video_prefix]")
+{
+    // As OBS leaves a recording when it crashes: sound and picture, the header's length and cues for all 30 s, data
+    // for about one.
+    const fs::path whole = make_video("prefix_recording_30s.mkv", {"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi",
+                                                                    "-i", "sine", "-t", "30", "-c:v", "libx264", "-preset", "ultrafast",
+                                                                    "-bf", "2", "-c:a", "aac"});
+    TempDir dir;
+    const fs::path cut = dir.path() / "crashed_recording.mkv";
+    std::ofstream(cut, std::ios::binary) << jarvis::test::read_file(whole).substr(0, 300000);
+    jarvis::MediaSource source = jarvis::MediaSource::open(cut.string());
+    const fs::path copy = dir.path() / "prefix.mp4";
+    const int64_t written = jarvis::write_video_prefix(source, copy.string(), 0.5);
+    CHECK(written >= 13);
+    CHECK(written <= 17);
+    const std::vector<std::string> copied = picture_hashes(copy);
+    CHECK(int64_t(copied.size()) == written);
+    CHECK(copied.front() == picture_hashes(whole).front());
 }
 
 TEST_CASE("a prefix of a file that is not a video names it", "[media][video_prefix]")

@@ -62,6 +62,12 @@ int64_t write_video_prefix(MediaSource& source, const std::string& path, double 
     check(avio_open(&out->pb, path.c_str(), AVIO_FLAG_WRITE), "opening the file");
     check(avformat_write_header(out.get(), nullptr), "writing the header");
 
+    // Opening may have left the reader past the start: a Matroska file cut short (a recording that crashed) was searched
+    // for the cues its header points to beyond its end.
+    const int64_t start = in->start_time != AV_NOPTS_VALUE ? in->start_time : 0;
+    if (av_seek_frame(source.format(), source.stream_index(), start, AVSEEK_FLAG_BACKWARD) < 0)
+        check(av_seek_frame(source.format(), -1, 0, AVSEEK_FLAG_BYTE), "returning to the start");
+
     av::Packet packet(av_packet_alloc());
     if (!packet)
         throw std::bad_alloc();
