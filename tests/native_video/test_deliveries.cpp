@@ -508,6 +508,15 @@ TEST_CASE("probe --video measures the server's decoding on the user's own video"
     // A video too short to time, or none, fails before anything is sent (exit 3, naming it).
     const auto short_video = make_video("probe_user_h264_2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "2", "-c:v",
                                                                     "libx264", "-preset", "ultrafast"});
+    // A recording that crashed: its header says 10 s, its data ends after about one.
+    const fs::path cut = dir.path() / "crashed.mkv";
+    {
+        const std::string bytes = read_file(video);
+        std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 8);
+    }
+    const auto cut_short = run_process({host_binary().string(), "--config", config.string(), "probe", "--video", cut.string()});
+    CHECK(cut_short.exit_code == 3);
+    CHECK_THAT(cut_short.err, Contains("crashed.mkv") && Contains("cut short?"));
     for (const fs::path& bad : {short_video, dir.path() / "missing.mp4"}) {
         const auto r = run_process({host_binary().string(), "--config", config.string(), "probe", "--video", bad.string()});
         INFO(r.err);

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <optional>
 
 namespace jarvis {
@@ -54,12 +55,25 @@ constexpr int calibration_fps = 30;
 constexpr double calibration_seconds = 20;     // the longer video; the brief one is a tenth of it
 constexpr double shortest_calibration_video = 5; // below this the two differ too little to time
 
+// One of the two calibration videos, written into the probe's folder and removed with it.
 struct CalibrationVideo
 {
-    double seconds;
+    std::unique_ptr<ProbeVideo> file;
+    int64_t frames = 0; // as the server's loader reads them from the header
+    double fps = 0;
     int64_t server_decoded = 0;
     double server_s = std::numeric_limits<double>::infinity();
     double client_s = std::numeric_limits<double>::infinity();
+};
+
+// Both calibration videos, brief and ten times longer, and what they are.
+struct Calibration
+{
+    std::vector<CalibrationVideo> videos;
+    std::string codec = "mpeg4";
+    int width = calibration_width;
+    int height = calibration_height;
+    std::string user_video; // empty for the test pattern
 };
 
 double server_seconds(const json& result)
@@ -68,49 +82,61 @@ double server_seconds(const json& result)
     return timings.at("total_s").get<double>() - timings.at("media_s").get<double>();
 }
 
-// The user's video the calibration copies from, checked before anything is sent; nothing without one.
-std::optional<MediaInfo> calibration_source(const std::string& video)
+// The calibration videos in `dir`: copies of `user_video`'s first seconds, or the test pattern when it is empty. A
+// user's video too short, or cut short, to time throws MediaError naming it.
+Calibration make_calibration(const fs::path& dir, const std::string& user_video)
 {
-    if (video.empty())
-        return std::nullopt;
-    MediaSource source = MediaSource::open(video);
-    const MediaInfo& info = source.info();
-    if (info.duration_s < shortest_calibration_video)
-        throw MediaError(fmt::format("cannot measure the server's decoding with '{}': it is {:.1f} s long, and the measurement needs at "
-                                     "least {:g} s",
-                                     video, info.duration_s, shortest_calibration_video));
-    return info;
+    Calibration c;
+    std::optional<MediaInfo> info;
+    if (!user_video.empty()) {
+        info = MediaSource::open(user_video).info();
+        if (info->duration_s < shortest_calibration_video)
+            throw MediaError(fmt::format("cannot measure the server's decoding with '{}': it is {:.1f} s long, and the measurement needs "
+                                         "at least {:g} s",
+                                         user_video, info->duration_s, shortest_calibration_video));
+        c.codec = info->codec;
+        c.user_video = user_video;
+    }
+    const double longer_s = info ? std::min(calibration_seconds, info->duration_s) : calibration_seconds;
+    for (const double seconds : {longer_s / 10, longer_s}) {
+        CalibrationVideo v;
+        v.file = std::make_unique<ProbeVideo>();
+        v.file->path = unique_probe_path(dir);
+        const std::string path = utf8_path(v.file->path);
+        if (info) {
+            MediaSource source = MediaSource::open(user_video);
+            write_video_prefix(source, path, seconds);
+            const MediaInfo copy = MediaSource::open(path).info(); // what the server's loader will see
+            v.frames = expected_frame_count(copy);
+            v.fps = copy.avg_fps;
+            c.width = copy.coded_width;
+            c.height = copy.coded_height;
+        } else {
+            write_test_pattern_video(path, static_cast<int>(seconds), calibration_fps, calibration_width, calibration_height);
+            v.frames = static_cast<int64_t>(seconds) * calibration_fps;
+            v.fps = calibration_fps;
+        }
+        c.videos.push_back(std::move(v));
+    }
+    // A file cut short (a recording that crashed) has a header longer than what it holds.
+    const CalibrationVideo& longer = c.videos.back();
+    const double held_s = longer.fps > 0 ? double(longer.frames) / longer.fps : 0;
+    if (info && held_s < shortest_calibration_video)
+        throw MediaError(fmt::format("cannot measure the server's decoding with '{}': only {:.1f} s of it can be read (its header says "
+                                     "{:.1f} s: cut short?), and the measurement needs at least {:g} s",
+                                     user_video, held_s, info->duration_s, shortest_calibration_video));
+    return c;
 }
 
-json measure_server_decoding(const fs::path& dir, const std::string& base, const std::string& delivery, const ProviderConfig& config,
-                             const std::optional<MediaInfo>& user_video, const ProbeAsk& ask, const plugin::Call& call)
+json measure_server_decoding(const std::string& base, const std::string& delivery, const ProviderConfig& config, Calibration& calibration,
+                             const ProbeAsk& ask, const plugin::Call& call)
 {
-    const double longer_s = user_video ? std::min(calibration_seconds, user_video->duration_s) : calibration_seconds;
-    std::vector<CalibrationVideo> videos = {{longer_s / 10}, {longer_s}};
-    int width = calibration_width;
-    int height = calibration_height;
-    for (auto& v : videos) {
+    for (auto& v : calibration.videos) {
         call.throw_if_cancelled();
-        ProbeVideo file{unique_probe_path(dir)};
-        const std::string path = utf8_path(file.path);
-        int64_t frames = 0;
-        double fps = calibration_fps;
-        if (user_video) {
-            MediaSource source = MediaSource::open(user_video->source);
-            write_video_prefix(source, path, v.seconds);
-            // What the server's loader will see: the copy's own header.
-            const MediaInfo copy = MediaSource::open(path).info();
-            frames = expected_frame_count(copy);
-            fps = copy.avg_fps;
-            width = copy.coded_width;
-            height = copy.coded_height;
-        } else {
-            write_test_pattern_video(path, static_cast<int>(v.seconds), calibration_fps, calibration_width, calibration_height);
-            frames = static_cast<int64_t>(v.seconds) * calibration_fps;
-        }
+        const std::string path = utf8_path(v.file->path);
         // 4 frames from each, vLLM's least, so that the model's work is the same.
-        const double sample_fps = fps > 0 && frames > 0 ? 4 * fps / double(frames) : 4 / v.seconds;
-        const auto indices = qwen::qwen3_loader_indices(frames, fps, sample_fps);
+        const double sample_fps = v.fps > 0 && v.frames > 0 ? 4 * v.fps / double(v.frames) : 0.2;
+        const auto indices = qwen::qwen3_loader_indices(v.frames, v.fps, sample_fps);
         v.server_decoded = indices.empty() ? 0 : indices.back() + 1;
         const json request = {{"video", path},
                               {"prompt", "What moves in this clip?"},
@@ -120,6 +146,9 @@ json measure_server_decoding(const fs::path& dir, const std::string& base, const
             v.client_s = std::min(v.client_s, seconds_to_decode_every_frame(path));
         }
     }
+    const int width = calibration.width;
+    const int height = calibration.height;
+    const auto& videos = calibration.videos;
     const double megapixels = double(width) * height / 1e6;
     const CalibrationVideo& brief = videos[0];
     const CalibrationVideo& longer = videos[1];
@@ -127,13 +156,13 @@ json measure_server_decoding(const fs::path& dir, const std::string& base, const
     const double server_rate = (longer.server_s - brief.server_s) * 1000 / (double(extra_frames) * megapixels);
     const double client_rate = (longer.client_s - brief.client_s) * 1000 / (double(extra_frames) * megapixels);
     json out = {{"delivery", delivery},
-                {"codec", user_video ? user_video->codec : std::string("mpeg4")},
+                {"codec", calibration.codec},
                 {"frame_size", fmt::format("{}x{}", width, height)},
                 {"frames_decoded", {brief.server_decoded, longer.server_decoded}},
                 {"server_s", {brief.server_s, longer.server_s}},
                 {"client_s", {brief.client_s, longer.client_s}}};
-    if (user_video)
-        out["video"] = user_video->source;
+    if (!calibration.user_video.empty())
+        out["video"] = calibration.user_video;
     if (config.vllm.video_decoder == "torchcodec") {
         // TorchCodec seeks to each sample's keyframe: the longer video costs it about what the brief one does.
         out["server_ms_per_megapixel"] = nullptr;
@@ -257,16 +286,21 @@ std::string probe_advice(const std::string& delivery, const std::string& message
 json run_probe(const ProviderConfig& config, const Loadout& loadout, const std::string& calibration_video, const ProbeAsk& ask,
                const plugin::Call& call)
 {
-    const std::optional<MediaInfo> user_video = calibration_source(calibration_video); // a bad one fails before anything is sent
+    // The probe's videos live inside the shared volume when there is one, so that the file delivery needs no staging.
+    const fs::path dir = config.input_data.configured() ? native_path(config.input_data.host_path) : fs::temp_directory_path();
+    remove_abandoned_files(dir, probe_prefix); // the videos of a probe that was killed (up to 64 MB each)
+    // A user's video is copied first, so that one that cannot serve fails before anything is sent; the test pattern
+    // is made only when a delivery can take it.
+    std::optional<Calibration> calibration;
+    if (!calibration_video.empty())
+        calibration = make_calibration(dir, calibration_video);
+
     json report = {{"endpoint", config.endpoint.base_url}, {"model", loadout.model}};
     call.progress("models", -1);
     const auto models = fetch_model_ids(config.endpoint); // unreachable: JV_E_UNREACHABLE to the host
     report["models"] = models;
     report["model_served"] = std::find(models.begin(), models.end(), loadout.model) != models.end();
 
-    // The probe video lives inside the shared volume when there is one, so that the file delivery needs no staging.
-    const fs::path dir = config.input_data.configured() ? native_path(config.input_data.host_path) : fs::temp_directory_path();
-    remove_abandoned_files(dir, probe_prefix); // the videos of a probe that was killed (up to 64 MB each)
     ProbeVideo video{unique_probe_path(dir)};
     write_test_pattern_video(utf8_path(video.path), 3);
 
@@ -319,7 +353,9 @@ json run_probe(const ProviderConfig& config, const Loadout& loadout, const std::
     for (const auto& entry : results)
         if (entry["ok"] == true && entry["delivery"] != "frames") {
             call.progress("server decoding", -1);
-            report["server_decoding"] = measure_server_decoding(dir, base, entry["delivery"].get<std::string>(), config, user_video, ask, call);
+            if (!calibration)
+                calibration = make_calibration(dir, {});
+            report["server_decoding"] = measure_server_decoding(base, entry["delivery"].get<std::string>(), config, *calibration, ask, call);
             call.progress("transfer rates", -1);
             report["transfer_rates"] = measure_transfer_rates(dir, base, working, config, ask, call);
             break;
