@@ -12,6 +12,7 @@
 #include "media/h264_headers.hpp"
 #include "media/media_error.hpp"
 #include "media/media_source.hpp"
+#include "media/video_prefix.hpp"
 
 #include <jarvis/plugin_adapter.hpp>
 
@@ -64,9 +65,14 @@ inline void container(const uint8_t* data, size_t size)
     }();
     std::ofstream(path, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
     // Gone after every input, whatever happens: neither the fuzzer nor the tests replaying it leave files behind.
+    static const std::string prefix_path = path + ".prefix.mp4";
     struct RemoveAfter
     {
-        ~RemoveAfter() { std::remove(path.c_str()); }
+        ~RemoveAfter()
+        {
+            std::remove(path.c_str());
+            std::remove(prefix_path.c_str());
+        }
     } remove_after;
     const auto never = [] { return false; };
     try {
@@ -86,6 +92,11 @@ inline void container(const uint8_t* data, size_t size)
     } catch (const MediaError&) {
     } catch (const ConfigError&) {
     } catch (const plugin::Error&) {
+    }
+    try { // probe --video's copy of the first second, whatever the timestamps
+        MediaSource source = MediaSource::open(path, never, 5);
+        (void)write_video_prefix(source, prefix_path, 1.0);
+    } catch (const MediaError&) {
     }
 }
 

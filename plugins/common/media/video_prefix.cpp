@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 namespace jarvis {
@@ -16,13 +17,17 @@ namespace {
 class DecodingTimes
 {
 public:
-    explicit DecodingTimes(int64_t frame_ticks) : step_(std::max<int64_t>(frame_ticks, 1)) {}
+    explicit DecodingTimes(int64_t frame_ticks) : step_(std::clamp<int64_t>(frame_ticks, 1, int64_t(1) << 32)) {}
 
     int64_t next(int64_t pts)
     {
-        if (waiting_.empty()) // times before the first frame, a frame apart, to take until the reorder window fills
+        if (waiting_.empty()) { // times before the first frame, a frame apart, to take until the reorder window fills
+            // A damaged file's first time can be anything: kept where the subtraction cannot overflow (the muxer then
+            // refuses what is out of order, with a message).
+            const int64_t first = std::max(pts, std::numeric_limits<int64_t>::min() / 2);
             for (int64_t i = depth; i > 0; --i)
-                waiting_.push_back(pts - i * step_);
+                waiting_.push_back(first - i * step_);
+        }
         waiting_.insert(std::upper_bound(waiting_.begin(), waiting_.end(), pts), pts);
         const int64_t earliest = waiting_.front();
         waiting_.erase(waiting_.begin());
@@ -35,6 +40,20 @@ private:
     std::vector<int64_t> waiting_;
 };
 
+// The pixel format a header left unsaid (VP9 in WebM, which MP4's vpcC box needs), found as ffprobe finds it: a reader
+// of its own that decodes a little (the source's, opened without that, is not to be probed after the fact). -1 when
+// that fails too: the muxer then says what it misses.
+int probed_pixel_format(const std::string& path, int stream_index)
+{
+    AVFormatContext* raw = nullptr;
+    if (avformat_open_input(&raw, path.c_str(), nullptr, nullptr) < 0)
+        return -1;
+    av::FormatContext probe(raw);
+    if (avformat_find_stream_info(probe.get(), nullptr) < 0 || stream_index >= static_cast<int>(probe->nb_streams))
+        return -1;
+    return probe->streams[stream_index]->codecpar->format;
+}
+
 } // namespace
 
 int64_t write_video_prefix(MediaSource& source, const std::string& path, double seconds)
@@ -45,10 +64,6 @@ int64_t write_video_prefix(MediaSource& source, const std::string& path, double 
                                          what, av::error_string(rc)));
     };
     AVStream* in = source.stream();
-    // MP4 describes the stream from what the header left unsaid in Matroska (VP9's pixel format, for its vpcC box):
-    // find it out by decoding a little. The packets read for it are kept for av_read_frame.
-    if (in->codecpar->format < 0)
-        avformat_find_stream_info(source.format(), nullptr); // what it cannot find, the muxer says below
     AVFormatContext* raw = nullptr;
     check(avformat_alloc_output_context2(&raw, nullptr, "mp4", path.c_str()), "choosing the container");
     av::OutputContext out(raw);
@@ -57,6 +72,8 @@ int64_t write_video_prefix(MediaSource& source, const std::string& path, double 
         throw std::bad_alloc();
     check(avcodec_parameters_copy(copy->codecpar, in->codecpar), "copying the codec parameters");
     copy->codecpar->codec_tag = 0; // the source container's tag may mean nothing in MP4: let the muxer choose
+    if (copy->codecpar->format < 0 && copy->codecpar->codec_id == AV_CODEC_ID_VP9 && !source.info().is_url)
+        copy->codecpar->format = probed_pixel_format(source.info().source, source.stream_index());
     copy->time_base = in->time_base;
     copy->avg_frame_rate = in->avg_frame_rate;
     check(avio_open(&out->pb, path.c_str(), AVIO_FLAG_WRITE), "opening the file");
@@ -92,7 +109,7 @@ int64_t write_video_prefix(MediaSource& source, const std::string& path, double 
         if (first_dts == AV_NOPTS_VALUE)
             first_dts = dts;
         // Cut in decoding order: whatever a picture predicts from came before it.
-        if (double(dts - first_dts) * av_q2d(in->time_base) >= seconds) {
+        if ((double(dts) - double(first_dts)) * av_q2d(in->time_base) >= seconds) { // in double: damaged times overflow int64
             av_packet_unref(packet.get());
             break;
         }
