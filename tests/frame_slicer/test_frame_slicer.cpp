@@ -355,6 +355,20 @@ std::vector<fs::path> files_in(const fs::path& dir)
     return files;
 }
 
+// Whether a plan's download copy in `dir` holds some of the file within a minute: what is observed, polled.
+bool download_copy_started(const fs::path& dir)
+{
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+        for (const auto& file : files_in(dir))
+            if (fs::file_size(file) > 0)
+                return true;
+        if (std::chrono::steady_clock::now() >= deadline)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20)); // polling what is observed, not a delay
+    }
+}
+
 TEST_CASE("a URL's downloaded copy is removed after the plan and after SIGINT or SIGTERM during the download", "[frame_slicer][http][cancel]")
 {
     const auto video = make_video("noise_gop30_60s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "60", "-vf",
@@ -380,15 +394,7 @@ TEST_CASE("a URL's downloaded copy is removed after the plan and after SIGINT or
         ChildProcess host({host_binary().string(), "--endpoint", "http://127.0.0.1:9/v1", "--loadout", "vllm://m#fps=30#max_frames=64",
                            "plan", "--video", server.url(), "--prompt", "What happens?", "--json"},
                           env);
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-        bool copy_started = false;
-        while (!copy_started && std::chrono::steady_clock::now() < deadline) {
-            for (const auto& file : files_in(temp.path()))
-                copy_started = copy_started || fs::file_size(file) > 0;
-            if (!copy_started)
-                std::this_thread::sleep_for(std::chrono::milliseconds(20)); // polling what is observed, not a delay
-        }
-        REQUIRE(copy_started);
+        REQUIRE(download_copy_started(temp.path()));
         host.signal(signal);
         const auto code = host.wait_for(std::chrono::seconds(60));
         INFO(host.err());
@@ -413,15 +419,7 @@ TEST_CASE("a copy left by a jarvis-host killed during the download is removed by
         std::vector<std::string> args = plan_args;
         args.push_back(server.url());
         ChildProcess host(args, env);
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-        bool copy_started = false;
-        while (!copy_started && std::chrono::steady_clock::now() < deadline) {
-            for (const auto& file : files_in(temp.path()))
-                copy_started = copy_started || fs::file_size(file) > 0;
-            if (!copy_started)
-                std::this_thread::sleep_for(std::chrono::milliseconds(20)); // polling what is observed, not a delay
-        }
-        REQUIRE(copy_started);
+        REQUIRE(download_copy_started(temp.path()));
         host.signal(SIGKILL);
         REQUIRE(host.wait_for(std::chrono::seconds(60)));
     }

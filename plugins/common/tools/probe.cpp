@@ -87,9 +87,11 @@ double server_seconds(const json& result)
 Calibration make_calibration(const fs::path& dir, const std::string& user_video)
 {
     Calibration c;
+    std::optional<MediaSource> source; // one reader for both copies: each starts from the video's start
     std::optional<MediaInfo> info;
     if (!user_video.empty()) {
-        info = MediaSource::open(user_video).info();
+        source.emplace(MediaSource::open(user_video));
+        info = source->info();
         if (info->duration_s < shortest_calibration_video)
             throw MediaError(fmt::format("cannot measure the server's decoding with '{}': it is {:.1f} s long, and the measurement needs "
                                          "at least {:g} s",
@@ -103,9 +105,8 @@ Calibration make_calibration(const fs::path& dir, const std::string& user_video)
         v.file = std::make_unique<ProbeVideo>();
         v.file->path = unique_probe_path(dir);
         const std::string path = utf8_path(v.file->path);
-        if (info) {
-            MediaSource source = MediaSource::open(user_video);
-            write_video_prefix(source, path, seconds);
+        if (source) {
+            write_video_prefix(*source, path, seconds);
             const MediaInfo copy = MediaSource::open(path).info(); // what the server's loader will see
             v.frames = expected_frame_count(copy);
             v.fps = copy.avg_fps;
