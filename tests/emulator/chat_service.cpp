@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -260,20 +261,31 @@ private:
             throw ApiError::bad_request(fmt::format("Unknown video codec backend '{}'; valid options: 'opencv', 'torchcodec', "
                                                     "'pynvvideocodec', 'deepstream' (the GPU ones are not emulated).",
                                                     backend));
+        const auto failed_to_decode = [&](const std::string& why) {
+            return ApiError(422, "UnprocessableEntityError", fmt::format("Failed to decode video media at index {}: {}", index, why));
+        };
         DecodedVideo video;
         std::optional<ScannedVideo> scanned;
+        std::vector<int64_t> read;
+        int64_t decoded = 0;
         try {
             if (backend == "torchcodec") {
                 scanned = scan_video(fetched);
                 video = scanned->video;
+                read = loader_indices(video, video_kwargs_, options_.loader);
+                decoded = decode_at_indices(fetched, *scanned, read);
             } else {
-                video = decode_video(fetched);
+                video = read_as_opencv(fetched);
+                OpenCvWalk walk = walk_like_opencv(fetched, loader_indices(video, video_kwargs_, options_.loader));
+                if (walk.grabbed == 0)
+                    throw std::runtime_error("no frame could be decoded");
+                read = std::move(walk.read);
+                decoded = walk.grabbed;
             }
-        } catch (const std::exception& e) {
-            throw ApiError(422, "UnprocessableEntityError", fmt::format("Failed to decode video media at index {}: {}", index, e.what()));
+        } catch (const std::exception& e) { // FFmpeg's reasons and the loader's (LoaderFailure) alike
+            throw failed_to_decode(e.what());
         }
-        const SampledVideo s = sample_video_file(video, video_kwargs_, processor_kwargs_, options_.loader);
-        const int64_t decoded = scanned ? decode_at_indices(fetched, *scanned, s.indices) : video.total_frames;
+        const SampledVideo s = loaded_video(video, std::move(read), processor_kwargs_);
         // Tests see how much the loader decoded.
         std::cerr << fmt::format("vlm-emulator: decoded {} of {} frames ({})", decoded, video.total_frames, backend) << std::endl;
         if (s.indices.size() < 2)

@@ -11,6 +11,7 @@ extern "C" {
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 namespace jarvis::emulator {
 namespace {
@@ -89,7 +90,8 @@ struct OpenedStream
     int index = -1;
 };
 
-OpenedStream open_stream(MemoryInput& input)
+// `threads`: the decoder's thread count (FFmpeg's default is one; OpenCV sets one per core).
+OpenedStream open_stream(MemoryInput& input, int threads = 1)
 {
     OpenedStream s;
     AVFormatContext* raw = avformat_alloc_context();
@@ -121,6 +123,7 @@ OpenedStream open_stream(MemoryInput& input)
         throw std::bad_alloc();
     if ((rc = avcodec_parameters_to_context(s.codec.get(), par)) < 0)
         fail("Could not set up the decoder", rc);
+    s.codec->thread_count = threads;
     if ((rc = avcodec_open2(s.codec.get(), decoder, nullptr)) < 0)
         fail("Could not open the decoder", rc);
     return s;
@@ -154,11 +157,9 @@ void decode_all(OpenedStream& s, OnFrame&& on_frame)
     drain();
 }
 
-// The stream's frame rate and displayed size (rotation applied, as OpenCV's auto-orientation does).
-void describe_stream(const AVStream& st, DecodedVideo& v)
+// The displayed size: rotation applied, as OpenCV's auto-orientation does.
+void describe_size(const AVStream& st, DecodedVideo& v)
 {
-    const AVRational rate = st.avg_frame_rate.num > 0 ? st.avg_frame_rate : st.r_frame_rate;
-    v.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0;
     v.width = st.codecpar->width;
     v.height = st.codecpar->height;
     if (const int32_t* m = av::display_matrix(&st); m != nullptr) {
@@ -168,19 +169,130 @@ void describe_stream(const AVStream& st, DecodedVideo& v)
     }
 }
 
+// The stream's frame rate (TorchCodec's metadata) and displayed size.
+void describe_stream(const AVStream& st, DecodedVideo& v)
+{
+    const AVRational rate = st.avg_frame_rate.num > 0 ? st.avg_frame_rate : st.r_frame_rate;
+    v.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0;
+    describe_size(st, v);
+}
+
+// OpenCV's CvCapture_FFMPEG::get_fps and get_total_frames (cap_ffmpeg_impl.hpp): the average frame rate, else one frame
+// per time-base tick; the container's frame count, else the duration (the file's, else the stream's, each taken as
+// it is, AV_NOPTS_VALUE included) times that rate, rounded.
+void describe_as_opencv(const AVFormatContext& format, const AVStream& st, DecodedVideo& v)
+{
+    constexpr double eps_zero = 0.000025;
+    const auto ratio = [](AVRational r) { return r.num == 0 || r.den == 0 ? 0.0 : double(r.num) / double(r.den); };
+    v.fps = ratio(st.avg_frame_rate);
+    if (v.fps < eps_zero)
+        v.fps = 1.0 / ratio(st.time_base);
+    v.total_frames = st.nb_frames;
+    if (v.total_frames == 0) {
+        double seconds = double(format.duration) / double(AV_TIME_BASE);
+        if (seconds < eps_zero)
+            seconds = double(st.duration) * ratio(st.time_base);
+        constexpr double int64_range = 9.0e18; // a damaged header's product would not fit: kept inside, not undefined
+        v.total_frames = static_cast<int64_t>(std::clamp(std::floor(seconds * v.fps + 0.5), -int64_range, int64_range));
+    }
+    describe_size(st, v);
+}
+
+// OpenCV's CvCapture_FFMPEG::grabFrame over the same FFmpeg calls, so that a cut or damaged file loses what it loses
+// there: a frame left in the decoder first; else packets read, each sent and one frame asked for. A read error other
+// than the end leaves a blank packet, which, sent for the video stream, drains the decoder (OpenCV's quirk); a send
+// that fails ends the grab, as does the 513th failed attempt.
+class OpenCvGrabber
+{
+public:
+    explicit OpenCvGrabber(OpenedStream& s) : s_(s), packet_(av_packet_alloc()), frame_(av_frame_alloc())
+    {
+        if (!packet_ || !frame_)
+            throw std::bad_alloc();
+    }
+
+    bool grab()
+    {
+        const AVStream* st = s_.format->streams[s_.index];
+        if (st->nb_frames > 0 && frame_number_ > st->nb_frames)
+            return false;
+        bool valid = avcodec_receive_frame(s_.codec.get(), frame_.get()) >= 0;
+        constexpr int max_attempts = 1 << 9;
+        int errors = 0;
+        while (!valid) {
+            av_packet_unref(packet_.get());
+            const int rc = av_read_frame(s_.format.get(), packet_.get());
+            if (rc == AVERROR(EAGAIN)) {
+                if (++errors > max_attempts) // OpenCV retries for ever; memory never says EAGAIN, a stand-in must not hang
+                    break;
+                continue;
+            }
+            if (rc == AVERROR_EOF) { // flush what the decoder holds
+                packet_->data = nullptr;
+                packet_->size = 0;
+                packet_->stream_index = s_.index;
+            }
+            if (packet_->stream_index != s_.index) {
+                if (++errors > max_attempts)
+                    break;
+                continue;
+            }
+            if (avcodec_send_packet(s_.codec.get(), packet_.get()) < 0)
+                break;
+            const int got = avcodec_receive_frame(s_.codec.get(), frame_.get());
+            if (got >= 0)
+                valid = true;
+            else if (got != AVERROR(EAGAIN) && ++errors > max_attempts)
+                break;
+        }
+        av_frame_unref(frame_.get());
+        if (valid)
+            ++frame_number_;
+        return valid;
+    }
+
+private:
+    OpenedStream& s_;
+    av::Packet packet_;
+    av::Frame frame_;
+    int64_t frame_number_ = 0;
+};
+
+int opencv_thread_count()
+{
+    return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 16u));
+}
+
 } // namespace
 
-DecodedVideo decode_video(const std::string& bytes)
+DecodedVideo read_as_opencv(const std::string& bytes)
 {
     MemoryInput input(bytes);
     OpenedStream s = open_stream(input);
-    const AVStream* st = s.format->streams[s.index];
     DecodedVideo v;
-    decode_all(s, [&](const AVFrame&) { ++v.total_frames; });
-    if (v.total_frames == 0)
-        throw std::runtime_error("no frame could be decoded");
-    describe_stream(*st, v);
+    describe_as_opencv(*s.format, *s.format->streams[s.index], v);
     return v;
+}
+
+OpenCvWalk walk_like_opencv(const std::string& bytes, const std::vector<int64_t>& wanted)
+{
+    OpenCvWalk walk;
+    if (wanted.empty())
+        return walk;
+    MemoryInput input(bytes);
+    OpenedStream s = open_stream(input, opencv_thread_count());
+    OpenCvGrabber capture(s);
+    size_t next = 0;
+    for (int64_t index = 0; index <= wanted.back(); ++index) {
+        if (!capture.grab())
+            continue; // vLLM's loop goes on to the next index: a failed grab costs that index, not the walk
+        ++walk.grabbed;
+        while (next < wanted.size() && wanted[next] < index)
+            ++next;
+        if (next < wanted.size() && wanted[next] == index)
+            walk.read.push_back(index);
+    }
+    return walk;
 }
 
 ScannedVideo scan_video(const std::string& bytes)

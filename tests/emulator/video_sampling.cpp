@@ -50,6 +50,18 @@ SampledVideo processor_step(SampledVideo loaded, const json& processor_kwargs, b
     return loaded;
 }
 
+// Python's int() of a float, kept inside int64 (a damaged header's count can make any product).
+int64_t to_int(double x)
+{
+    constexpr double limit = 9.0e18;
+    return x != x ? 0 : static_cast<int64_t>(std::clamp(x, -limit, limit));
+}
+
+double metadata_fps(const DecodedVideo& video)
+{
+    return video.fps > 0 ? video.fps : 24.0; // HF's fallback when metadata has no fps
+}
+
 } // namespace
 
 json merge_video_kwargs(const json& server, const json& request)
@@ -67,18 +79,21 @@ json merge_video_kwargs(const json& server, const json& request)
     return merged;
 }
 
-SampledVideo sample_video_file(const DecodedVideo& video, const json& kwargs, const json& processor_kwargs, VideoLoader loader)
+std::vector<int64_t> loader_indices(const DecodedVideo& video, const json& kwargs, VideoLoader loader)
 {
-    SampledVideo s;
-    s.total_frames = video.total_frames;
-    s.fps = video.fps > 0 ? video.fps : 24.0; // HF's fallback when metadata has no fps
     const int64_t total = video.total_frames;
+    std::vector<int64_t> indices;
     if (loader == VideoLoader::qwen3_vl) {
         // num_frames is ignored by this loader.
         const double fps = number_or(kwargs, "fps", 2.0) > 0 ? number_or(kwargs, "fps", 2.0) : 2.0;
-        int64_t n = static_cast<int64_t>(double(total) / s.fps * fps);
+        int64_t n = to_int(double(total) / metadata_fps(video) * fps);
         n = std::min<int64_t>({std::max<int64_t>(n, 4), 768, total});
-        s.indices = linspace_round(0, total - 1, n);
+        // A header without a length (a recording cut off, a browser's WebM) gives OpenCV a negative count.
+        if (n < 0)
+            throw LoaderFailure(fmt::format("Number of samples, {}, must be non-negative.", n));
+        if (n == 0) // no index to walk up to
+            throw LoaderFailure("max() arg is an empty sequence");
+        indices = linspace_round(0, total - 1, n);
     } else {
         int64_t n = total;
         const double num_frames = number_or(kwargs, "num_frames", 32);
@@ -86,12 +101,21 @@ SampledVideo sample_video_file(const DecodedVideo& video, const json& kwargs, co
             n = std::min<int64_t>(static_cast<int64_t>(num_frames), total);
         const double fps = number_or(kwargs, "fps", -1);
         if (fps > 0)
-            n = std::min<int64_t>(n, static_cast<int64_t>(std::floor(double(total) / s.fps * fps)));
+            n = std::min<int64_t>(n, to_int(std::floor(double(total) / metadata_fps(video) * fps)));
         n = std::max<int64_t>(1, n);
         for (int64_t i = 0; i < n; ++i) // np.linspace(..., dtype=int) truncates
-            s.indices.push_back(n == 1 ? 0 : static_cast<int64_t>(double(i) * double(total - 1) / double(n - 1)));
+            indices.push_back(n == 1 ? 0 : static_cast<int64_t>(double(i) * double(total - 1) / double(n - 1)));
     }
-    const bool loaded_every_frame = static_cast<int64_t>(s.indices.size()) == total;
+    return indices;
+}
+
+SampledVideo loaded_video(const DecodedVideo& video, std::vector<int64_t> read, const json& processor_kwargs)
+{
+    SampledVideo s;
+    s.total_frames = video.total_frames;
+    s.fps = metadata_fps(video);
+    s.indices = std::move(read);
+    const bool loaded_every_frame = static_cast<int64_t>(s.indices.size()) == video.total_frames;
     return processor_step(std::move(s), processor_kwargs, loaded_every_frame);
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 namespace jarvis::emulator {
@@ -21,10 +22,20 @@ struct SampledVideo
     int64_t total_frames = 0;
 };
 
-// A decoded video file, sampled by the loader with the merged media_io_kwargs["video"], then by the processor
-// (mm_processor_kwargs). Throws ApiError where vLLM refuses.
-SampledVideo sample_video_file(const DecodedVideo& video, const nlohmann::json& video_kwargs,
-                               const nlohmann::json& processor_kwargs, VideoLoader loader);
+// What vLLM's loader raises inside load_bytes while sampling (numpy's and Python's own messages), which vLLM reports as
+// a failure to decode the video.
+struct LoaderFailure : std::runtime_error
+{
+    using std::runtime_error::runtime_error;
+};
+
+// The frame indices vLLM's loader samples, with the merged media_io_kwargs["video"], from the count and rate its
+// decoder reports (sorted, distinct). Throws LoaderFailure where the loader fails.
+std::vector<int64_t> loader_indices(const DecodedVideo& video, const nlohmann::json& video_kwargs, VideoLoader loader);
+
+// The loader's result, the indices it could read (`read`: those of loader_indices its decoder got), as the processor
+// samples it further (mm_processor_kwargs). Throws ApiError where vLLM refuses.
+SampledVideo loaded_video(const DecodedVideo& video, std::vector<int64_t> read, const nlohmann::json& processor_kwargs);
 
 // A data:video/jpeg frame list of `frames` frames (already truncated to num_frames) with its metadata kwargs.
 SampledVideo sample_frame_list(int64_t frames, const nlohmann::json& video_kwargs, const nlohmann::json& processor_kwargs);

@@ -196,6 +196,37 @@ TEST_CASE("video files are sampled like vLLM's qwen3_vl loader, or like the old 
     CHECK(resampled.described["videos"][0]["frames"] == 10); // 10 s at 1 fps
 }
 
+TEST_CASE("video files are sampled over the frame count OpenCV reads from the header, not over what decodes", "[emulator][sampling]")
+{
+    jarvis::test::TempDir dir;
+    Emulator emulator({"--allowed-local-media-path", dir.path().string()});
+
+    // A Matroska whose writer never finished (a crashed recorder; browsers' MediaRecorder WebM) has no duration:
+    // OpenCV's count is then the missing duration's sentinel times the frame rate, and numpy refuses the negative
+    // sample count the qwen3_vl loader computes from it.
+    const fs::path unfinished = dir.path() / "unfinished.mkv";
+    fs::copy_file(jarvis::test::make_video("live_3s.mkv", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "3",
+                                                           "-c:v", "libx264", "-live", "1"}),
+                  unfinished);
+    const Answer refused = post(emulator, chat_with({video_part(file_url(unfinished))}));
+    CHECK(refused.status == 422);
+    CHECK(error_message(refused) == "Failed to decode video media at index 0: Number of samples, -276701161105643264, must be non-negative.");
+
+    // An MP4 whose index is at its start, cut at 57% (a download stopped short): the header's 300 frames are sampled
+    // (20 at 2 fps), and those past the last frame that decodes are lost, with their times. Debian's OpenCV, walked as
+    // vLLM walks it, grabs 170 frames of this file (all up to 170 but 168).
+    const fs::path whole = jarvis::test::make_video("ten_seconds_faststart.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
+                                                                                  "-t", "10", "-c:v", "libx264", "-g", "60",
+                                                                                  "-movflags", "+faststart"});
+    const fs::path cut = dir.path() / "cut.mp4";
+    fs::copy_file(whole, cut);
+    fs::resize_file(cut, fs::file_size(whole) * 57 / 100);
+    const Answer a = post(emulator, chat_with({video_part(file_url(cut))}));
+    REQUIRE(a.status == 200);
+    CHECK(a.described["videos"][0]["frames"] == 11); // indices 0, 16, ..., 157 of linspace(0, 299, 20); 173 is past the end
+    CHECK(a.described["videos"][0]["timestamps"] == json::array({0.3, 1.3, 2.4, 3.4, 4.5, 5.2})); // 157 repeated: 5.2
+}
+
 TEST_CASE("limits and context length are enforced with vLLM's messages", "[emulator][limits]")
 {
     std::string data = "data:video/mp4;base64,";
