@@ -104,18 +104,27 @@ double server_fps(const MediaInfo& media, const CallSetup& setup, std::vector<st
 }
 
 
-// Qwen3-VL takes a video as pairs of frames: one the server's loader samples fewer than two frames of is refused
-// ("t:1 must be larger than temporal_factor:2"). The loader takes at least 4 frames or every one there is, so that is
-// a video of one frame (a still picture, a one-frame clip); frames delivery sends its frame twice. A video whose
-// header gives no frame count goes that way too: what the server would make of it is a guess.
-std::optional<std::string> too_few_frames_for_the_server(const MediaInfo& media)
+// Why the server's loader, which samples over the frame count the header gives (OpenCV's), would fail this video or
+// show the model less of it than we would; nothing when it can sample it. Frames delivery samples what decodes.
+// - Qwen3-VL takes a video as pairs of frames: one the loader samples fewer than two frames of is refused ("t:1 must
+//   be larger than temporal_factor:2"). The loader takes at least 4 frames or every one there is, so that is a video
+//   of one frame (a still picture, a one-frame clip); frames delivery sends its frame twice.
+// - A header with no count and no duration (a recording its writer never finished, a browser's WebM) gives OpenCV a
+//   negative count, which the loader refuses.
+// - An index that lists frames past the file's end (an MP4 cut short) has the loader sample over the whole length
+//   and lose every sample past the cut: the model gets the start only, at fewer frames than asked for.
+std::optional<std::string> server_cannot_sample(const MediaInfo& media)
 {
     const int64_t total = expected_frame_count(media);
     if (total <= 0)
         return "its header gives no frame count for the server's loader to sample from";
-    if (total >= 2)
-        return std::nullopt;
-    return std::string("the server's loader would take 1 frame of it, and Qwen3-VL needs two or more");
+    if (total < 2)
+        return std::string("the server's loader would take 1 frame of it, and Qwen3-VL needs two or more");
+    if (media.index_cut_at_s)
+        return fmt::format("the file ends at about {:.1f} s although its index lists {:.1f} s (cut short?): the server's "
+                           "loader would sample the whole length and lose what is past the end",
+                           *media.index_cut_at_s, media.duration_s);
+    return std::nullopt;
 }
 
 // Frames delivery must be expected this much sooner, relatively and in seconds, to be chosen over a pointer.
@@ -183,8 +192,8 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
                                           to_string(wanted), media.source));
         if (clipped)
             return {DeliveryMode::frames, "start/end clip the video, which vLLM cannot do"};
-        if (const auto too_few = too_few_frames_for_the_server(media))
-            return {DeliveryMode::frames, *too_few};
+        if (const auto unsampled = server_cannot_sample(media))
+            return {DeliveryMode::frames, *unsampled};
         return {DeliveryMode::url, "an http(s) URL is passed through"};
     }
     if (clipped && wanted != Delivery::automatic)
@@ -235,8 +244,8 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
     if (!pointer)
         return {DeliveryMode::frames, volume_note.empty() ? "no shared volume for a local server and no advertised host"
                                                           : volume_note + "no advertised host"};
-    if (const auto too_few = too_few_frames_for_the_server(media))
-        return {DeliveryMode::frames, pointer_why + ", but " + *too_few};
+    if (const auto unsampled = server_cannot_sample(media))
+        return {DeliveryMode::frames, pointer_why + ", but " + *unsampled};
     const VideoWork work = expected_work(media, loadout, config.vllm.video_decoder);
     const double pointer_s = delivery_seconds(to_string(*pointer), work, rates);
     const double frames_s = delivery_seconds("frames", work, rates);
@@ -286,6 +295,11 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
 
     const bool sampling_set = setup.loadout.fps || setup.loadout.max_frames || setup.loadout.ctx;
     const double fps = server_fps(media, setup, v.warnings, v.estimate);
+    if (media.index_cut_at_s) // only where delivery= asked for the file as it is: auto sends what decodes
+        v.warnings.push_back(fmt::format("the file ends at about {:.1f} s although its index lists {:.1f} s (cut short?): the "
+                                         "server samples the whole length, so the model gets fewer frames than estimated, "
+                                         "all from before the end; delivery=frames or auto would sample what is there",
+                                         *media.index_cut_at_s, media.duration_s));
     if (sampling_set)
         v.video_kwargs = video_kwargs_for(fps);
     if (setup.loadout.max_pixels || setup.loadout.seek)

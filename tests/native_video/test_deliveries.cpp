@@ -175,6 +175,51 @@ TEST_CASE("a one-frame video reaches the server as two frames, chosen by auto an
     CHECK(described(forced)["videos"][0]["frames"] == 2);
 }
 
+TEST_CASE("an unfinished recording and an MP4 cut short reach the model as the frames that decode", "[deliveries][fallback][damaged]")
+{
+    TempDir volume;
+    // No duration, no cues: a recorder that crashed, a browser's MediaRecorder WebM. OpenCV's count is negative.
+    const fs::path unfinished = volume.path() / "unfinished.mkv";
+    fs::copy_file(make_video("live_3s.mkv", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "3", "-c:v", "libx264", "-live", "1"}),
+                  unfinished);
+    // An index for 10 s, the data for about 5.7.
+    const fs::path whole = make_video("index_first_10s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "10", "-c:v",
+                                                              "libx264", "-g", "60", "-movflags", "+faststart"});
+    const fs::path cut = volume.path() / "cut.mp4";
+    fs::copy_file(whole, cut);
+    fs::resize_file(cut, fs::file_size(whole) * 57 / 100);
+    Emulator emulator({"--allowed-local-media-path", "/mnt/input_data"}, {volume.path()});
+    TempDir dir;
+    const json settings = volume_config(emulator, volume.path());
+    json forced_settings = settings;
+    forced_settings["loadout"] = loadout + "#delivery=file";
+    const fs::path automatic_config = write_config(dir, settings);
+    const fs::path forced_config = dir.path() / "forced.json";
+    std::ofstream(forced_config) << forced_settings.dump();
+
+    const json unfinished_auto = run_json(host_args(automatic_config, "ask", unfinished));
+    CHECK(unfinished_auto["media"]["delivery"] == "frames");
+    CHECK_THAT(unfinished_auto["media"]["delivery_reason"].get<std::string>(), Contains("no frame count"));
+    CHECK(described(unfinished_auto)["videos"][0]["frames"] == 6); // 3 s at 2 fps
+    // Sent as a file anyway, the server refuses it as vLLM does, and the frames go instead.
+    const json unfinished_forced = run_json(host_args(forced_config, "ask", unfinished));
+    CHECK(unfinished_forced["fallback"]["from"] == "file");
+    CHECK_THAT(unfinished_forced["fallback"]["reason"].get<std::string>(), Contains("must be non-negative"));
+    CHECK(described(unfinished_forced)["videos"][0]["frames"] == 6);
+
+    const json cut_auto = run_json(host_args(automatic_config, "ask", cut));
+    CHECK(cut_auto["media"]["delivery"] == "frames");
+    CHECK_THAT(cut_auto["media"]["delivery_reason"].get<std::string>(), Contains("cut short?"));
+    const json sent = described(cut_auto)["videos"][0];
+    CHECK(sent["frames"] == 11); // 5.7 s at 2 fps, spread over what is there
+    CHECK(sent["timestamps"].back().get<double>() >= 5.0); // the last pair: the frame at 5.0 s twice
+    // As a file, the server samples 20 frames over 10 s and gets the 11 before the cut: the plan says so beforehand.
+    const json cut_forced = run_json(host_args(forced_config, "ask", cut));
+    CHECK(cut_forced["media"]["delivery"] == "file");
+    CHECK_THAT(cut_forced["warnings"].dump(), Contains("fewer frames than estimated"));
+    CHECK(described(cut_forced)["videos"][0]["frames"] == 11);
+    CHECK(described(cut_forced)["videos"][0]["timestamps"].back() == 5.2);
+}
 TEST_CASE("staged files are removed after a refusal and after SIGINT", "[deliveries][staging][cancel]")
 {
     TempDir volume;

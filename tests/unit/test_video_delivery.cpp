@@ -264,6 +264,42 @@ TEST_CASE("auto sends a one-frame video as frames: the server's loader would tak
           jarvis::DeliveryMode::file);
 }
 
+TEST_CASE("auto sends an MP4 cut short as frames: the server's loader would sample past its end", "[delivery][damaged]")
+{
+    jarvis::test::TempDir volume;
+    jarvis::ProviderConfig config;
+    config.input_data = {volume.path().string(), "/data"};
+    const auto whole = jarvis::test::make_video("index_first_10s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "10",
+                                                                        "-c:v", "libx264", "-g", "60", "-movflags", "+faststart"});
+    const fs::path cut = volume.path() / "cut.mp4";
+    fs::copy_file(whole, cut);
+    fs::resize_file(cut, fs::file_size(whole) * 57 / 100);
+
+    const jarvis::MediaSource intact = jarvis::MediaSource::open(whole.string());
+    CHECK_FALSE(intact.info().index_cut_at_s.has_value());
+    const jarvis::MediaSource opened = jarvis::MediaSource::open(cut.string());
+    REQUIRE(opened.info().index_cut_at_s.has_value());
+    CHECK(*opened.info().index_cut_at_s > 4.5); // 57% of the bytes of an even picture: about 5.7 s of 10
+    CHECK(*opened.info().index_cut_at_s < 6.5);
+    CHECK(opened.info().duration_s == Approx(10.0));
+
+    const auto loadout = jarvis::parse_loadout("vllm://m#nativevideo");
+    const auto decided = jarvis::decide_delivery(opened.info(), loadout, config);
+    CHECK(decided.mode == jarvis::DeliveryMode::frames);
+    CHECK_THAT(decided.why, Contains("cut short?") && Contains("lists 10.0 s"));
+    CHECK(jarvis::decide_delivery(intact.info(), loadout, config).mode != jarvis::DeliveryMode::frames);
+    // Asked for by name, the file still goes as it is.
+    CHECK(jarvis::decide_delivery(opened.info(), jarvis::parse_loadout("vllm://m#nativevideo#delivery=file"), config).mode ==
+          jarvis::DeliveryMode::file);
+    // A Matroska cut short loses its cues with its end: nothing is listed past it, and its header gives its length.
+    const auto mkv = jarvis::test::make_video("cues_10s.mkv", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "10",
+                                                               "-c:v", "libx264", "-g", "60"});
+    const fs::path cut_mkv = volume.path() / "cut.mkv";
+    fs::copy_file(mkv, cut_mkv);
+    fs::resize_file(cut_mkv, fs::file_size(mkv) * 57 / 100);
+    CHECK_FALSE(jarvis::MediaSource::open(cut_mkv.string()).info().index_cut_at_s.has_value());
+}
+
 TEST_CASE("the cost model's frame counts follow the keyframe interval the container's index gives", "[delivery][cost]")
 {
     const jarvis::DeliveryRates rates;

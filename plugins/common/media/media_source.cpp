@@ -13,6 +13,7 @@ extern "C" {
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -259,11 +260,28 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
         fail(source, "it is a live stream, or its server gives neither its size nor its duration: there is no end to "
                      "sample up to; record a clip of it and give that");
     load_deferred_index(raw, m.stream_index_);
-    // The demuxer's index (MP4's sample tables, Matroska's cues) tells the keyframes without reading the file.
+    // The demuxer's index (MP4's sample tables, Matroska's cues) tells the keyframes without reading the file, and
+    // whether the file holds every frame it lists.
+    const int64_t file_size = raw->pb != nullptr ? avio_size(raw->pb) : -1;
+    const int64_t origin = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
+    bool past_end = false;
+    int64_t last_inside = AV_NOPTS_VALUE;
     const int entries = avformat_index_get_entries_count(st);
-    for (int i = 0; i < entries; ++i)
-        if (const AVIndexEntry* e = avformat_index_get_entry(const_cast<AVStream*>(st), i); e && (e->flags & AVINDEX_KEYFRAME))
+    for (int i = 0; i < entries; ++i) {
+        const AVIndexEntry* e = avformat_index_get_entry(const_cast<AVStream*>(st), i);
+        if (e == nullptr)
+            continue;
+        if (e->flags & AVINDEX_KEYFRAME)
             ++info.indexed_keyframes;
+        if (file_size <= 0 || e->pos < 0 || e->size <= 0)
+            continue;
+        if (e->pos > file_size - e->size)
+            past_end = true;
+        else if (last_inside == AV_NOPTS_VALUE || e->timestamp > last_inside)
+            last_inside = e->timestamp;
+    }
+    if (past_end)
+        info.index_cut_at_s = last_inside == AV_NOPTS_VALUE ? 0.0 : std::max(0.0, (double(last_inside) - double(origin)) * av_q2d(st->time_base));
     return m;
 }
 

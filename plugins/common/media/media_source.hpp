@@ -3,6 +3,7 @@
 #include "media/av_handles.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace jarvis {
@@ -23,6 +24,9 @@ struct MediaInfo
     double avg_fps = 0;     // 0 when unknown
     int64_t frame_count = 0; // from the container's header; 0 when it does not say
     int64_t indexed_keyframes = 0; // keyframes the container's own index lists (MP4, Matroska); 0 when it has none
+    // Where the data ends, in seconds from the start, when the container's index lists frames past the end of the
+    // file (an MP4 whose index comes first, cut short: a download or a copy stopped midway); unset otherwise.
+    std::optional<double> index_cut_at_s;
     int64_t size_bytes = -1; // for local files
 };
 
