@@ -104,8 +104,13 @@ double server_fps(const MediaInfo& media, const CallSetup& setup, std::vector<st
 }
 
 
-// Why the server's loader, which samples over the frame count the header gives (OpenCV's), would fail this video or
-// show the model less of it than we would; nothing when it can sample it. Frames delivery samples what decodes.
+// How far off a frame time vLLM prints may be before frames delivery, which sends the true ones, is preferred. It
+// prints tenths; a phone that drops the odd frame stays well within this, a screen recording does not.
+constexpr double tolerated_time_error_s = 1.0;
+
+// Why the server's loader, which samples over the frame count the header gives (OpenCV's) and times each frame by its
+// position at the average rate, would fail this video or show the model less of it, or at the wrong times, than we
+// would; nothing when it can sample it well. Frames delivery samples what decodes, at the frames' own times.
 // - Qwen3-VL takes a video as pairs of frames: one the loader samples fewer than two frames of is refused ("t:1 must
 //   be larger than temporal_factor:2"). The loader takes at least 4 frames or every one there is, so that is a video
 //   of one frame (a still picture, a one-frame clip); frames delivery sends its frame twice.
@@ -113,7 +118,9 @@ double server_fps(const MediaInfo& media, const CallSetup& setup, std::vector<st
 //   negative count, which the loader refuses.
 // - An index that lists frames past the file's end (an MP4 cut short) has the loader sample over the whole length
 //   and lose every sample past the cut: the model gets the start only, at fewer frames than asked for.
-std::optional<std::string> server_cannot_sample(const MediaInfo& media)
+// - A variable frame rate (a screen recorder that stores a frame only when the picture changes, a phone slowing down
+//   in the dark) makes position / average rate a wrong time: the model would be told when things happen wrongly.
+std::optional<std::string> server_sampling_problem(const MediaInfo& media)
 {
     const int64_t total = expected_frame_count(media);
     if (total <= 0)
@@ -124,6 +131,10 @@ std::optional<std::string> server_cannot_sample(const MediaInfo& media)
         return fmt::format("the file ends at about {:.1f} s although its index lists {:.1f} s (cut short?): the server's "
                            "loader would sample the whole length and lose what is past the end",
                            *media.index_cut_at_s, media.duration_s);
+    if (media.average_rate_error_s > tolerated_time_error_s)
+        return fmt::format("its frame rate varies: the server's loader times frames by their count at the average rate, "
+                           "up to {:.1f} s off their true times",
+                           media.average_rate_error_s);
     return std::nullopt;
 }
 
@@ -192,7 +203,7 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
                                           to_string(wanted), media.source));
         if (clipped)
             return {DeliveryMode::frames, "start/end clip the video, which vLLM cannot do"};
-        if (const auto unsampled = server_cannot_sample(media))
+        if (const auto unsampled = server_sampling_problem(media))
             return {DeliveryMode::frames, *unsampled};
         return {DeliveryMode::url, "an http(s) URL is passed through"};
     }
@@ -244,7 +255,7 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
     if (!pointer)
         return {DeliveryMode::frames, volume_note.empty() ? "no shared volume for a local server and no advertised host"
                                                           : volume_note + "no advertised host"};
-    if (const auto unsampled = server_cannot_sample(media))
+    if (const auto unsampled = server_sampling_problem(media))
         return {DeliveryMode::frames, pointer_why + ", but " + *unsampled};
     const VideoWork work = expected_work(media, loadout, config.vllm.video_decoder);
     const double pointer_s = delivery_seconds(to_string(*pointer), work, rates);
@@ -300,6 +311,11 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
                                          "server samples the whole length, so the model gets fewer frames than estimated, "
                                          "all from before the end; delivery=frames or auto would sample what is there",
                                          *media.index_cut_at_s, media.duration_s));
+    if (media.average_rate_error_s > tolerated_time_error_s)
+        v.warnings.push_back(fmt::format("the video's frame rate varies: the server times frames by their count at the "
+                                         "average rate, up to {:.1f} s off their true times; delivery=frames or auto would "
+                                         "send the true times",
+                                         media.average_rate_error_s));
     if (sampling_set)
         v.video_kwargs = video_kwargs_for(fps);
     if (setup.loadout.max_pixels || setup.loadout.seek)

@@ -220,6 +220,36 @@ TEST_CASE("an unfinished recording and an MP4 cut short reach the model as the f
     CHECK(described(cut_forced)["videos"][0]["frames"] == 11);
     CHECK(described(cut_forced)["videos"][0]["timestamps"].back() == 5.2);
 }
+
+TEST_CASE("a video whose frame rate varies goes as frames, so that the model is told the true times", "[deliveries][vfr]")
+{
+    // 60 frames in the first 2 s, then one every 4/30 s: 90 frames in 5.7 s, 15.8 a second on average. vLLM times
+    // each sampled frame by its position at that average, so frame 60 (at 2 s) would be told as 3.8 s.
+    TempDir volume;
+    const fs::path video = volume.path() / "screen.mp4";
+    fs::copy_file(make_video("vfr_6s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "6", "-vf",
+                                            "setpts='if(lt(N,60),N/30,2+(N-60)*4/30)/TB'", "-fps_mode", "vfr", "-c:v", "libx264", "-bf", "2"}),
+                  video);
+    Emulator emulator({"--allowed-local-media-path", "/mnt/input_data"}, {volume.path()});
+    TempDir dir;
+    json settings = volume_config(emulator, volume.path());
+    const json automatic = run_json(host_args(write_config(dir, settings), "ask", video));
+    CHECK(automatic["media"]["delivery"] == "frames");
+    CHECK_THAT(automatic["media"]["delivery_reason"].get<std::string>(), Contains("frame rate varies") && Contains("s off their true times"));
+    const json& frames = automatic["media"]["frames"];
+    REQUIRE(frames.size() >= 10);
+    CHECK(frames.back()["pts_s"].get<double>() > 4.5); // 2 fps over the 5.7 s the frames span
+
+    settings["loadout"] = loadout + "#delivery=file";
+    const json forced = run_json(host_args(write_config(dir, settings), "ask", video));
+    CHECK(forced["media"]["delivery"] == "file");
+    CHECK_THAT(forced["warnings"].dump(), Contains("frame rate varies"));
+    // The server samples 11 of the 90 frames (90 / 15.8 x 2); its second pair, frames 18 and 27 (shown at 0.60 and
+    // 0.90 s), is told as (18 + 27) / 2 / 15.8 = 1.4 s.
+    const json served = described(forced)["videos"][0];
+    CHECK(served["frames"] == 11);
+    CHECK(served["timestamps"][1] == 1.4);
+}
 TEST_CASE("staged files are removed after a refusal and after SIGINT", "[deliveries][staging][cancel]")
 {
     TempDir volume;

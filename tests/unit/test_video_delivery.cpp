@@ -300,6 +300,41 @@ TEST_CASE("auto sends an MP4 cut short as frames: the server's loader would samp
     CHECK_FALSE(jarvis::MediaSource::open(cut_mkv.string()).info().index_cut_at_s.has_value());
 }
 
+TEST_CASE("an MP4's index says how far counting frames at the average rate strays from their times", "[delivery][vfr]")
+{
+    const auto open = [](const fs::path& p) { return jarvis::MediaSource::open(p.string()).info(); };
+    // Constant rate, B-frames reordered, a start time that is not zero: the decoding times are evenly spaced.
+    const auto constant = open(jarvis::test::make_video("cfr_bframes_late_start.mp4",
+                                                        {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30", "-t", "4", "-c:v",
+                                                         "libx264", "-bf", "3", "-output_ts_offset", "2.5"}));
+    CHECK(constant.average_rate_error_s < 0.01);
+    // 2 s at 30 fps, then a frame every 4/30 s: frame 60 at 2.0 s, at the average rate 3.8 s.
+    const auto varying = open(jarvis::test::make_video("vfr_6s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "6", "-vf",
+                                                                      "setpts='if(lt(N,60),N/30,2+(N-60)*4/30)/TB'", "-fps_mode", "vfr",
+                                                                      "-c:v", "libx264", "-bf", "2"}));
+    CHECK(varying.average_rate_error_s == Approx(1.8).margin(0.15));
+    // Matroska's cues list keyframes only: nothing to tell from.
+    const auto matroska = open(jarvis::test::make_video("vfr_6s.mkv", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "6", "-vf",
+                                                                       "setpts='if(lt(N,60),N/30,2+(N-60)*4/30)/TB'", "-fps_mode", "vfr",
+                                                                       "-c:v", "libx264"}));
+    CHECK(matroska.average_rate_error_s == 0);
+
+    jarvis::test::TempDir volume;
+    jarvis::ProviderConfig config;
+    config.input_data = {volume.path().string(), "/data"};
+    const auto loadout = jarvis::parse_loadout("vllm://m#nativevideo");
+    jarvis::MediaInfo media = described_video((volume.path() / "clip.mp4").string(), 10, 640, 360, 60);
+    media.average_rate_error_s = 0.9; // a phone dropping the odd frame: the server's times are good enough
+    CHECK(jarvis::decide_delivery(media, loadout, config).mode == jarvis::DeliveryMode::file);
+    media.average_rate_error_s = 1.5;
+    const auto decided = jarvis::decide_delivery(media, loadout, config);
+    CHECK(decided.mode == jarvis::DeliveryMode::frames);
+    CHECK_THAT(decided.why, Contains("frame rate varies") && Contains("up to 1.5 s off"));
+    media.source = "https://example.com/clip.mp4";
+    media.is_url = true;
+    CHECK(jarvis::decide_delivery(media, loadout, config).mode == jarvis::DeliveryMode::frames);
+}
+
 TEST_CASE("the cost model's frame counts follow the keyframe interval the container's index gives", "[delivery][cost]")
 {
     const jarvis::DeliveryRates rates;

@@ -267,12 +267,23 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     bool past_end = false;
     int64_t last_inside = AV_NOPTS_VALUE;
     const int entries = avformat_index_get_entries_count(st);
+    // Every frame listed (MP4's sample tables; Matroska's cues list keyframes only): the index's decoding times,
+    // evenly spaced at a constant rate whatever the B-frames, say how far counting at the average rate goes wrong.
+    const bool every_frame_listed = st->nb_frames > 0 && entries >= st->nb_frames && info.avg_fps > 0;
+    int64_t first_listed = AV_NOPTS_VALUE;
+    int64_t listed = 0;
     for (int i = 0; i < entries; ++i) {
         const AVIndexEntry* e = avformat_index_get_entry(const_cast<AVStream*>(st), i);
         if (e == nullptr)
             continue;
         if (e->flags & AVINDEX_KEYFRAME)
             ++info.indexed_keyframes;
+        if (every_frame_listed && !(e->flags & AVINDEX_DISCARD_FRAME)) { // an edit list's cut frames are never shown
+            if (first_listed == AV_NOPTS_VALUE)
+                first_listed = e->timestamp;
+            const double true_s = (double(e->timestamp) - double(first_listed)) * av_q2d(st->time_base);
+            info.average_rate_error_s = std::max(info.average_rate_error_s, std::fabs(true_s - double(listed++) / info.avg_fps));
+        }
         if (file_size <= 0 || e->pos < 0 || e->size <= 0)
             continue;
         if (e->pos > file_size - e->size)

@@ -27,6 +27,10 @@ struct MediaInfo
     // Where the data ends, in seconds from the start, when the container's index lists frames past the end of the
     // file (an MP4 whose index comes first, cut short: a download or a copy stopped midway); unset otherwise.
     std::optional<double> index_cut_at_s;
+    // How far a frame's time counted at the average rate (its position / avg_fps, what vLLM's loader prints) strays
+    // from its true time, at the most, by the container's index of every frame (MP4); 0 for a constant rate or where
+    // the index does not list every frame.
+    double average_rate_error_s = 0;
     int64_t size_bytes = -1; // for local files
 };
 
