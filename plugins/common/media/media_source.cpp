@@ -124,6 +124,43 @@ void load_deferred_index(AVFormatContext* fmt, int stream_index)
     av_seek_frame(fmt, stream_index, st->start_time != AV_NOPTS_VALUE ? st->start_time : 0, AVSEEK_FLAG_BACKWARD);
 }
 
+// What the demuxer's index (MP4's sample tables, Matroska's cues) tells without reading the file: the keyframes;
+// whether the file holds every frame listed (`pb` gives its size); and, where every frame is listed (MP4; cues list
+// keyframes only), how far counting frames at the average rate strays from their times, since their decoding times
+// are evenly spaced at a constant rate whatever the B-frames.
+void read_index(AVIOContext* pb, const AVStream* st, MediaInfo& info)
+{
+    const int64_t file_size = pb != nullptr ? avio_size(pb) : -1;
+    const int64_t origin = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
+    const int entries = avformat_index_get_entries_count(st);
+    const bool every_frame_listed = st->nb_frames > 0 && entries >= st->nb_frames && info.avg_fps > 0;
+    bool past_end = false;
+    int64_t last_inside = AV_NOPTS_VALUE;
+    int64_t first_listed = AV_NOPTS_VALUE;
+    int64_t listed = 0;
+    for (int i = 0; i < entries; ++i) {
+        const AVIndexEntry* e = avformat_index_get_entry(const_cast<AVStream*>(st), i);
+        if (e == nullptr)
+            continue;
+        if (e->flags & AVINDEX_KEYFRAME)
+            ++info.indexed_keyframes;
+        if (every_frame_listed && !(e->flags & AVINDEX_DISCARD_FRAME)) { // an edit list's cut frames are never shown
+            if (first_listed == AV_NOPTS_VALUE)
+                first_listed = e->timestamp;
+            const double true_s = (double(e->timestamp) - double(first_listed)) * av_q2d(st->time_base);
+            info.average_rate_error_s = std::max(info.average_rate_error_s, std::fabs(true_s - double(listed++) / info.avg_fps));
+        }
+        if (file_size <= 0 || e->pos < 0 || e->size <= 0)
+            continue;
+        if (e->pos > file_size - e->size)
+            past_end = true;
+        else if (last_inside == AV_NOPTS_VALUE || e->timestamp > last_inside)
+            last_inside = e->timestamp;
+    }
+    if (past_end)
+        info.index_cut_at_s = last_inside == AV_NOPTS_VALUE ? 0.0 : std::max(0.0, (double(last_inside) - double(origin)) * av_q2d(st->time_base));
+}
+
 } // namespace
 
 bool is_http_url(const std::string& source)
@@ -260,39 +297,7 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
         fail(source, "it is a live stream, or its server gives neither its size nor its duration: there is no end to "
                      "sample up to; record a clip of it and give that");
     load_deferred_index(raw, m.stream_index_);
-    // The demuxer's index (MP4's sample tables, Matroska's cues) tells the keyframes without reading the file, and
-    // whether the file holds every frame it lists.
-    const int64_t file_size = raw->pb != nullptr ? avio_size(raw->pb) : -1;
-    const int64_t origin = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
-    bool past_end = false;
-    int64_t last_inside = AV_NOPTS_VALUE;
-    const int entries = avformat_index_get_entries_count(st);
-    // Every frame listed (MP4's sample tables; Matroska's cues list keyframes only): the index's decoding times,
-    // evenly spaced at a constant rate whatever the B-frames, say how far counting at the average rate goes wrong.
-    const bool every_frame_listed = st->nb_frames > 0 && entries >= st->nb_frames && info.avg_fps > 0;
-    int64_t first_listed = AV_NOPTS_VALUE;
-    int64_t listed = 0;
-    for (int i = 0; i < entries; ++i) {
-        const AVIndexEntry* e = avformat_index_get_entry(const_cast<AVStream*>(st), i);
-        if (e == nullptr)
-            continue;
-        if (e->flags & AVINDEX_KEYFRAME)
-            ++info.indexed_keyframes;
-        if (every_frame_listed && !(e->flags & AVINDEX_DISCARD_FRAME)) { // an edit list's cut frames are never shown
-            if (first_listed == AV_NOPTS_VALUE)
-                first_listed = e->timestamp;
-            const double true_s = (double(e->timestamp) - double(first_listed)) * av_q2d(st->time_base);
-            info.average_rate_error_s = std::max(info.average_rate_error_s, std::fabs(true_s - double(listed++) / info.avg_fps));
-        }
-        if (file_size <= 0 || e->pos < 0 || e->size <= 0)
-            continue;
-        if (e->pos > file_size - e->size)
-            past_end = true;
-        else if (last_inside == AV_NOPTS_VALUE || e->timestamp > last_inside)
-            last_inside = e->timestamp;
-    }
-    if (past_end)
-        info.index_cut_at_s = last_inside == AV_NOPTS_VALUE ? 0.0 : std::max(0.0, (double(last_inside) - double(origin)) * av_q2d(st->time_base));
+    read_index(raw->pb, st, info);
     return m;
 }
 
