@@ -261,9 +261,6 @@ private:
             throw ApiError::bad_request(fmt::format("Unknown video codec backend '{}'; valid options: 'opencv', 'torchcodec', "
                                                     "'pynvvideocodec', 'deepstream' (the GPU ones are not emulated).",
                                                     backend));
-        const auto failed_to_decode = [&](const std::string& why) {
-            return ApiError(422, "UnprocessableEntityError", fmt::format("Failed to decode video media at index {}: {}", index, why));
-        };
         DecodedVideo video;
         std::optional<ScannedVideo> scanned;
         std::vector<int64_t> read;
@@ -283,7 +280,7 @@ private:
                 decoded = walk.grabbed;
             }
         } catch (const std::exception& e) { // FFmpeg's reasons and the loader's (LoaderFailure) alike
-            throw failed_to_decode(e.what());
+            throw ApiError(422, "UnprocessableEntityError", fmt::format("Failed to decode video media at index {}: {}", index, e.what()));
         }
         const SampledVideo s = loaded_video(video, std::move(read), processor_kwargs_);
         // Tests see how much the loader decoded.

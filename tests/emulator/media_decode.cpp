@@ -216,7 +216,9 @@ public:
         const AVStream* st = s_.format->streams[s_.index];
         if (st->nb_frames > 0 && frame_number_ > st->nb_frames)
             return false;
-        bool valid = avcodec_receive_frame(s_.codec.get(), frame_.get()) >= 0;
+        const int held = avcodec_receive_frame(s_.codec.get(), frame_.get());
+        bool valid = held >= 0;
+        ended_ = held == AVERROR_EOF; // drained after the end: no read or send can give a frame any more
         constexpr int max_attempts = 1 << 9;
         int errors = 0;
         while (!valid) {
@@ -251,11 +253,15 @@ public:
         return valid;
     }
 
+    // Whether the decoder has given its last frame after the end, so that no grab can succeed any more.
+    bool ended() const { return ended_; }
+
 private:
     OpenedStream& s_;
     av::Packet packet_;
     av::Frame frame_;
     int64_t frame_number_ = 0;
+    bool ended_ = false;
 };
 
 int opencv_thread_count()
@@ -283,7 +289,9 @@ OpenCvWalk walk_like_opencv(const std::string& bytes, const std::vector<int64_t>
     OpenedStream s = open_stream(input, opencv_thread_count());
     OpenCvGrabber capture(s);
     size_t next = 0;
-    for (int64_t index = 0; index <= wanted.back(); ++index) {
+    // Past the end every grab fails, so the walk stops there: a header that promises millions of frames more than the
+    // file holds would otherwise cost as many futile grabs.
+    for (int64_t index = 0; index <= wanted.back() && !capture.ended(); ++index) {
         if (!capture.grab())
             continue; // vLLM's loop goes on to the next index: a failed grab costs that index, not the walk
         ++walk.grabbed;

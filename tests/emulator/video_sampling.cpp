@@ -98,7 +98,7 @@ std::vector<int64_t> loader_indices(const DecodedVideo& video, const json& kwarg
         int64_t n = total;
         const double num_frames = number_or(kwargs, "num_frames", 32);
         if (num_frames > 0)
-            n = std::min<int64_t>(static_cast<int64_t>(num_frames), total);
+            n = std::min<int64_t>(to_int(num_frames), total);
         const double fps = number_or(kwargs, "fps", -1);
         if (fps > 0)
             n = std::min<int64_t>(n, to_int(std::floor(double(total) / metadata_fps(video) * fps)));
