@@ -29,11 +29,17 @@ VideoWork video_work(const MediaInfo& media, int64_t server_last_index, int64_t 
 
 int64_t frames_decoded_seeking(const VideoWork& work, double reference_share)
 {
-    // Each target needs on average half a keyframe interval before it (shared between targets closer than that), of
-    // which a decoder that skips what nothing depends on decodes a share; never more than the video's frames.
-    const double spacing = work.sampled > 0 ? double(work.total_frames) / double(work.sampled) : 0;
-    const double lead = std::min(double(work.keyframe_interval), spacing) / 2;
-    const double decoded = std::min(double(work.total_frames), double(work.sampled) * (1 + lead * reference_share));
+    // A decoder goes from a keyframe to the last target of its interval, decoding the targets and a share of the
+    // other frames on the way (those a later one depends on). Targets further apart than an interval each lie on
+    // average half an interval past their keyframe. Closer ones share the way: every interval is decoded up to its
+    // last target, on average half a spacing before the interval's end. Never more than the video's frames.
+    if (work.sampled <= 0 || work.total_frames <= 0)
+        return 0;
+    const double interval = double(work.keyframe_interval);
+    const double spacing = double(work.total_frames) / double(work.sampled);
+    const double on_the_way = spacing >= interval ? double(work.sampled) * interval / 2
+                                                  : double(work.total_frames) / interval * (interval - spacing / 2) - double(work.sampled);
+    const double decoded = std::min(double(work.total_frames), double(work.sampled) + std::max(0.0, on_the_way) * reference_share);
     return static_cast<int64_t>(decoded + 0.5);
 }
 

@@ -1,5 +1,8 @@
 #include "config/config_error.hpp"
 #include "fixtures.hpp"
+#include "media/frame_choice.hpp"
+#include "media/frame_extractor.hpp"
+#include "media/frame_index.hpp"
 #include "media/media_source.hpp"
 #include "platform/owned_files.hpp"
 #include "staged_file.hpp"
@@ -338,15 +341,19 @@ TEST_CASE("an MP4's index says how far counting frames at the average rate stray
 TEST_CASE("the cost model's frame counts follow the keyframe interval the container's index gives", "[delivery][cost]")
 {
     const jarvis::DeliveryRates rates;
-    // 60 samples of 18,000 frames, 300 apart: each needs half an interval before it, 40% of which is decoded.
+    // 60 samples of 18,000 frames, 300 apart: each lies half an interval after its keyframe, half of the way decoded.
     auto work = jarvis::video_work(described_video("/v.mp4", 600, 1920, 1080, 250), 17999, 60, 0.41);
     CHECK(work.server_decoded == 18000);
     CHECK(work.keyframe_interval == 250);
-    CHECK(jarvis::expected_client_frames(work, rates) == 60 * (1 + 50));
+    CHECK(jarvis::expected_client_frames(work, rates) == 60 + 60 * 125 / 2);
     // Short intervals (a keyframe a second): far less to decode before each target.
     work = jarvis::video_work(described_video("/v.mp4", 600, 1920, 1080, 30), 17999, 60, 0.41);
     CHECK(work.keyframe_interval == 30);
-    CHECK(jarvis::expected_client_frames(work, rates) == 60 * (1 + 6));
+    CHECK(jarvis::expected_client_frames(work, rates) == 60 + 60 * 15 / 2);
+    // 768 samples 23.4 frames apart: every one of the 72 intervals is decoded up to its last target, 11.7 frames
+    // before its end on average, so 17,156 frames up to the targets; the 16,388 that are not targets, half decoded.
+    work = jarvis::video_work(described_video("/v.mp4", 600, 1920, 1080, 250), 17999, 768, 0.03);
+    CHECK(jarvis::expected_client_frames(work, rates) == 768 + (17156 - 768) / 2);
     // Dense sampling never decodes more than the whole video.
     work = jarvis::video_work(described_video("/v.mp4", 10, 1920, 1080, 250), 299, 1000, 0.41);
     CHECK(jarvis::expected_client_frames(work, rates) == 300);
@@ -370,9 +377,37 @@ TEST_CASE("a server that seeks (vllm.video_decoder torchcodec) is counted as dec
     const auto seeking = jarvis::decide_delivery(long_video, sparse, config);
     CHECK_THAT(seeking.why, Contains("the server decodes 7560 frames"));
     CHECK(seeking.estimates_s.at("file").get<double>() * 2 < walking.estimates_s.at("file").get<double>());
-    // Dense sampling gains less: 768 samples 23.4 frames apart, so 11.7 before each (768 x 12.7).
+    // Dense sampling gains next to nothing: 768 samples 23.4 frames apart, so each interval is decoded up to its last
+    // sample, on average 11.7 frames before its end (72 x 238.3).
     const auto dense = jarvis::decide_delivery(long_video, jarvis::parse_loadout("vllm://m#nativevideo"), config);
-    CHECK_THAT(dense.why, Contains("the server decodes 9768 frames"));
+    CHECK_THAT(dense.why, Contains("the server decodes 17156 frames"));
+}
+
+TEST_CASE("the cost model's count of the frames we decode is near what the exact decode really decodes", "[delivery][cost]")
+{
+    // As the benchmark's 10-minute clip is made (x264 veryfast, 2 B-frames, a keyframe every 250 frames), smaller.
+    const auto video = jarvis::test::make_video(
+        "cost_gop250.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "60", "-c:v", "libx264", "-preset", "veryfast",
+                            "-g", "250", "-keyint_min", "250", "-sc_threshold", "0", "-bf", "2", "-pix_fmt", "yuv420p"});
+    jarvis::MediaSource source = jarvis::MediaSource::open(video.string());
+    const auto index = jarvis::cached_frame_index(source, {});
+    jarvis::ExtractionRequest request;
+    request.source = video.string();
+    request.stream_index = source.stream_index();
+    request.codec = source.stream()->codecpar;
+    request.width = 64;
+    request.height = 48;
+    // Sparse (a target every 12 s, further apart than the 8.3 s intervals) and dense (2 a second, as Qwen3-VL samples).
+    for (const int64_t samples : {5, 120}) {
+        const auto choice = jarvis::choose_frames(*index, samples, 2, std::nullopt, std::nullopt, jarvis::SeekMode::exact);
+        const jarvis::Extraction decoded = jarvis::extract_frames(request, *index, choice.targets, {});
+        const auto work = jarvis::video_work(source.info(), source.info().frame_count - 1, static_cast<int64_t>(choice.targets.size()), 0.003);
+        const int64_t expected = jarvis::expected_client_frames(work, jarvis::DeliveryRates{});
+        INFO(samples << " samples: " << decoded.pictures_decoded << " pictures decoded, " << expected << " expected");
+        CHECK(decoded.frames.size() == choice.targets.size());
+        CHECK(double(expected) > 0.75 * double(decoded.pictures_decoded));
+        CHECK(double(expected) < 1.25 * double(decoded.pictures_decoded));
+    }
 }
 
 TEST_CASE("the container's index tells the keyframes of an MP4 and a Matroska without reading them", "[delivery][cost]")

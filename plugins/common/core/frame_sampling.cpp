@@ -142,8 +142,9 @@ SampledFrames extract_planned(const FramePlan& plan, const plugin::Call& call, c
     const auto decoding = std::chrono::steady_clock::now();
     s.extraction = extract_frames(plan.request, *plan.index, plan.choice.targets,
                                   {[&] { return call.cancelled(); }, [&](double f) { call.progress("decode", f); }, std::move(frame_ready), keep_jpegs});
-    log.debug("frames: {} decoded at {}x{} in {:.3f} s, {} reference pictures skipped", s.extraction.frames.size(), plan.request.width,
-              plan.request.height, seconds_since(decoding), s.extraction.skipped_references);
+    log.debug("frames: {} sampled at {}x{} in {:.3f} s, {} pictures decoded for them, {} reference pictures skipped",
+              s.extraction.frames.size(), plan.request.width, plan.request.height, seconds_since(decoding), s.extraction.pictures_decoded,
+              s.extraction.skipped_references);
 
     s.warnings = plan.warnings;
     s.warnings.insert(s.warnings.end(), s.extraction.warnings.begin(), s.extraction.warnings.end());

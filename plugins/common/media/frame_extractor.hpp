@@ -57,6 +57,7 @@ struct Extraction
     std::vector<EncodedFrame> frames; // in time order
     std::vector<std::string> warnings;
     size_t skipped_references = 0;    // reference pictures not decoded because no target depended on them
+    size_t pictures_decoded = 0;      // the decoding work done: every picture decoded, targets included
 };
 
 // Decodes exactly the targeted frames and turns them into JPEGs at the requested size, upright.

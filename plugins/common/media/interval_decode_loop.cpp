@@ -95,6 +95,7 @@ void IntervalDecodeLoop::decode_keyframe_packet(const FrameTarget& target, Inter
     }
     avcodec_send_packet(codec_.get(), nullptr);
     while (avcodec_receive_frame(codec_.get(), frame_.get()) >= 0) {
+        ++pictures_decoded_;
         if (attempt.next == 0)
             emit(*frame_, attempt);
         av_frame_unref(frame_.get());
@@ -212,6 +213,7 @@ void IntervalDecodeLoop::receive_frames(IntervalAttempt& attempt, bool all)
             return;
         if (rc < 0)
             continue; // a frame that failed to decode: the next one may not
+        ++pictures_decoded_;
         const int64_t pts = frame_->best_effort_timestamp;
         if (frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT) != 0) {
             attempt.errors_seen = true;

@@ -60,6 +60,7 @@ public:
     bool stopped() const { return stopped_; }
     bool reads_url() const { return source_.info().is_url; }
     DamageCount damage() const { return damage_; }
+    size_t pictures_decoded() const { return pictures_decoded_; }
     void restore_damage(DamageCount before) { damage_ = before; }
 
 private:
@@ -83,6 +84,7 @@ private:
     PictureConverter converter_;
     JpegEncoder encoder_;
     DamageCount damage_;
+    size_t pictures_decoded_ = 0; // every picture the decoder output, those of attempts started over included
 };
 
 } // namespace jarvis

@@ -32,6 +32,7 @@ public:
     void decode_keyframe(Interval& interval);
 
     size_t skipped_references() const { return skipped_references_; }
+    size_t pictures_decoded() const { return loop_.pictures_decoded(); }
     std::vector<std::string> warnings() const;
 
 private:
