@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (preset fuzz: clang, ASan/UBSan) and runs each for SECONDS (default 60), seeded with
 # what the tests use: Jarvis's loadouts, configuration and request documents, a streamed answer, H.264 from x264,
-# small MP4, MPEG-TS, WebM and AVI files (probing, indexing and frame extraction), chat requests carrying real media
+# small MP4, MPEG-TS, Matroska, WebM and AVI files (probing, indexing and frame extraction), chat requests carrying real media
 # in data: URLs (the emulator), HTTP requests and ranges (the media server), prompts in many scripts (the tokenizer).
 # Crashes are written to build/fuzz/crashes/<target>/; each one found becomes a test.
 # Usage: scripts/fuzz.sh [SECONDS]
@@ -25,6 +25,7 @@ if [ ! -s "$out/seeds/container/h264.mp4" ]; then
     tiny=(-f lavfi -i testsrc2=size=64x48:rate=5 -t 1)
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v libx264 -bf 2 "$out/seeds/container/h264.mp4"
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v libx264 -f mpegts "$out/seeds/container/h264.ts"
+    ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v libx264 "$out/seeds/container/h264.mkv"
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v libvpx-vp9 -deadline realtime "$out/seeds/container/vp9.webm"
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v mpeg4 "$out/seeds/container/mpeg4.avi"
 fi

@@ -128,7 +128,7 @@ std::optional<std::string> server_sampling_problem(const MediaInfo& media)
     if (total < 2)
         return std::string("the server's loader would take 1 frame of it, and Qwen3-VL needs two or more");
     if (media.index_cut_at_s)
-        return fmt::format("the file ends at about {:.1f} s although its index lists {:.1f} s (cut short?): the server's "
+        return fmt::format("the file ends at about {:.1f} s although its header says {:.1f} s (cut short?): the server's "
                            "loader would sample the whole length and lose what is past the end",
                            *media.index_cut_at_s, media.duration_s);
     if (media.average_rate_error_s > tolerated_time_error_s)
@@ -307,7 +307,7 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
     const bool sampling_set = setup.loadout.fps || setup.loadout.max_frames || setup.loadout.ctx;
     const double fps = server_fps(media, setup, v.warnings, v.estimate);
     if (media.index_cut_at_s) // only where delivery= asked for the file as it is: auto sends what decodes
-        v.warnings.push_back(fmt::format("the file ends at about {:.1f} s although its index lists {:.1f} s (cut short?): the "
+        v.warnings.push_back(fmt::format("the file ends at about {:.1f} s although its header says {:.1f} s (cut short?): the "
                                          "server samples the whole length, so the model gets fewer frames than estimated, "
                                          "all from before the end; delivery=frames or auto would sample what is there",
                                          *media.index_cut_at_s, media.duration_s));

@@ -10,6 +10,7 @@
 #include "media/frame_extractor.hpp"
 #include "media/frame_index.hpp"
 #include "media/h264_headers.hpp"
+#include "media/matroska_segment.hpp"
 #include "media/media_error.hpp"
 #include "media/media_source.hpp"
 #include "media/video_prefix.hpp"
@@ -17,6 +18,7 @@
 #include <jarvis/plugin_adapter.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -75,6 +77,9 @@ inline void container(const uint8_t* data, size_t size)
         }
     } remove_after;
     const auto never = [] { return false; };
+    // The Matroska Segment reader sees every input's first bytes, not only those FFmpeg takes for Matroska.
+    if (const auto segment = matroska::segment_extent(data, size); segment && segment->end < segment->begin)
+        std::abort();
     try {
         MediaSource source = MediaSource::open(path, never, 5);
         const FrameIndex index = scan_frame_index(source, never);

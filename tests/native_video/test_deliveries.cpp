@@ -175,7 +175,8 @@ TEST_CASE("a one-frame video reaches the server as two frames, chosen by auto an
     CHECK(described(forced)["videos"][0]["frames"] == 2);
 }
 
-TEST_CASE("an unfinished recording and an MP4 cut short reach the model as the frames that decode", "[deliveries][fallback][damaged]")
+TEST_CASE("an unfinished recording and an MP4 or Matroska cut short reach the model as the frames that decode",
+          "[deliveries][fallback][damaged]")
 {
     TempDir volume;
     // No duration, no cues: a recorder that crashed, a browser's MediaRecorder WebM. OpenCV's count is negative.
@@ -188,6 +189,12 @@ TEST_CASE("an unfinished recording and an MP4 cut short reach the model as the f
     const fs::path cut = volume.path() / "cut.mp4";
     fs::copy_file(whole, cut);
     fs::resize_file(cut, fs::file_size(whole) * 57 / 100);
+    // The same as Matroska, whose cues (at its end) go with the cut.
+    const fs::path whole_mkv = make_video("cues_10s.mkv", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "10", "-c:v",
+                                                           "libx264", "-g", "60"});
+    const fs::path cut_mkv = volume.path() / "cut.mkv";
+    fs::copy_file(whole_mkv, cut_mkv);
+    fs::resize_file(cut_mkv, fs::file_size(whole_mkv) * 57 / 100);
     Emulator emulator({"--allowed-local-media-path", "/mnt/input_data"}, {volume.path()});
     TempDir dir;
     const json settings = volume_config(emulator, volume.path());
@@ -207,18 +214,21 @@ TEST_CASE("an unfinished recording and an MP4 cut short reach the model as the f
     CHECK_THAT(unfinished_forced["fallback"]["reason"].get<std::string>(), Contains("must be non-negative"));
     CHECK(described(unfinished_forced)["videos"][0]["frames"] == 6);
 
-    const json cut_auto = run_json(host_args(automatic_config, "ask", cut));
-    CHECK(cut_auto["media"]["delivery"] == "frames");
-    CHECK_THAT(cut_auto["media"]["delivery_reason"].get<std::string>(), Contains("cut short?"));
-    const json sent = described(cut_auto)["videos"][0];
-    CHECK(sent["frames"] == 11); // 5.7 s at 2 fps, spread over what is there
-    CHECK(sent["timestamps"].back().get<double>() >= 5.0); // the last pair: the frame at 5.0 s twice
-    // As a file, the server samples 20 frames over 10 s and gets the 11 before the cut: the plan says so beforehand.
-    const json cut_forced = run_json(host_args(forced_config, "ask", cut));
-    CHECK(cut_forced["media"]["delivery"] == "file");
-    CHECK_THAT(cut_forced["warnings"].dump(), Contains("fewer frames than estimated"));
-    CHECK(described(cut_forced)["videos"][0]["frames"] == 11);
-    CHECK(described(cut_forced)["videos"][0]["timestamps"].back() == 5.2);
+    for (const fs::path& cut_short : {cut, cut_mkv}) {
+        INFO(cut_short.filename());
+        const json cut_auto = run_json(host_args(automatic_config, "ask", cut_short));
+        CHECK(cut_auto["media"]["delivery"] == "frames");
+        CHECK_THAT(cut_auto["media"]["delivery_reason"].get<std::string>(), Contains("cut short?"));
+        const json sent = described(cut_auto)["videos"][0];
+        CHECK(sent["frames"] == 11); // 5.7 s at 2 fps, spread over what is there
+        CHECK(sent["timestamps"].back().get<double>() >= 5.0); // the last pair: the frame at 5.0 s twice
+        // As a file, the server samples 20 frames over 10 s and gets the 11 before the cut: the plan says so beforehand.
+        const json cut_forced = run_json(host_args(forced_config, "ask", cut_short));
+        CHECK(cut_forced["media"]["delivery"] == "file");
+        CHECK_THAT(cut_forced["warnings"].dump(), Contains("fewer frames than estimated"));
+        CHECK(described(cut_forced)["videos"][0]["frames"] == 11);
+        CHECK(described(cut_forced)["videos"][0]["timestamps"].back() == 5.2);
+    }
 }
 
 TEST_CASE("a video whose frame rate varies goes as frames, so that the model is told the true times", "[deliveries][vfr]")

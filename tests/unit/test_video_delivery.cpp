@@ -3,6 +3,7 @@
 #include "media/frame_choice.hpp"
 #include "media/frame_extractor.hpp"
 #include "media/frame_index.hpp"
+#include "media/matroska_segment.hpp"
 #include "media/media_source.hpp"
 #include "platform/owned_files.hpp"
 #include "staged_file.hpp"
@@ -289,18 +290,68 @@ TEST_CASE("auto sends an MP4 cut short as frames: the server's loader would samp
     const auto loadout = jarvis::parse_loadout("vllm://m#nativevideo");
     const auto decided = jarvis::decide_delivery(opened.info(), loadout, config);
     CHECK(decided.mode == jarvis::DeliveryMode::frames);
-    CHECK_THAT(decided.why, Contains("cut short?") && Contains("lists 10.0 s"));
+    CHECK_THAT(decided.why, Contains("cut short?") && Contains("header says 10.0 s"));
     CHECK(jarvis::decide_delivery(intact.info(), loadout, config).mode != jarvis::DeliveryMode::frames);
     // Asked for by name, the file still goes as it is.
     CHECK(jarvis::decide_delivery(opened.info(), jarvis::parse_loadout("vllm://m#nativevideo#delivery=file"), config).mode ==
           jarvis::DeliveryMode::file);
-    // A Matroska cut short loses its cues with its end: nothing is listed past it, and its header gives its length.
+    // A Matroska cut short loses its cues with its end, so nothing is listed past it; its first bytes still give the
+    // Segment's size, and its header the duration.
     const auto mkv = jarvis::test::make_video("cues_10s.mkv", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "10",
                                                                "-c:v", "libx264", "-g", "60"});
     const fs::path cut_mkv = volume.path() / "cut.mkv";
     fs::copy_file(mkv, cut_mkv);
     fs::resize_file(cut_mkv, fs::file_size(mkv) * 57 / 100);
-    CHECK_FALSE(jarvis::MediaSource::open(cut_mkv.string()).info().index_cut_at_s.has_value());
+    CHECK_FALSE(jarvis::MediaSource::open(mkv.string()).info().index_cut_at_s.has_value());
+    const jarvis::MediaSource cut_matroska = jarvis::MediaSource::open(cut_mkv.string());
+    REQUIRE(cut_matroska.info().index_cut_at_s.has_value());
+    CHECK(*cut_matroska.info().index_cut_at_s > 4.5);
+    CHECK(*cut_matroska.info().index_cut_at_s < 6.5);
+    const auto mkv_decided = jarvis::decide_delivery(cut_matroska.info(), loadout, config);
+    CHECK(mkv_decided.mode == jarvis::DeliveryMode::frames);
+    CHECK_THAT(mkv_decided.why, Contains("cut short?") && Contains("header says 10.0 s"));
+    CHECK(jarvis::decide_delivery(jarvis::MediaSource::open(mkv.string()).info(), loadout, config).mode != jarvis::DeliveryMode::frames);
+}
+
+TEST_CASE("a Matroska's first bytes give its Segment's extent, unless its size is unknown or the bytes are not Matroska",
+          "[delivery][damaged]")
+{
+    using jarvis::matroska::segment_extent;
+    // EBML header (ID 1A45DFA3, size 3, 3 bytes of content), a Void of 2 (EC 82), then the Segment (ID 18538067).
+    std::vector<uint8_t> bytes = {0x1A, 0x45, 0xDF, 0xA3, 0x83, 1, 2, 3, 0xEC, 0x82, 0, 0, 0x18, 0x53, 0x80, 0x67};
+    const size_t after_id = bytes.size();
+    const auto with_size = [&](std::vector<uint8_t> size) {
+        std::vector<uint8_t> b = bytes;
+        b.insert(b.end(), size.begin(), size.end());
+        return b;
+    };
+    // An 8-byte size as matroskaenc writes it (01 then 7 bytes): 1,000,000.
+    auto b = with_size({0x01, 0, 0, 0, 0, 0x0F, 0x42, 0x40});
+    auto extent = segment_extent(b.data(), b.size());
+    REQUIRE(extent.has_value());
+    CHECK(extent->begin == after_id + 8);
+    CHECK(extent->end == after_id + 8 + 1'000'000);
+    // A 1-byte size (0x80 | 5).
+    b = with_size({0x85});
+    extent = segment_extent(b.data(), b.size());
+    REQUIRE(extent.has_value());
+    CHECK(extent->end == after_id + 1 + 5);
+    // Unknown sizes (all ones), in 1 and 8 bytes: a live recording's.
+    b = with_size({0xFF});
+    CHECK_FALSE(segment_extent(b.data(), b.size()).has_value());
+    b = with_size({0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF});
+    CHECK_FALSE(segment_extent(b.data(), b.size()).has_value());
+    // Too few bytes, an MP4, nothing, and an invalid first byte.
+    b = with_size({0x01, 0, 0});
+    CHECK_FALSE(segment_extent(b.data(), b.size()).has_value());
+    const std::vector<uint8_t> mp4 = {0, 0, 0, 0x20, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm'};
+    CHECK_FALSE(segment_extent(mp4.data(), mp4.size()).has_value());
+    CHECK_FALSE(segment_extent(nullptr, 0).has_value());
+    const std::vector<uint8_t> zero = {0, 0x45, 0xDF, 0xA3};
+    CHECK_FALSE(segment_extent(zero.data(), zero.size()).has_value());
+    // An EBML header whose size runs past the bytes given.
+    const std::vector<uint8_t> long_header = {0x1A, 0x45, 0xDF, 0xA3, 0x88, 1, 2};
+    CHECK_FALSE(segment_extent(long_header.data(), long_header.size()).has_value());
 }
 
 TEST_CASE("an MP4's index says how far counting frames at the average rate strays from their times", "[delivery][vfr]")

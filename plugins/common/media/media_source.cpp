@@ -2,6 +2,7 @@
 
 #include "media/ffmpeg_compat.hpp"
 #include "media/ffmpeg_log.hpp"
+#include "media/matroska_segment.hpp"
 #include "media/media_error.hpp"
 #include "platform/file_access.hpp"
 #include "platform/native_path.hpp"
@@ -108,15 +109,19 @@ bool header_describes_video(const AVFormatContext* fmt)
     return any_video;
 }
 
+bool is_matroska(const AVFormatContext* fmt)
+{
+    return fmt->iformat != nullptr && std::string_view(fmt->iformat->name).find("matroska") != std::string_view::npos;
+}
+
 // Matroska reads its cues (usually at the file's end) on the first seek, not with the header. A seek to the start loads
 // them and leaves the reader where a scan begins; without them a long recording (OBS writes Matroska) would always be
 // read whole, never by the intervals its frames need.
 void load_deferred_index(AVFormatContext* fmt, int stream_index)
 {
     const AVStream* st = fmt->streams[stream_index];
-    const bool matroska = fmt->iformat != nullptr && std::string_view(fmt->iformat->name).find("matroska") != std::string_view::npos;
     const bool seekable = fmt->pb != nullptr && (fmt->pb->seekable & AVIO_SEEKABLE_NORMAL);
-    if (!matroska || !seekable || avformat_index_get_entries_count(st) > 1)
+    if (!is_matroska(fmt) || !seekable || avformat_index_get_entries_count(st) > 1)
         return;
     // A failed seek leaves the index as it was, and the frames are then found by a scan: nothing to report. The seek
     // also makes the demuxer start at the first keyframe: packets before it (a stream cut mid-GOP) have no keyframe to
@@ -159,6 +164,32 @@ void read_index(AVIOContext* pb, const AVStream* st, MediaInfo& info)
     }
     if (past_end)
         info.index_cut_at_s = last_inside == AV_NOPTS_VALUE ? 0.0 : std::max(0.0, (double(last_inside) - double(origin)) * av_q2d(st->time_base));
+}
+
+// A Matroska file cut short (a download or a copy stopped midway) loses its cues with its end, so its index cannot
+// tell; its first bytes still give the Segment's full size. Where the file ends before the Segment does, the data is
+// taken to end at the same share of the duration as of the Segment's bytes. Local files only: for a URL this would be
+// one more request.
+void read_matroska_extent(AVFormatContext* fmt, MediaInfo& info)
+{
+    AVIOContext* pb = fmt->pb;
+    if (info.is_url || info.index_cut_at_s || !is_matroska(fmt) || pb == nullptr || !(pb->seekable & AVIO_SEEKABLE_NORMAL))
+        return;
+    const int64_t file_size = avio_size(pb);
+    const int64_t resume_at = avio_tell(pb);
+    if (file_size <= 0 || resume_at < 0 || avio_seek(pb, 0, SEEK_SET) < 0)
+        return;
+    uint8_t head[128];
+    const int got = avio_read(pb, head, sizeof head);
+    // The demuxer goes on from where it was.
+    if (avio_seek(pb, resume_at, SEEK_SET) < 0 || got <= 0)
+        return;
+    const auto segment = matroska::segment_extent(head, static_cast<size_t>(got));
+    const auto size = static_cast<uint64_t>(file_size);
+    if (!segment || size >= segment->end || size <= segment->begin)
+        return;
+    const double share = double(size - segment->begin) / double(segment->end - segment->begin);
+    info.index_cut_at_s = info.duration_s * share;
 }
 
 } // namespace
@@ -298,6 +329,7 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
                      "sample up to; record a clip of it and give that");
     load_deferred_index(raw, m.stream_index_);
     read_index(raw->pb, st, info);
+    read_matroska_extent(raw, info);
     return m;
 }
 

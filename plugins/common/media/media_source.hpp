@@ -24,8 +24,9 @@ struct MediaInfo
     double avg_fps = 0;     // 0 when unknown
     int64_t frame_count = 0; // from the container's header; 0 when it does not say
     int64_t indexed_keyframes = 0; // keyframes the container's own index lists (MP4, Matroska); 0 when it has none
-    // Where the data ends, in seconds from the start, when the container's index lists frames past the end of the
-    // file (an MP4 whose index comes first, cut short: a download or a copy stopped midway); unset otherwise.
+    // Where the data ends, in seconds from the start, when the file is cut short (a download or a copy stopped
+    // midway): an MP4 whose index, coming first, lists frames past the end of the file, or a local Matroska whose
+    // Segment is said to be longer than the file (then about where: its share of the Segment's bytes); unset otherwise.
     std::optional<double> index_cut_at_s;
     // How far a frame's time counted at the average rate (its position / avg_fps, what vLLM's loader prints) strays
     // from its true time, at the most, by the container's index of every frame (MP4); 0 for a constant rate or where
