@@ -243,10 +243,14 @@ TEST_CASE("the video stream is chosen, never cover art, and URLs are read over H
     httplib::Server media;
     const std::string bytes = read_file(video);
     media.Get("/clip.mp4", [&](const httplib::Request&, httplib::Response& res) { res.set_content(bytes, "video/mp4"); });
+    // A download link that redirects to the file, as release assets and CDNs do.
+    media.Get("/download", [&](const httplib::Request&, httplib::Response& res) { res.set_redirect("/clip.mp4", 302); });
     const int port = media.bind_to_any_port("127.0.0.1");
     std::thread serving([&] { media.listen_after_bind(); });
     const json from_url = plan("http://127.0.0.1:" + std::to_string(port) + "/clip.mp4");
     check_frames_are_true(sent_frames(from_url), true_frame_times(video));
+    const json redirected = plan("http://127.0.0.1:" + std::to_string(port) + "/download");
+    check_frames_are_true(sent_frames(redirected), true_frame_times(video));
     media.stop();
     serving.join();
 }
@@ -575,9 +579,11 @@ TEST_CASE("bad input exits 3 with one line naming the file and the reason", "[fr
     fs::permissions(locked, fs::perms::none);
 
     httplib::Server media;
+    media.Get("/loop", [&](const httplib::Request&, httplib::Response& res) { res.set_redirect("/loop", 302); });
     const int port = media.bind_to_any_port("127.0.0.1");
     std::thread serving([&] { media.listen_after_bind(); });
     const std::string missing_url = "http://127.0.0.1:" + std::to_string(port) + "/gone.mp4";
+    const std::string redirect_loop = "http://127.0.0.1:" + std::to_string(port) + "/loop";
 
     const std::vector<std::pair<std::string, std::string>> cases = {
         {(dir.path() / "missing.mp4").string(), "no such file"},
@@ -588,6 +594,7 @@ TEST_CASE("bad input exits 3 with one line naming the file and the reason", "[fr
         {unknown_codec.string(), "its video codec with tag 'ABCD' is not supported"},
         {locked.string(), "cannot read it: Permission denied"},
         {missing_url, "404"},
+        {redirect_loop, "redirected it more than 8 times"},
     };
     std::vector<std::string> host = {host_binary().string()};
     if (::geteuid() == 0)

@@ -222,9 +222,12 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s)
         // Cut short by the interrupt check, a read can fail with any error: the reason is the cancellation.
         if (rc == AVERROR_EXIT || interrupt_requested(interrupted_.get()) != 0)
             throw MediaCancelled();
-        const std::string detail = take_last_ffmpeg_error();
+        std::string detail = take_last_ffmpeg_error();
         if (rc == AVERROR_INVALIDDATA)
             fail(source, "not a video file FFmpeg can read (" + (detail.empty() ? "invalid data" : detail) + ")");
+        // FFmpeg's HTTP client says only EIO, and logs nothing, when it gives up following redirects.
+        if (rc == AVERROR(EIO) && info_.is_url && detail.empty())
+            detail = "its server redirected it more than 8 times (a redirect loop?) or gave an answer that is not a video";
         fail(source, av::error_string(rc) + (detail.empty() ? "" : " (" + detail + ")"));
     }
     format_.reset(raw);
