@@ -23,11 +23,12 @@ TEST_CASE("the configuration document is read with defaults for what it leaves o
     CHECK(empty.http_delivery.bind == "127.0.0.1");
     CHECK(empty.frames.send_while_decoding);
     CHECK(empty.video_url.timeout_s == 30); // a stalled video server fails in a minute, whatever the chat's timeout
+    CHECK(empty.video_url.cache_bytes == 32LL * 1024 * 1024);
 
     const auto full = parse_provider_config(std::string(R"({
         "endpoint": {"base_url": "https://gpu-box:8300/v1", "timeout_s": 60, "connect_timeout_s": 2.5,
                      "api_key_env": "VLLM_KEY"},
-        "video_url": {"timeout_s": 5},
+        "video_url": {"timeout_s": 5, "cache_mb": 0},
         "loadout": "vllm://m#nativevideo",
         "input_data": {"host_path": "C:\\Users\\me\\jarvis\\input_data", "container_path": "/data"},
         "http_delivery": {"advertise": "host.docker.internal", "bind": "0.0.0.0"},
@@ -38,6 +39,7 @@ TEST_CASE("the configuration document is read with defaults for what it leaves o
     CHECK(full.endpoint.connect_timeout_s == 2.5);
     CHECK(full.endpoint.api_key_env == "VLLM_KEY");
     CHECK(full.video_url.timeout_s == 5);
+    CHECK(full.video_url.cache_bytes == 0);
     CHECK(full.input_data.configured());
     CHECK(full.input_data.container_path == "/data");
     CHECK(full.http_delivery.advertise == "host.docker.internal");
@@ -53,6 +55,8 @@ TEST_CASE("configuration errors name the origin and the key", "[config][errors]"
                       Contains("out of range"));
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"video_url": {"timeout_s": 0}})"), "my.json"),
                       Contains("video_url.timeout_s"));
+    CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"video_url": {"cache_mb": -1}})"), "my.json"),
+                      Contains("video_url.cache_mb: must be a number of megabytes"));
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"endpoint": {"base_url": "ftp://x"}})"), "my.json"),
                       Contains("must start with http:// or https://"));
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"input_data": {"host_path": "/srv/in"}})"), "my.json"),

@@ -100,8 +100,13 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
     }
     if (doc.contains("video_url")) {
         const json& v = doc.at("video_url");
-        r.only_keys(v, "video_url", {"timeout_s"});
+        r.only_keys(v, "video_url", {"timeout_s", "cache_mb"});
         r.seconds(v, "video_url", "timeout_s", c.video_url.timeout_s);
+        if (v.contains("cache_mb")) {
+            if (!v["cache_mb"].is_number() || v["cache_mb"].get<double>() < 0 || v["cache_mb"].get<double>() > 1024 * 1024)
+                r.fail("video_url.cache_mb", "must be a number of megabytes (0 turns the cache off)");
+            c.video_url.cache_bytes = static_cast<int64_t>(v["cache_mb"].get<double>() * 1024 * 1024);
+        }
     }
     if (doc.contains("input_data")) {
         const json& d = doc.at("input_data");

@@ -24,6 +24,9 @@ struct VideoUrlConfig
     // A read that stalls this long is tried once more on a new connection, then fails the request. Apart from the
     // endpoint's timeout, which also bounds a long answer: at that one a stalled video server held a request ~20 min.
     double timeout_s = 30;
+    // What a request keeps of the bytes it read from the video's server, so that the decoding does not fetch again the
+    // keyframe intervals the index made by seeking read; 0 turns it off.
+    int64_t cache_bytes = 32LL * 1024 * 1024;
 };
 
 // The volume shared with vLLM's container: host_path on this machine is container_path inside the container.

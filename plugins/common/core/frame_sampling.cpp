@@ -107,6 +107,7 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
     request.source = media.source;
     request.stream_index = source.stream_index();
     request.codec = source.stream()->codecpar;
+    request.url_cache = source.url_cache(); // what the index's pass read is not fetched again
     // The budget's size already fits ctx and max_pixels. A video's frames also share one pixel budget, which vLLM
     // applies to what it receives: where that is the smaller, frames are made at its size, so nothing is shrunk again.
     qwen::Size size = budget.size;

@@ -6,6 +6,7 @@
 #include "media/media_source.hpp"
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ struct ExtractionRequest
     unsigned threads = 0; // 0: one per core
     bool skip_unused_references = true; // H.264: also skip reference pictures no target depends on
     double io_timeout_s = 30;           // a URL source: how long a read may wait for a stalled server
+    std::shared_ptr<UrlRangeCache> url_cache; // a URL source: the bytes its index was made from, read again from here
 
     const std::string& read_from() const { return local_copy.empty() ? source : local_copy; }
 };

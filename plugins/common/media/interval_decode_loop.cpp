@@ -19,7 +19,7 @@ IntervalDecodeLoop::IntervalDecodeLoop(const ExtractionRequest& request, const F
                                        std::atomic<size_t>& encoded, int decoder_threads)
     : request_(request), index_(index), stopped_(stopped), encoded_(encoded),
       source_(MediaSource::open_for_decoding(request.read_from(), request.stream_index, [&stopped] { return stopped.load(); },
-                                              request.io_timeout_s)),
+                                              request.io_timeout_s, request.url_cache)),
       converter_(request.width, request.height, request.rotation_deg, request.codec->field_order), encoder_(request.jpeg_quality)
 {
     const AVCodec* decoder = avcodec_find_decoder(request.codec->codec_id);

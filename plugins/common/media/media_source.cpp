@@ -200,7 +200,7 @@ bool is_http_url(const std::string& source)
     return starts("http://") || starts("https://");
 }
 
-void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s)
+void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, std::shared_ptr<UrlRangeCache> url_cache)
 {
     const std::string& source = info_.source;
     // Every open of a URL, the first and each worker's, gets them; without them a worker waits for a silent server
@@ -216,7 +216,19 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s)
     const std::string url = info_.is_url ? source : "file:" + source;
     AVDictionary* opts = options.release();
     take_last_ffmpeg_error();
-    const int rc = avformat_open_input(&raw, url.c_str(), nullptr, &opts); // frees raw on failure
+    int rc = 0;
+    if (info_.is_url && url_cache) {
+        url_cache_ = url_cache;
+        url_io_ = CachedUrlIo::open(url, std::move(url_cache), raw->interrupt_callback, &opts, rc);
+        if (url_io_) {
+            raw->pb = url_io_->context();
+            raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+        } else {
+            avformat_free_context(raw);
+        }
+    }
+    if (rc >= 0)
+        rc = avformat_open_input(&raw, url.c_str(), nullptr, &opts); // frees raw on failure
     options.reset(opts);
     if (rc < 0) {
         // Cut short by the interrupt check, a read can fail with any error: the reason is the cancellation.
@@ -258,7 +270,7 @@ int interrupt_requested(void* opaque)
     return (*check && (*check)()) ? 1 : 0;
 }
 
-MediaSource MediaSource::open(const std::string& source, InterruptCheck interrupted, double io_timeout_s)
+MediaSource MediaSource::open(const std::string& source, InterruptCheck interrupted, double io_timeout_s, size_t url_cache_bytes)
 {
     MediaSource m;
     m.info_.source = source;
@@ -269,7 +281,8 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
         m.info_.size_bytes = check_local_file(source);
     }
 
-    m.open_input(std::move(interrupted), io_timeout_s);
+    const bool cached = m.info_.is_url && url_cache_bytes > 0;
+    m.open_input(std::move(interrupted), io_timeout_s, cached ? std::make_shared<UrlRangeCache>(url_cache_bytes) : nullptr);
     AVFormatContext* raw = m.format_.get();
     int rc = 0;
 
@@ -337,12 +350,12 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
 }
 
 MediaSource MediaSource::open_for_decoding(const std::string& source, int stream_index, InterruptCheck interrupted,
-                                           double io_timeout_s)
+                                           double io_timeout_s, std::shared_ptr<UrlRangeCache> url_cache)
 {
     MediaSource m;
     m.info_.source = source;
     m.info_.is_url = is_http_url(source);
-    m.open_input(std::move(interrupted), io_timeout_s);
+    m.open_input(std::move(interrupted), io_timeout_s, std::move(url_cache));
     AVFormatContext* raw = m.format_.get();
     // Demuxers that find streams only while reading (some MPEG-TS) need the probe after all.
     if (stream_index >= static_cast<int>(raw->nb_streams)) {

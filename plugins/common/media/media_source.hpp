@@ -1,8 +1,11 @@
 #pragma once
 
 #include "media/av_handles.hpp"
+#include "media/cached_url_io.hpp"
+#include "media/url_range_cache.hpp"
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -43,25 +46,32 @@ public:
 
     // Opens a local path or an http(s) URL. Throws MediaError with the source and the reason.
     // `interrupted` is polled during blocking I/O; when it returns true the open fails with "cancelled".
-    static MediaSource open(const std::string& source, InterruptCheck interrupted = {}, double io_timeout_s = 30);
+    // A URL's bytes are kept as they are read (url_cache()), up to `url_cache_bytes` (0: not kept).
+    static MediaSource open(const std::string& source, InterruptCheck interrupted = {}, double io_timeout_s = 30,
+                            size_t url_cache_bytes = UrlRangeCache::default_capacity);
 
     // Opens `source` again for decoding `stream_index`, which an earlier open() chose: no stream probing (it decodes
-    // frames just to look at them), the caller has the codec parameters already. URLs get the same I/O timeout.
+    // frames just to look at them), the caller has the codec parameters already. URLs get the same I/O timeout, and
+    // with `url_cache` (the first open's) read what that open read from memory.
     static MediaSource open_for_decoding(const std::string& source, int stream_index, InterruptCheck interrupted,
-                                         double io_timeout_s = 30);
+                                         double io_timeout_s = 30, std::shared_ptr<UrlRangeCache> url_cache = nullptr);
 
     const MediaInfo& info() const { return info_; }
     AVFormatContext* format() const { return format_.get(); }
     AVStream* stream() const { return format_->streams[stream_index_]; }
     int stream_index() const { return stream_index_; }
+    // A URL's bytes read so far (the header, an index made by seeking), for the decoding's opens; null for a file.
+    const std::shared_ptr<UrlRangeCache>& url_cache() const { return url_cache_; }
 
 private:
     MediaSource() = default;
     // Opens the demuxer for info_.source with the interrupt check installed and, for a URL, its I/O timeout; fails
     // naming the source and the reason.
-    void open_input(InterruptCheck interrupted, double io_timeout_s);
+    void open_input(InterruptCheck interrupted, double io_timeout_s, std::shared_ptr<UrlRangeCache> url_cache);
 
     std::unique_ptr<InterruptCheck> interrupted_; // stable address for FFmpeg's callback
+    std::shared_ptr<UrlRangeCache> url_cache_;
+    std::unique_ptr<CachedUrlIo> url_io_;         // the demuxer's reader of a cached URL: outlives the demuxer
     av::FormatContext format_;
     int stream_index_ = -1;
     MediaInfo info_;

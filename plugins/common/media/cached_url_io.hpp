@@ -1,0 +1,42 @@
+#pragma once
+
+#include "media/url_range_cache.hpp"
+
+extern "C" {
+#include <libavformat/avio.h>
+}
+
+#include <memory>
+#include <string>
+
+namespace jarvis {
+
+// The reader a demuxer is given for a URL whose bytes are shared through a UrlRangeCache: what the cache holds comes
+// from memory, the rest from FFmpeg's own HTTP reader, and is kept. The network reader follows the demuxer's seeks
+// only when bytes must come from it, so a pass over cached ranges makes no request at all.
+class CachedUrlIo
+{
+public:
+    // Opens `url` with FFmpeg's reader (`interrupt` and `options` as avio_open2 takes them). On failure, nothing and
+    // FFmpeg's error in `error`.
+    static std::unique_ptr<CachedUrlIo> open(const std::string& url, std::shared_ptr<UrlRangeCache> cache, const AVIOInterruptCB& interrupt,
+                                             AVDictionary** options, int& error);
+    ~CachedUrlIo();
+    CachedUrlIo(const CachedUrlIo&) = delete;
+    CachedUrlIo& operator=(const CachedUrlIo&) = delete;
+
+    AVIOContext* context() const { return outer_; }
+
+private:
+    CachedUrlIo() = default;
+    static int read(void* opaque, uint8_t* buffer, int size);
+    static int64_t seek(void* opaque, int64_t offset, int whence);
+
+    std::shared_ptr<UrlRangeCache> cache_;
+    AVIOContext* network_ = nullptr; // FFmpeg's reader of the URL
+    AVIOContext* outer_ = nullptr;   // what the demuxer reads
+    int64_t position_ = 0;
+    int64_t size_ = -1;
+};
+
+} // namespace jarvis
