@@ -175,7 +175,7 @@ TEST_CASE("a one-frame video reaches the server as two frames, chosen by auto an
     CHECK(described(forced)["videos"][0]["frames"] == 2);
 }
 
-TEST_CASE("an unfinished recording and an MP4 or Matroska cut short reach the model as the frames that decode",
+TEST_CASE("an unfinished recording and an MP4 or Matroska cut short, local or a URL, reach the model as the frames that decode",
           "[deliveries][fallback][damaged]")
 {
     TempDir volume;
@@ -228,6 +228,13 @@ TEST_CASE("an unfinished recording and an MP4 or Matroska cut short reach the mo
         CHECK_THAT(cut_forced["warnings"].dump(), Contains("fewer frames than estimated"));
         CHECK(described(cut_forced)["videos"][0]["frames"] == 11);
         CHECK(described(cut_forced)["videos"][0]["timestamps"].back() == 5.2);
+        // Served over HTTP (an upload or a sync still under way), the URL would go to the server as it is: the same
+        // check, from the bytes the URL's cache already holds, sends the frames instead.
+        jarvis::MediaServer server("127.0.0.1", "127.0.0.1", cut_short, cut_short.extension() == ".mkv" ? "video/x-matroska" : "video/mp4");
+        const json cut_url = run_json(host_args(automatic_config, "ask", server.url()));
+        CHECK(cut_url["media"]["delivery"] == "frames");
+        CHECK_THAT(cut_url["media"]["delivery_reason"].get<std::string>(), Contains("cut short?"));
+        CHECK(described(cut_url)["videos"][0]["frames"] == 11);
     }
 }
 

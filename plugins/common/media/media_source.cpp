@@ -168,12 +168,12 @@ void read_index(AVIOContext* pb, const AVStream* st, MediaInfo& info)
 
 // A Matroska file cut short (a download or a copy stopped midway) loses its cues with its end, so its index cannot
 // tell; its first bytes still give the Segment's full size. Where the file ends before the Segment does, the data is
-// taken to end at the same share of the duration as of the Segment's bytes. Local files only: for a URL this would be
-// one more request.
-void read_matroska_extent(AVFormatContext* fmt, MediaInfo& info)
+// taken to end at the same share of the duration as of the Segment's bytes.
+void read_matroska_extent(AVFormatContext* fmt, MediaInfo& info, const UrlRangeCache* url_cache)
 {
     AVIOContext* pb = fmt->pb;
-    if (info.is_url || info.index_cut_at_s || !is_matroska(fmt) || pb == nullptr || !(pb->seekable & AVIO_SEEKABLE_NORMAL))
+    // A URL's first bytes are read again from its range cache; without one, the check would cost two requests more.
+    if ((info.is_url && !url_cache) || info.index_cut_at_s || !is_matroska(fmt) || pb == nullptr || !(pb->seekable & AVIO_SEEKABLE_NORMAL))
         return;
     const int64_t file_size = avio_size(pb);
     const int64_t resume_at = avio_tell(pb);
@@ -345,7 +345,7 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
                      "sample up to; record a clip of it and give that");
     load_deferred_index(raw, m.stream_index_);
     read_index(raw->pb, st, info);
-    read_matroska_extent(raw, info);
+    read_matroska_extent(raw, info, m.url_cache_.get());
     return m;
 }
 
