@@ -48,6 +48,14 @@ int64_t expected_client_frames(const VideoWork& work, const DeliveryRates& rates
     return frames_decoded_seeking(work, rates.client_reference_share);
 }
 
+double expected_client_decode_seconds(const VideoWork& work, const DeliveryRates& rates)
+{
+    const double intervals_with_targets =
+        std::min(double(work.sampled), double(work.total_frames) / double(std::max<int64_t>(1, work.keyframe_interval)));
+    const double fewer_cores = std::max(1.0, rates.client_parallel_intervals / std::max(1.0, intervals_with_targets));
+    return double(expected_client_frames(work, rates)) * work.megapixels * rates.client_decode_ms_per_megapixel / 1000 * fewer_cores;
+}
+
 double delivery_seconds(std::string_view delivery, const VideoWork& work, const DeliveryRates& rates)
 {
     const double mb = double(work.file_bytes) / 1e6;
@@ -59,8 +67,7 @@ double delivery_seconds(std::string_view delivery, const VideoWork& work, const 
     if (delivery == "data")
         return mb * 4 / 3 / rates.upload_mb_per_s + server_decode;
     const double index = mb / rates.client_read_mb_per_s;
-    const double client_decode =
-        double(expected_client_frames(work, rates)) * work.megapixels * rates.client_decode_ms_per_megapixel / 1000;
+    const double client_decode = expected_client_decode_seconds(work, rates);
     const double jpeg = double(work.sampled) * work.sent_megapixels * rates.jpeg_ms_per_megapixel / 1000;
     // About 0.1 byte per pixel at the JPEG quality we send.
     const double upload = double(work.sampled) * work.sent_megapixels * 0.1 * 4 / 3 / rates.upload_mb_per_s;

@@ -18,6 +18,9 @@ struct DeliveryRates
     // Ours per picture decoded, on the same machine; with more cores both sides' decoding gets faster alike.
     double client_decode_ms_per_megapixel = reference_decode_ms_per_megapixel * 0.65;
     double client_reference_share = 0.5;         // of the frames between a keyframe and the last target after it
+    // The client rate is with this many keyframe intervals decoding at once (the measuring machine's cores). A clip
+    // of fewer intervals decodes on fewer cores: frame threads barely speed up a chain of P-frames.
+    double client_parallel_intervals = 2;
     double jpeg_ms_per_megapixel = 4.0;          // encoding a sampled frame at the size the model takes
     double upload_mb_per_s = default_upload_mb_per_s;           // this machine to the server (http, data, frames)
     double volume_read_mb_per_s = default_volume_read_mb_per_s; // the server reading the shared volume (file)
@@ -48,6 +51,9 @@ int64_t frames_decoded_seeking(const VideoWork& work, double reference_share);
 
 // The frames our exact decode is expected to decode for the frames delivery.
 int64_t expected_client_frames(const VideoWork& work, const DeliveryRates& rates);
+
+// Seconds our exact decode is expected to take for the frames delivery.
+double expected_client_decode_seconds(const VideoWork& work, const DeliveryRates& rates);
 
 // Seconds until the server holds the frames. Pointer deliveries: the server reads the file (file: from the volume;
 // http: from us over the network; data: inside the request) and decodes every frame up to its last sample. frames:

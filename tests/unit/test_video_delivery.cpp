@@ -414,6 +414,20 @@ TEST_CASE("the cost model's frame counts follow the keyframe interval the contai
     CHECK(jarvis::video_work(unindexed, 17999, 60, 0.41).keyframe_interval == 250);
 }
 
+TEST_CASE("a clip of one keyframe interval decodes on one core: its pictures are counted at half the speed", "[delivery][cost]")
+{
+    // The client rate was measured with an interval per core on two cores; a clip shorter than an interval (250
+    // frames here) has one to decode. Measured on 6 s of 1080p30 x264: 102 pictures in 1.0 s, one core busy.
+    const jarvis::DeliveryRates rates;
+    const auto seconds_per_picture = [&](double seconds, int64_t samples) {
+        const auto work = jarvis::video_work(described_video("/v.mp4", seconds, 1920, 1080, 250), int64_t(seconds * 30) - 1, samples, 0.74);
+        return jarvis::expected_client_decode_seconds(work, rates) / double(jarvis::expected_client_frames(work, rates));
+    };
+    CHECK(seconds_per_picture(6, 12) == Approx(2 * seconds_per_picture(60, 120)));
+    CHECK(seconds_per_picture(20, 40) == Approx(seconds_per_picture(60, 120))); // 2.4 intervals: both cores busy
+    CHECK(seconds_per_picture(60, 1) == Approx(seconds_per_picture(6, 12)));    // one target: one interval to decode
+}
+
 TEST_CASE("a server that seeks (vllm.video_decoder torchcodec) is counted as decoding from each sample's keyframe", "[delivery][cost]")
 {
     jarvis::test::TempDir volume;
