@@ -3,6 +3,7 @@
 #include "config/config_error.hpp"
 #include "core/base64.hpp"
 #include "core/chat_body.hpp"
+#include "core/frame_budget.hpp"
 #include "core/media_part_cache.hpp"
 #include "http/body_slot.hpp"
 #include "media/media_error.hpp"
@@ -155,9 +156,23 @@ VideoWork expected_work(const MediaInfo& media, const Loadout& loadout, const st
     if (total > 0 && media.avg_fps > 0)
         if (const auto indices = qwen::qwen3_loader_indices(total, media.avg_fps, fps); !indices.empty())
             last_index = indices.back();
-    const int64_t sampled =
+    int64_t sampled =
         media.duration_s > 0 ? sample_count(media.duration_s, loadout.fps.value_or(2), loadout.max_frames.value_or(qwen::loader_max_frames)) : 2;
-    const qwen::Size sent = qwen::smart_resize_video(static_cast<int>(sampled), media.width, media.height);
+    // A ctx takes fewer, smaller frames (122 instead of 768 of 10 minutes at ctx=16384), as the frames delivery will.
+    // The question's few tokens are left out; a ctx too small for any frame is reported by the delivery itself.
+    std::optional<qwen::Size> fitted;
+    if (loadout.ctx && media.duration_s > 0) {
+        try {
+            const FrameBudget budget = fit_frame_budget(sampled, media.width, media.height, media.duration_s, loadout.max_pixels,
+                                                        loadout.ctx, loadout.max_tokens.value_or(default_max_tokens), 0);
+            sampled = budget.frames;
+            fitted = budget.size;
+        } catch (const ConfigError&) {
+        }
+    }
+    qwen::Size sent = qwen::smart_resize_video(static_cast<int>(sampled), media.width, media.height);
+    if (fitted && int64_t(fitted->width) * fitted->height < int64_t(sent.width) * sent.height)
+        sent = *fitted;
     VideoWork work = video_work(media, last_index, sampled, double(sent.width) * double(sent.height) / 1e6);
     if (server_decoder == "torchcodec")
         work.server_decoded = std::min(work.server_decoded, frames_decoded_seeking(work, 1.0));

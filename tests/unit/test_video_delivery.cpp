@@ -414,6 +414,23 @@ TEST_CASE("the cost model's frame counts follow the keyframe interval the contai
     CHECK(jarvis::video_work(unindexed, 17999, 60, 0.41).keyframe_interval == 250);
 }
 
+TEST_CASE("with a ctx, the frames estimate counts the fewer frames the context lets through", "[delivery][cost]")
+{
+    jarvis::test::TempDir volume;
+    jarvis::ProviderConfig config;
+    config.input_data = {volume.path().string(), "/data"};
+    const auto long_video = described_video((volume.path() / "clip.mp4").string(), 600, 1920, 1080, 250);
+    const auto unfitted = jarvis::decide_delivery(long_video, jarvis::parse_loadout("vllm://m#nativevideo"), config);
+    const auto fitted = jarvis::decide_delivery(long_video, jarvis::parse_loadout("vllm://m#nativevideo#ctx=16384"), config);
+    // 122 frames fit ctx=16384 (as the plan takes them), 147.5 frames apart: each of the 72 intervals is decoded up
+    // to its last one, 73.8 frames before its end on average, half of the frames that are not targets decoded.
+    CHECK_THAT(fitted.why, Contains("we decode about 6405 of them"));
+    CHECK_THAT(unfitted.why, Contains("we decode about 8962 of them"));
+    CHECK(fitted.estimates_s.at("frames").get<double>() < 0.8 * unfitted.estimates_s.at("frames").get<double>());
+    // The server still decodes up to its last sample, near the end, at whatever lower fps the ctx leaves it.
+    CHECK(fitted.estimates_s.at("file").get<double>() == Approx(unfitted.estimates_s.at("file").get<double>()));
+}
+
 TEST_CASE("a clip of one keyframe interval decodes on one core: its pictures are counted at half the speed", "[delivery][cost]")
 {
     // The client rate was measured with an interval per core on two cores; a clip shorter than an interval (250
