@@ -10,8 +10,9 @@ namespace jarvis::host {
 // "Łukasz" and "漢字"; its UTF-16 command line has them).
 std::vector<std::string> utf8_arguments(int argc, char** argv);
 
-// Ctrl-C (SIGINT, or the Windows console's Ctrl-C and Ctrl-Break) sets `flag` instead of ending the process, so
-// that a running call is cancelled and cleans up.
+// Ctrl-C and an end from outside (SIGINT, SIGTERM, SIGHUP; the Windows console's Ctrl-C and Ctrl-Break, its window
+// closed, a logoff or shutdown) set `flag` instead of ending the process, so that a running call is cancelled and
+// cleans up.
 void set_flag_on_interrupt(std::atomic<bool>& flag);
 
 // stdout and stderr carry UTF-8 bytes as they are (no code-page or newline translation).

@@ -16,8 +16,18 @@ std::atomic<bool>* interrupt_flag = nullptr;
 // Runs on a thread the console starts; TRUE means handled, so the process is not ended.
 BOOL WINAPI on_console_event(DWORD event)
 {
-    if ((event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT) && interrupt_flag != nullptr) {
+    if (interrupt_flag == nullptr)
+        return FALSE;
+    if (event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT) {
         interrupt_flag->store(true);
+        return TRUE;
+    }
+    if (event == CTRL_CLOSE_EVENT || event == CTRL_LOGOFF_EVENT || event == CTRL_SHUTDOWN_EVENT) {
+        // The console window closed, or the session ends (SIGHUP and SIGTERM elsewhere). Windows ends the process as
+        // soon as this returns, so it does not: the call is cancelled and main returns, which ends the process with
+        // staged files and downloads removed. Windows' own limit (5 s for a closed window) still applies.
+        interrupt_flag->store(true);
+        ::Sleep(30'000);
         return TRUE;
     }
     return FALSE;
