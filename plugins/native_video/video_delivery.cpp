@@ -123,6 +123,9 @@ constexpr double tolerated_time_error_s = 1.0;
 //   in the dark) makes position / average rate a wrong time: the model would be told when things happen wrongly.
 std::optional<std::string> server_sampling_problem(const MediaInfo& media)
 {
+    if (media.is_playlist)
+        return std::string("it is an HLS playlist: the server's loader would take the playlist's text for the video, "
+                           "while the video is in the segments it lists");
     const int64_t total = expected_frame_count(media);
     if (total <= 0)
         return "its header gives no frame count for the server's loader to sample from";

@@ -5,6 +5,7 @@
 #include "frame_marks.hpp"
 #include "plugin_loader.hpp"
 #include "process.hpp"
+#include "folder_server.hpp"
 #include "recording_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -253,6 +254,46 @@ TEST_CASE("the video stream is chosen, never cover art, and URLs are read over H
     check_frames_are_true(sent_frames(redirected), true_frame_times(video));
     media.stop();
     serving.join();
+}
+
+TEST_CASE("an HLS playlist URL is read through its segments; a live one is refused at once", "[frame_slicer][http][hls]")
+{
+    // 4 s of marked video in 1-second MPEG-TS segments, as a site serves a video on demand.
+    const auto video = make_marked_video("marked_h264_for_hls.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "2", "-g", "24", "-pix_fmt", "yuv420p"});
+    TempDir site;
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-i", video.string(), "-c", "copy", "-f", "hls", "-hls_time", "1",
+                         "-hls_playlist_type", "vod", "-hls_segment_filename", (site.path() / "part%d.ts").string(),
+                         (site.path() / "clip.m3u8").string()})
+                .exit_code == 0);
+    FolderServer server(site.path());
+    const json doc = plan(server.url("clip.m3u8"));
+    const auto frames = sent_frames(doc);
+    CHECK(frames.size() == 8); // 2 a second
+    check_frames_are_true(frames, true_frame_times(video));
+    CHECK(frames.back().claimed_s > 3.0); // from the last segment, not only the first
+
+    // The same playlist still being written (no #EXT-X-ENDLIST): it has no end to sample up to.
+    std::string playlist = read_file(site.path() / "clip.m3u8");
+    playlist.erase(playlist.find("#EXT-X-ENDLIST"));
+    playlist.replace(playlist.find("#EXT-X-PLAYLIST-TYPE:VOD"), 24, "#EXT-X-PLAYLIST-TYPE:EVENT");
+    std::ofstream(site.path() / "live.m3u8") << playlist;
+    const auto refused = run_process({host_binary().string(), "--plugin-dir", build_plugin_dir().string(), "--loadout", "vllm://m",
+                                      "plan", "--video", server.url("live.m3u8"), "--prompt", "What happens?"},
+                                     std::chrono::seconds(60));
+    CHECK(refused.exit_code == 3);
+    CHECK_THAT(refused.err, Contains(server.url("live.m3u8")) && Contains("live HLS playlist"));
+
+    // A playlist from a server that names this machine's files: they are not read (and never sent to the model).
+    std::string local = read_file(site.path() / "clip.m3u8");
+    const std::string here = "file://" + site.path().string() + "/";
+    for (size_t at = 0; (at = local.find("part", at)) != std::string::npos; at += here.size() + 4)
+        local.insert(at, here);
+    std::ofstream(site.path() / "local.m3u8") << local;
+    const auto local_refused = run_process({host_binary().string(), "--plugin-dir", build_plugin_dir().string(), "--loadout", "vllm://m",
+                                            "plan", "--video", server.url("local.m3u8"), "--prompt", "What happens?"},
+                                           std::chrono::seconds(60));
+    CHECK(local_refused.exit_code == 3);
+    CHECK_THAT(local_refused.err, Contains(server.url("local.m3u8")) && Contains("segment 'file://"));
 }
 
 // Serves one file as a web server does (Range requests) and counts the bytes it sent. A small send buffer keeps what

@@ -3,6 +3,7 @@
 // own, at a container path that does not exist outside it.
 #include "child_process.hpp"
 #include "fixtures.hpp"
+#include "folder_server.hpp"
 #include "frame_marks.hpp"
 #include "http/media_server.hpp"
 #include "media_server_bodies.hpp"
@@ -236,6 +237,25 @@ TEST_CASE("an unfinished recording and an MP4 or Matroska cut short, local or a 
         CHECK_THAT(cut_url["media"]["delivery_reason"].get<std::string>(), Contains("cut short?"));
         CHECK(described(cut_url)["videos"][0]["frames"] == 11);
     }
+}
+
+TEST_CASE("an HLS playlist URL goes as frames: the server's loader would take the playlist's text for the video", "[deliveries][hls]")
+{
+    TempDir site;
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "6", "-c:v", "libx264",
+                         "-g", "30", "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod", (site.path() / "clip.m3u8").string()})
+                .exit_code == 0);
+    FolderServer server(site.path());
+    Emulator emulator;
+    TempDir dir;
+    const json result = run_json(host_args(write_config(dir, {{"endpoint", {{"base_url", emulator.base_url()}}}, {"loadout", loadout}}), "ask",
+                                           server.url("clip.m3u8")));
+    CHECK(result["media"]["delivery"] == "frames");
+    CHECK_THAT(result["media"]["delivery_reason"].get<std::string>(), Contains("HLS playlist"));
+    CHECK(result["fallback"].is_null()); // chosen beforehand, not after the server's refusal
+    const json sent = described(result)["videos"][0];
+    CHECK(sent["frames"] == 12); // 6 s at 2 fps, over every segment
+    CHECK(sent["timestamps"].back().get<double>() >= 5.0);
 }
 
 TEST_CASE("a video whose frame rate varies goes as frames, so that the model is told the true times", "[deliveries][vfr]")

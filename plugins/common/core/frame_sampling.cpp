@@ -80,9 +80,10 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
                                                cancelled);
         if (sparse) {
             p.index = std::make_shared<const FrameIndex>(std::move(*sparse));
-        } else if (media.is_url) {
+        } else if (media.is_url && !media.is_playlist) {
             // A URL scanned and then decoded would be downloaded about twice: it is downloaded once, into a copy that
-            // both read (and that the decoding may then read with every core).
+            // both read (and that the decoding may then read with every core). A playlist's copy would not be a video
+            // (its segments are elsewhere): the demuxer reads it from the network.
             std::string why_not;
             p.local_copy = download_copy(media.source, cancelled, index_progress, config.video_url.timeout_s, why_not);
             if (p.local_copy) {

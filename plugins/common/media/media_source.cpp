@@ -227,6 +227,10 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
             avformat_free_context(raw);
         }
     }
+    // What a URL's demuxer may open besides it: an HLS playlist's segments and keys, only over the network. A
+    // playlist from a server could otherwise name this machine's files (file:/home/...) and have them sent on.
+    if (info_.is_url)
+        av_dict_set(&opts, "protocol_whitelist", "http,https,tls,tcp,crypto", 0);
     if (rc >= 0)
         rc = avformat_open_input(&raw, url.c_str(), nullptr, &opts); // frees raw on failure
     options.reset(opts);
@@ -338,8 +342,13 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     if (fps.num > 0 && fps.den > 0)
         info.avg_fps = av_q2d(fps);
     info.frame_count = st->nb_frames;
+    info.is_playlist = info.container == "hls";
     // A URL that gives neither a size nor a duration is a live stream (a camera, a broadcast), or reads as one: it
-    // has no end to sample up to, and copying it for the scan would fill the disk and never finish.
+    // has no end to sample up to, and copying it for the scan would fill the disk and never finish. A playlist has a
+    // size of its own; only one that ends (#EXT-X-ENDLIST) gives a duration.
+    if (info.is_url && info.duration_s <= 0 && info.is_playlist)
+        fail(source, "it is a live HLS playlist (it has no #EXT-X-ENDLIST): there is no end to sample up to; record a clip "
+                     "of it and give that");
     if (info.is_url && info.duration_s <= 0 && (raw->pb == nullptr || avio_size(raw->pb) <= 0))
         fail(source, "it is a live stream, or its server gives neither its size nor its duration: there is no end to "
                      "sample up to; record a clip of it and give that");
@@ -365,6 +374,19 @@ MediaSource MediaSource::open_for_decoding(const std::string& source, int stream
             fail(source, "its video stream is gone on reopening");
     }
     m.stream_index_ = stream_index;
+    // HLS finds a time's segment by counting from its first packet's time, which it learns on reading that packet: a
+    // seek before any read lands a segment late (or fails before the first). A packet is read and dropped here, since
+    // every interval is decoded after a seek.
+    if (raw->iformat != nullptr && std::strcmp(raw->iformat->name, "hls") == 0) {
+        av::Packet first(av_packet_alloc());
+        if (!first)
+            throw std::bad_alloc();
+        if (const int rc = av_read_frame(raw, first.get()); rc < 0 && rc != AVERROR_EOF) {
+            if (rc == AVERROR_EXIT || interrupt_requested(m.interrupted_.get()) != 0)
+                throw MediaCancelled();
+            fail(source, "cannot read its first segment: " + av::error_string(rc));
+        }
+    }
     return m;
 }
 

@@ -36,6 +36,9 @@ struct MediaInfo
     // the index does not list every frame.
     double average_rate_error_s = 0;
     int64_t size_bytes = -1; // for local files
+    // An HLS playlist (.m3u8): its segments are separate files that the demuxer fetches by their own URLs, so the
+    // playlist's bytes alone (a copy of them, or what a server's loader fetches) are not a video.
+    bool is_playlist = false;
 };
 
 // An opened video: the demuxer and the chosen video stream (never cover art).
