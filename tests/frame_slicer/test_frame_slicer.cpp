@@ -256,7 +256,7 @@ TEST_CASE("the video stream is chosen, never cover art, and URLs are read over H
     serving.join();
 }
 
-TEST_CASE("an HLS playlist URL is read through its segments; a live one is refused at once", "[frame_slicer][http][hls]")
+TEST_CASE("an HLS playlist URL is read through its segments, a live one is refused at once", "[frame_slicer][http][hls]")
 {
     // 4 s of marked video in 1-second MPEG-TS segments, as a site serves a video on demand.
     const auto video = make_marked_video("marked_h264_for_hls.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "2", "-g", "24", "-pix_fmt", "yuv420p"});
@@ -294,6 +294,36 @@ TEST_CASE("an HLS playlist URL is read through its segments; a live one is refus
                                            std::chrono::seconds(60));
     CHECK(local_refused.exit_code == 3);
     CHECK_THAT(local_refused.err, Contains(server.url("local.m3u8")) && Contains("segment 'file://"));
+}
+
+TEST_CASE("an HLS segment whose server goes silent is given up after the I/O timeout, not waited for", "[frame_slicer][http][hls]")
+{
+    const auto video = make_marked_video("marked_h264_for_hls.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "2", "-g", "24", "-pix_fmt", "yuv420p"});
+    TempDir site;
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-i", video.string(), "-c", "copy", "-f", "hls", "-hls_time", "1",
+                         "-hls_playlist_type", "vod", "-hls_segment_filename", (site.path() / "part%d.ts").string(),
+                         (site.path() / "clip.m3u8").string()})
+                .exit_code == 0);
+    // The third segment's server never answers.
+    std::string playlist = read_file(site.path() / "clip.m3u8");
+    playlist.replace(playlist.find("part2.ts"), 8, "silent.ts");
+    std::ofstream(site.path() / "clip.m3u8") << playlist;
+    FolderServer server(site.path(), {"silent.ts"});
+    TempDir dir;
+    const fs::path config = dir.path() / "config.json";
+    std::ofstream(config) << json{{"video_url", {{"timeout_s", 2}}}}.dump();
+    const auto r = run_process({host_binary().string(), "--plugin-dir", build_plugin_dir().string(), "--config", config.string(), "--loadout",
+                                "vllm://m", "plan", "--video", server.url("clip.m3u8"), "--prompt", "What happens?", "--json"},
+                               std::chrono::seconds(90));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    // The frames of the other segments, each the frame its time claims; none from the silent one (2 to 3 s).
+    const json doc = json::parse(r.out);
+    const auto frames = sent_frames(doc);
+    check_frames_are_true(frames, true_frame_times(video));
+    CHECK(frames.back().claimed_s > 3.0);
+    for (const auto& f : frames)
+        CHECK((f.claimed_s < 2.0 || f.claimed_s >= 3.0));
 }
 
 // Serves one file as a web server does (Range requests) and counts the bytes it sent. A small send buffer keeps what

@@ -3,21 +3,22 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace jarvis::test {
 
 // A web server on a free loopback port that serves the files of one folder as they are (Range requests included), as
-// a site serving an HLS playlist and its segments does. Counts the requests it answered.
+// a site serving an HLS playlist and its segments does. A request for one of `silent` (names not in the folder) gets
+// no answer at all until the server is destroyed, as from a server that stalls.
 class FolderServer
 {
 public:
-    explicit FolderServer(const std::filesystem::path& folder);
+    explicit FolderServer(const std::filesystem::path& folder, const std::vector<std::string>& silent = {});
     ~FolderServer();
     FolderServer(const FolderServer&) = delete;
     FolderServer& operator=(const FolderServer&) = delete;
 
     std::string url(const std::string& name) const; // http://127.0.0.1:<port>/<name>
-    size_t requests() const;
 
 private:
     struct State;

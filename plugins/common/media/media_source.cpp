@@ -212,6 +212,14 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
         throw std::bad_alloc();
     raw->interrupt_callback.callback = &interrupt_requested;
     raw->interrupt_callback.opaque = interrupted_.get();
+    if (info_.is_url) {
+        // Without the I/O timeout, a segment whose server goes silent would hold the request until it is cancelled.
+        nested_opens_ = std::make_unique<NestedOpens>();
+        nested_opens_->default_open = raw->io_open;
+        nested_opens_->options = url_io_options(io_timeout_s);
+        raw->opaque = nested_opens_.get();
+        raw->io_open = &MediaSource::open_nested;
+    }
     // The path goes to FFmpeg behind "file:" so that names containing ':' are not taken for protocols.
     const std::string url = info_.is_url ? source : "file:" + source;
     AVDictionary* opts = options.release();
@@ -266,6 +274,14 @@ std::unique_ptr<AVDictionary, av::DictionaryFreer> url_io_options(double io_time
     // reconnection (the next wait, 1 s, is over the maximum), then the error.
     av_dict_set(&options, "reconnect_delay_max", "0", 0);
     return std::unique_ptr<AVDictionary, av::DictionaryFreer>(options);
+}
+
+int MediaSource::open_nested(AVFormatContext* s, AVIOContext** pb, const char* url, int flags, AVDictionary** options)
+{
+    const auto* nested = static_cast<const NestedOpens*>(s->opaque);
+    if (options != nullptr && av_dict_copy(options, nested->options.get(), AV_DICT_DONT_OVERWRITE) < 0)
+        return AVERROR(ENOMEM);
+    return nested->default_open(s, pb, url, flags, options);
 }
 
 int interrupt_requested(void* opaque)

@@ -72,9 +72,19 @@ private:
     // naming the source and the reason.
     void open_input(InterruptCheck interrupted, double io_timeout_s, std::shared_ptr<UrlRangeCache> url_cache);
 
+    // What the demuxer's own opens (an HLS playlist's segments and keys) are given: the URL's I/O options, which
+    // FFmpeg copies from the demuxer's reader only when that reader is its own, not a cached URL's.
+    struct NestedOpens
+    {
+        decltype(AVFormatContext::io_open) default_open = nullptr;
+        std::unique_ptr<AVDictionary, av::DictionaryFreer> options;
+    };
+    static int open_nested(AVFormatContext* s, AVIOContext** pb, const char* url, int flags, AVDictionary** options);
+
     std::unique_ptr<InterruptCheck> interrupted_; // stable address for FFmpeg's callback
     std::shared_ptr<UrlRangeCache> url_cache_;
     std::unique_ptr<CachedUrlIo> url_io_;         // the demuxer's reader of a cached URL: outlives the demuxer
+    std::unique_ptr<NestedOpens> nested_opens_;   // stable address for FFmpeg's callback: outlives the demuxer
     av::FormatContext format_;
     int stream_index_ = -1;
     MediaInfo info_;
