@@ -271,6 +271,7 @@ TEST_CASE("an HLS playlist URL is read through its segments, a live one is refus
     CHECK(frames.size() == 8); // 2 a second
     check_frames_are_true(frames, true_frame_times(video));
     CHECK(frames.back().claimed_s > 3.0); // from the last segment, not only the first
+    CHECK_THAT(doc["warnings"].dump(), !Contains("no frames from"));
 
     // The same playlist still being written (no #EXT-X-ENDLIST): it has no end to sample up to.
     std::string playlist = read_file(site.path() / "clip.m3u8");
@@ -324,6 +325,8 @@ TEST_CASE("an HLS segment whose server goes silent is given up after the I/O tim
     CHECK(frames.back().claimed_s > 3.0);
     for (const auto& f : frames)
         CHECK((f.claimed_s < 2.0 || f.claimed_s >= 3.0));
+    // And the user is told: the last frame before the gap is at 47/24 s, the first after it at 3 s.
+    CHECK_THAT(doc["warnings"].dump(), Contains("no frames from 2.0 s to 3.0 s: a segment of the playlist could not be read"));
 }
 
 // Serves one file as a web server does (Range requests) and counts the bytes it sent. A small send buffer keeps what

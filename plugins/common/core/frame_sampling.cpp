@@ -70,6 +70,7 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
     // A full index already at hand is used; otherwise what the frames need is found by seeking where that reads less
     // than a scan: keyframe mode's keyframes, and exact mode's keyframe intervals when few of them are needed.
     p.index = cached_frame_index(source, cancelled, false, index_progress);
+    bool sparse_index = false; // only the keyframe intervals the frames need: the rest is missing by design
     if (!p.index) {
         const double clip = clip_length(media.duration_s);
         std::optional<FrameIndex> sparse;
@@ -79,6 +80,7 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
             sparse = interval_index_by_seeking(source, sample_times(budget_for(clip).frames, fps, clip_start, clip_start + clip),
                                                cancelled);
         if (sparse) {
+            sparse_index = true;
             p.index = std::make_shared<const FrameIndex>(std::move(*sparse));
         } else if (media.is_url && !media.is_playlist) {
             // A URL scanned and then decoded would be downloaded about twice: it is downloaded once, into a copy that
@@ -128,6 +130,12 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
 
     p.warnings = budget.warnings;
     p.warnings.insert(p.warnings.end(), p.choice.warnings.begin(), p.choice.warnings.end());
+    // FFmpeg's HLS reader skips a segment it cannot read (a silent server, a 404), and says so only in its log.
+    if (media.is_playlist && !sparse_index)
+        if (const auto gap = unusual_gap(*p.index))
+            p.warnings.push_back(fmt::format("'{}' has no frames from {:.1f} s to {:.1f} s: a segment of the playlist could "
+                                             "not be read (the debug log names it)",
+                                             media.source, gap->from_s, gap->to_s));
     p.hdr = is_hdr(source);
     return p;
 }

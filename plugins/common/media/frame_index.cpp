@@ -14,6 +14,26 @@
 
 namespace jarvis {
 
+std::optional<FrameGap> unusual_gap(const FrameIndex& index)
+{
+    if (index.frames.size() < 3)
+        return std::nullopt;
+    std::vector<double> spacings;
+    spacings.reserve(index.frames.size() - 1);
+    size_t widest = 1;
+    for (size_t i = 1; i < index.frames.size(); ++i) {
+        spacings.push_back(index.seconds(index.frames[i].pts) - index.seconds(index.frames[i - 1].pts));
+        if (spacings.back() > spacings[widest - 1])
+            widest = i;
+    }
+    const double longest = spacings[widest - 1];
+    auto middle = spacings.begin() + static_cast<std::ptrdiff_t>(spacings.size() / 2);
+    std::nth_element(spacings.begin(), middle, spacings.end());
+    if (longest <= 0.5 || longest <= 4 * *middle)
+        return std::nullopt;
+    return FrameGap{index.seconds(index.frames[widest - 1].pts), index.seconds(index.frames[widest].pts)};
+}
+
 size_t FrameIndex::played_at(double s) const
 {
     const int64_t target = pts_at(s);

@@ -44,6 +44,15 @@ struct FrameIndex
     size_t nearest_keyframe(double seconds) const;
 };
 
+// The longest stretch between two frames, as seconds from the origin, when it is far longer than the frames' usual
+// spacing (over 4 times the median, and over half a second); nothing otherwise.
+struct FrameGap
+{
+    double from_s = 0;
+    double to_s = 0;
+};
+std::optional<FrameGap> unusual_gap(const FrameIndex& index);
+
 // The fraction of the file read so far, reported now and then during a scan (not at all when the size is unknown).
 using ScanProgress = std::function<void(double)>;
 
