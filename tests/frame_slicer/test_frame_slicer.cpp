@@ -256,15 +256,35 @@ TEST_CASE("the video stream is chosen, never cover art, and URLs are read over H
     serving.join();
 }
 
+namespace {
+
+// 4 s of marked video in 1-second MPEG-TS segments (part0.ts ... part3.ts) under clip.m3u8 in `folder`, as a site
+// serves a video on demand. Returns the marked video the segments were cut from.
+fs::path make_hls_site(const fs::path& folder)
+{
+    const auto video = make_marked_video("marked_h264_for_hls.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "2", "-g", "24", "-pix_fmt", "yuv420p"});
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-i", video.string(), "-c", "copy", "-f", "hls", "-hls_time", "1",
+                         "-hls_playlist_type", "vod", "-hls_segment_filename", (folder / "part%d.ts").string(), (folder / "clip.m3u8").string()})
+                .exit_code == 0);
+    return video;
+}
+
+// jarvis-host's plan of `url` with the real plugins, as a separate process: its exit code and lines are the result.
+ProcessResult host_plan(const std::string& url, std::vector<std::string> options = {})
+{
+    std::vector<std::string> args = {host_binary().string(), "--plugin-dir", build_plugin_dir().string(), "--loadout", "vllm://m"};
+    args.insert(args.end(), options.begin(), options.end());
+    for (const char* rest : {"plan", "--video", url.c_str(), "--prompt", "What happens?", "--json"})
+        args.emplace_back(rest);
+    return run_process(args, std::chrono::seconds(90));
+}
+
+} // namespace
+
 TEST_CASE("an HLS playlist URL is read through its segments, a live one is refused at once", "[frame_slicer][http][hls]")
 {
-    // 4 s of marked video in 1-second MPEG-TS segments, as a site serves a video on demand.
-    const auto video = make_marked_video("marked_h264_for_hls.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "2", "-g", "24", "-pix_fmt", "yuv420p"});
     TempDir site;
-    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-i", video.string(), "-c", "copy", "-f", "hls", "-hls_time", "1",
-                         "-hls_playlist_type", "vod", "-hls_segment_filename", (site.path() / "part%d.ts").string(),
-                         (site.path() / "clip.m3u8").string()})
-                .exit_code == 0);
+    const fs::path video = make_hls_site(site.path());
     FolderServer server(site.path());
     const json doc = plan(server.url("clip.m3u8"));
     const auto frames = sent_frames(doc);
@@ -278,9 +298,7 @@ TEST_CASE("an HLS playlist URL is read through its segments, a live one is refus
     playlist.erase(playlist.find("#EXT-X-ENDLIST"));
     playlist.replace(playlist.find("#EXT-X-PLAYLIST-TYPE:VOD"), 24, "#EXT-X-PLAYLIST-TYPE:EVENT");
     std::ofstream(site.path() / "live.m3u8") << playlist;
-    const auto refused = run_process({host_binary().string(), "--plugin-dir", build_plugin_dir().string(), "--loadout", "vllm://m",
-                                      "plan", "--video", server.url("live.m3u8"), "--prompt", "What happens?"},
-                                     std::chrono::seconds(60));
+    const auto refused = host_plan(server.url("live.m3u8"));
     CHECK(refused.exit_code == 3);
     CHECK_THAT(refused.err, Contains(server.url("live.m3u8")) && Contains("live HLS playlist"));
 
@@ -290,21 +308,15 @@ TEST_CASE("an HLS playlist URL is read through its segments, a live one is refus
     for (size_t at = 0; (at = local.find("part", at)) != std::string::npos; at += here.size() + 4)
         local.insert(at, here);
     std::ofstream(site.path() / "local.m3u8") << local;
-    const auto local_refused = run_process({host_binary().string(), "--plugin-dir", build_plugin_dir().string(), "--loadout", "vllm://m",
-                                            "plan", "--video", server.url("local.m3u8"), "--prompt", "What happens?"},
-                                           std::chrono::seconds(60));
+    const auto local_refused = host_plan(server.url("local.m3u8"));
     CHECK(local_refused.exit_code == 3);
     CHECK_THAT(local_refused.err, Contains(server.url("local.m3u8")) && Contains("segment 'file://"));
 }
 
 TEST_CASE("an HLS segment whose server goes silent is given up after the I/O timeout, not waited for", "[frame_slicer][http][hls]")
 {
-    const auto video = make_marked_video("marked_h264_for_hls.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "2", "-g", "24", "-pix_fmt", "yuv420p"});
     TempDir site;
-    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-i", video.string(), "-c", "copy", "-f", "hls", "-hls_time", "1",
-                         "-hls_playlist_type", "vod", "-hls_segment_filename", (site.path() / "part%d.ts").string(),
-                         (site.path() / "clip.m3u8").string()})
-                .exit_code == 0);
+    const fs::path video = make_hls_site(site.path());
     // The third segment's server never answers.
     std::string playlist = read_file(site.path() / "clip.m3u8");
     playlist.replace(playlist.find("part2.ts"), 8, "silent.ts");
@@ -313,9 +325,7 @@ TEST_CASE("an HLS segment whose server goes silent is given up after the I/O tim
     TempDir dir;
     const fs::path config = dir.path() / "config.json";
     std::ofstream(config) << json{{"video_url", {{"timeout_s", 2}}}}.dump();
-    const auto r = run_process({host_binary().string(), "--plugin-dir", build_plugin_dir().string(), "--config", config.string(), "--loadout",
-                                "vllm://m", "plan", "--video", server.url("clip.m3u8"), "--prompt", "What happens?", "--json"},
-                               std::chrono::seconds(90));
+    const auto r = host_plan(server.url("clip.m3u8"), {"--config", config.string()});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     // The frames of the other segments, each the frame its time claims; none from the silent one (2 to 3 s).
