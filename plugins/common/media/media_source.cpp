@@ -212,14 +212,13 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
         throw std::bad_alloc();
     raw->interrupt_callback.callback = &interrupt_requested;
     raw->interrupt_callback.opaque = interrupted_.get();
-    if (info_.is_url) {
-        // Without the I/O timeout, a segment whose server goes silent would hold the request until it is cancelled.
-        nested_opens_ = std::make_unique<NestedOpens>();
-        nested_opens_->default_open = raw->io_open;
-        nested_opens_->options = url_io_options(io_timeout_s);
-        raw->opaque = nested_opens_.get();
-        raw->io_open = &MediaSource::open_nested;
-    }
+    // A playlist's segments, a URL's or a saved playlist's, may be on the network: without the I/O timeout, a
+    // segment whose server goes silent would hold the request until it is cancelled.
+    nested_opens_ = std::make_unique<NestedOpens>();
+    nested_opens_->default_open = raw->io_open;
+    nested_opens_->options = url_io_options(io_timeout_s);
+    raw->opaque = nested_opens_.get();
+    raw->io_open = &MediaSource::open_nested;
     // The path goes to FFmpeg behind "file:" so that names containing ':' are not taken for protocols.
     const std::string url = info_.is_url ? source : "file:" + source;
     AVDictionary* opts = options.release();
@@ -235,10 +234,11 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
             avformat_free_context(raw);
         }
     }
-    // What a URL's demuxer may open besides it: an HLS playlist's segments and keys, only over the network. A
-    // playlist from a server could otherwise name this machine's files (file:/home/...) and have them sent on.
-    if (info_.is_url)
-        av_dict_set(&opts, "protocol_whitelist", "http,https,tls,tcp,crypto", 0);
+    // What the demuxer may open besides the source: an HLS playlist's segments and keys. A URL's only over the
+    // network: a playlist from a server could otherwise name this machine's files (file:/home/...) and have them
+    // sent on. A saved playlist, the user's own file, also over the network (FFmpeg's default for a file would
+    // allow only files, and a playlist saved from a site names the site's segments).
+    av_dict_set(&opts, "protocol_whitelist", info_.is_url ? "http,https,tls,tcp,crypto" : "file,crypto,data,http,https,tls,tcp", 0);
     if (rc >= 0)
         rc = avformat_open_input(&raw, url.c_str(), nullptr, &opts); // frees raw on failure
     options.reset(opts);
