@@ -38,6 +38,14 @@ constexpr std::string_view download_prefix = "jarvis-download-";
 
 } // namespace
 
+std::filesystem::path new_copy_path(std::string_view extension)
+{
+    const fs::path temp = fs::temp_directory_path();
+    // Copies of processes that were killed (no destructor ran) go first, so that their room counts.
+    remove_abandoned_files(temp, download_prefix);
+    return owned_file_path(temp, download_prefix, extension);
+}
+
 DownloadedCopy::~DownloadedCopy()
 {
     std::error_code ec;
@@ -65,10 +73,7 @@ std::shared_ptr<const DownloadedCopy> download_copy(const std::string& url, cons
     std::error_code ec;
     fs::path path;
     try {
-        const fs::path temp = fs::temp_directory_path();
-        // Copies of processes that were killed (no destructor ran) go first, so that their room counts below.
-        remove_abandoned_files(temp, download_prefix);
-        path = owned_file_path(temp, download_prefix, extension_of(url));
+        path = new_copy_path(extension_of(url));
     } catch (const fs::filesystem_error& e) {
         why_not = fmt::format("no temporary folder ({})", e.what());
         return nullptr;

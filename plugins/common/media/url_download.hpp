@@ -3,8 +3,10 @@
 #include "media/frame_index.hpp"
 #include "media/media_source.hpp"
 
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace jarvis {
 
@@ -23,6 +25,10 @@ public:
 private:
     std::string path_;
 };
+
+// A new name for a copy in the temporary folder, ending in `extension` (nothing is created), once the copies of
+// processes that were killed are removed. Throws std::filesystem::filesystem_error when there is no temporary folder.
+std::filesystem::path new_copy_path(std::string_view extension);
 
 // Downloads `url` whole into a temporary file, reporting the fraction done when the size is known. Where the copy
 // cannot be written (no temporary folder, not enough room, a failed write) it returns nothing and `why_not` says why,
