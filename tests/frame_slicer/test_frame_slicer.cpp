@@ -258,6 +258,15 @@ TEST_CASE("the video stream is chosen, never cover art, and URLs are read over H
 
 namespace {
 
+// The files a plan leaves in `dir` (its temporary folder).
+std::vector<fs::path> files_in(const fs::path& dir)
+{
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir))
+        files.push_back(entry.path());
+    return files;
+}
+
 // 4 s of marked video in 1-second MPEG-TS segments (part0.ts ... part3.ts) under clip.m3u8 in `folder`, as a site
 // serves a video on demand. Returns the marked video the segments were cut from.
 fs::path make_hls_site(const fs::path& folder)
@@ -269,14 +278,24 @@ fs::path make_hls_site(const fs::path& folder)
     return video;
 }
 
+// clip.m3u8 of make_hls_site with its third segment renamed silent.ts (for a FolderServer that never answers it).
+// Returns the playlist's new text.
+std::string silence_third_segment(const fs::path& folder)
+{
+    std::string playlist = read_file(folder / "clip.m3u8");
+    playlist.replace(playlist.find("part2.ts"), 8, "silent.ts");
+    std::ofstream(folder / "clip.m3u8") << playlist;
+    return playlist;
+}
+
 // jarvis-host's plan of `url` with the real plugins, as a separate process: its exit code and lines are the result.
-ProcessResult host_plan(const std::string& url, std::vector<std::string> options = {})
+ProcessResult host_plan(const std::string& url, std::vector<std::string> options = {}, const std::vector<std::string>& env = {})
 {
     std::vector<std::string> args = {host_binary().string(), "--plugin-dir", build_plugin_dir().string(), "--loadout", "vllm://m"};
     args.insert(args.end(), options.begin(), options.end());
     for (const char* rest : {"plan", "--video", url.c_str(), "--prompt", "What happens?", "--json"})
         args.emplace_back(rest);
-    return run_process(args, std::chrono::seconds(90));
+    return run_process(args, std::chrono::seconds(90), env);
 }
 
 } // namespace
@@ -292,6 +311,11 @@ TEST_CASE("an HLS playlist URL is read through its segments, a live one is refus
     check_frames_are_true(frames, true_frame_times(video));
     CHECK(frames.back().claimed_s > 3.0); // from the last segment, not only the first
     CHECK_THAT(doc["warnings"].dump(), !Contains("no frames from"));
+    // Each segment crossed the network once: into the local copy that finding the frames and decoding both read.
+    for (const std::string name : {"part0.ts", "part1.ts", "part2.ts", "part3.ts"}) {
+        INFO(name);
+        CHECK(server.bytes_sent(name) == fs::file_size(site.path() / name));
+    }
 
     // The same playlist still being written (no #EXT-X-ENDLIST): it has no end to sample up to.
     std::string playlist = read_file(site.path() / "clip.m3u8");
@@ -313,14 +337,49 @@ TEST_CASE("an HLS playlist URL is read through its segments, a live one is refus
     CHECK_THAT(local_refused.err, Contains(server.url("local.m3u8")) && Contains("segment 'file://"));
 }
 
+TEST_CASE("an HLS playlist that cannot be copied is read from the network instead", "[frame_slicer][http][hls]")
+{
+    TempDir site;
+    const fs::path video = make_hls_site(site.path());
+    FolderServer server(site.path());
+    SECTION("no temporary folder: nothing was read yet")
+    {
+        const auto r = host_plan(server.url("clip.m3u8"), {}, {"TMPDIR=" + (site.path() / "missing").string()});
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        CHECK_THAT(r.err, Contains("read over the network twice: no temporary folder"));
+        const auto frames = sent_frames(json::parse(r.out));
+        CHECK(frames.size() == 8);
+        check_frames_are_true(frames, true_frame_times(video));
+    }
+    SECTION("timestamps an MP4 cannot hold: the copy is given up midway, and the playlist read again from its start")
+    {
+        // The last segment again after the first: time goes back at the second segment's end.
+        std::string playlist = read_file(site.path() / "clip.m3u8");
+        const size_t second = playlist.find("#EXTINF", playlist.find("part0.ts"));
+        const size_t last = playlist.find("#EXTINF", playlist.find("part2.ts"));
+        playlist.insert(playlist.find("#EXTINF", second + 1), playlist.substr(last, playlist.find("part3.ts") + 9 - last));
+        std::ofstream(site.path() / "back.m3u8") << playlist;
+        TempDir temp;
+        const auto r = host_plan(server.url("back.m3u8"), {}, {"TMPDIR=" + temp.path().string()});
+        INFO(playlist << r.err);
+        REQUIRE(r.exit_code == 0);
+        CHECK_THAT(r.err, Contains("read over the network twice: writing a packet to"));
+        CHECK(files_in(temp.path()).empty());
+        // Read from the start, not from where the copy stopped: the frames of a plan that never tried a copy.
+        const auto never_copied = host_plan(server.url("back.m3u8"), {}, {"TMPDIR=" + (site.path() / "missing").string()});
+        REQUIRE(never_copied.exit_code == 0);
+        const json frames = json::parse(r.out)["media"]["frames"];
+        REQUIRE(!frames.empty());
+        CHECK(frames == json::parse(never_copied.out)["media"]["frames"]); // with the copy's reading left: 2 frames, not 7
+    }
+}
+
 TEST_CASE("an HLS segment whose server goes silent is given up after the I/O timeout, not waited for", "[frame_slicer][http][hls]")
 {
     TempDir site;
     const fs::path video = make_hls_site(site.path());
-    // The third segment's server never answers.
-    std::string playlist = read_file(site.path() / "clip.m3u8");
-    playlist.replace(playlist.find("part2.ts"), 8, "silent.ts");
-    std::ofstream(site.path() / "clip.m3u8") << playlist;
+    const std::string playlist = silence_third_segment(site.path());
     FolderServer server(site.path(), {"silent.ts"});
     TempDir dir;
     const fs::path config = dir.path() / "config.json";
@@ -334,9 +393,12 @@ TEST_CASE("an HLS segment whose server goes silent is given up after the I/O tim
     }
     std::ofstream(dir.path() / "saved.m3u8") << saved;
     const std::string source = GENERATE(as<std::string>{}, "url", "saved file");
-    const auto r = host_plan(source == "url" ? server.url("clip.m3u8") : (dir.path() / "saved.m3u8").string(), {"--config", config.string()});
+    TempDir temp;
+    const auto r = host_plan(source == "url" ? server.url("clip.m3u8") : (dir.path() / "saved.m3u8").string(), {"--config", config.string()},
+                             {"TMPDIR=" + temp.path().string()});
     INFO(source << ": " << r.err);
     REQUIRE(r.exit_code == 0);
+    CHECK(files_in(temp.path()).empty()); // a URL's copy is gone with the plan
     // The frames of the other segments, each the frame its time claims; none from the silent one (2 to 3 s).
     const json doc = json::parse(r.out);
     const auto frames = sent_frames(doc);
@@ -453,15 +515,6 @@ TEST_CASE("an http(s) video is read by ranges: 8 exact frames take a fraction of
     CHECK(dense_share < 1.1);
 }
 
-// The files a plan leaves in `dir` (its temporary folder).
-std::vector<fs::path> files_in(const fs::path& dir)
-{
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(dir))
-        files.push_back(entry.path());
-    return files;
-}
-
 // Whether a plan's download copy in `dir` holds some of the file within a minute: what is observed, polled.
 bool download_copy_started(const fs::path& dir)
 {
@@ -474,6 +527,17 @@ bool download_copy_started(const fs::path& dir)
             return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(20)); // polling what is observed, not a delay
     }
+}
+
+// Sends `signal` to a jarvis-host at work: it must end as interrupted (130), leaving nothing in its temporary folder.
+void interrupt_and_check_clean_up(ChildProcess& host, int signal, const fs::path& temp)
+{
+    host.signal(signal);
+    const auto code = host.wait_for(std::chrono::seconds(60));
+    INFO(host.err());
+    REQUIRE(code);
+    CHECK(*code == 130);
+    CHECK(files_in(temp).empty());
 }
 
 TEST_CASE("a URL's downloaded copy is removed after the plan and after SIGINT or SIGTERM during the download", "[frame_slicer][http][cancel]")
@@ -502,13 +566,24 @@ TEST_CASE("a URL's downloaded copy is removed after the plan and after SIGINT or
                            "plan", "--video", server.url(), "--prompt", "What happens?", "--json"},
                           env);
         REQUIRE(download_copy_started(temp.path()));
-        host.signal(signal);
-        const auto code = host.wait_for(std::chrono::seconds(60));
-        INFO(host.err());
-        REQUIRE(code);
-        CHECK(*code == 130);
-        CHECK(files_in(temp.path()).empty());
+        interrupt_and_check_clean_up(host, signal, temp.path());
     }
+}
+
+TEST_CASE("an HLS playlist's copy is removed on SIGINT while a segment's server is silent", "[frame_slicer][http][hls][cancel]")
+{
+    TempDir site;
+    make_hls_site(site.path());
+    silence_third_segment(site.path());
+    FolderServer server(site.path(), {"silent.ts"});
+    TempDir temp;
+    ChildProcess host({host_binary().string(), "--plugin-dir", build_plugin_dir().string(), "--loadout", "vllm://m", "plan", "--video",
+                       server.url("clip.m3u8"), "--prompt", "What happens?", "--json"},
+                      {"TMPDIR=" + temp.path().string()});
+    // The copy holds the first two segments and waits for the third (the I/O timeout is 30 s).
+    REQUIRE(server.requested("silent.ts", std::chrono::seconds(60)));
+    CHECK(files_in(temp.path()).size() == 1);
+    interrupt_and_check_clean_up(host, SIGINT, temp.path());
 }
 
 TEST_CASE("a copy left by a jarvis-host killed during the download is removed by the next download", "[frame_slicer][http][cancel]")

@@ -3,7 +3,9 @@
 #include <httplib.h>
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -14,7 +16,10 @@ struct FolderServer::State
     httplib::Server server;
     std::mutex mutex;
     std::condition_variable released;
+    std::condition_variable asked; // a request arrived
+    std::set<std::string> paths_asked; // under `mutex`
     bool stopping = false;
+    std::map<std::string, size_t> sent; // by path, under `mutex`
     int port = 0;
     std::thread thread;
 };
@@ -33,6 +38,19 @@ FolderServer::FolderServer(const std::filesystem::path& folder, const std::vecto
             s.released.wait(lock, [&s] { return s.stopping; });
             res.status = 503;
         });
+    s.server.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response&) {
+        {
+            std::lock_guard lock(s.mutex);
+            s.paths_asked.insert(req.path);
+        }
+        s.asked.notify_all();
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+    // Called once a response is written: a file's body is then what was sent of it (a range's bytes for a range).
+    s.server.set_logger([&s](const httplib::Request& req, const httplib::Response& res) {
+        std::lock_guard lock(s.mutex);
+        s.sent[req.path] += res.body.size();
+    });
     s.port = s.server.bind_to_any_port("127.0.0.1");
     if (s.port <= 0)
         throw std::runtime_error("no loopback port for the folder server");
@@ -48,6 +66,19 @@ FolderServer::~FolderServer()
     state_->released.notify_all();
     state_->server.stop();
     state_->thread.join();
+}
+
+bool FolderServer::requested(const std::string& name, std::chrono::seconds within) const
+{
+    std::unique_lock lock(state_->mutex);
+    return state_->asked.wait_for(lock, within, [&] { return state_->paths_asked.count("/" + name) != 0; });
+}
+
+size_t FolderServer::bytes_sent(const std::string& name) const
+{
+    std::lock_guard lock(state_->mutex);
+    const auto it = state_->sent.find("/" + name);
+    return it == state_->sent.end() ? 0 : it->second;
 }
 
 std::string FolderServer::url(const std::string& name) const { return "http://127.0.0.1:" + std::to_string(state_->port) + "/" + name; }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -19,6 +21,10 @@ public:
     FolderServer& operator=(const FolderServer&) = delete;
 
     std::string url(const std::string& name) const; // http://127.0.0.1:<port>/<name>
+    // Whether `name` has been asked for, waiting up to `within` for it.
+    bool requested(const std::string& name, std::chrono::seconds within) const;
+    // The bytes of `name`'s bodies sent so far, over all its requests (what a client read of it).
+    size_t bytes_sent(const std::string& name) const;
 
 private:
     struct State;

@@ -5,6 +5,7 @@
 #include "core/frame_budget.hpp"
 #include "core/qwen_tokens.hpp"
 #include "media/frame_choice.hpp"
+#include "media/playlist_copy.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -34,6 +35,14 @@ bool few_intervals_needed(const MediaInfo& media, int64_t samples)
         return false;
     const int64_t interval = frames / media.indexed_keyframes;
     return samples * interval < frames;
+}
+
+std::shared_ptr<const AVCodecParameters> copied_parameters(const AVCodecParameters& from)
+{
+    std::shared_ptr<AVCodecParameters> copy(avcodec_parameters_alloc(), av::CodecParametersFreer{});
+    if (!copy || avcodec_parameters_copy(copy.get(), &from) < 0)
+        throw std::bad_alloc();
+    return copy;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t)
@@ -82,16 +91,24 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
         if (sparse) {
             sparse_index = true;
             p.index = std::make_shared<const FrameIndex>(std::move(*sparse));
-        } else if (media.is_url && !media.is_playlist) {
+        } else if (media.is_url) {
             // A URL scanned and then decoded would be downloaded about twice: it is downloaded once, into a copy that
-            // both read (and that the decoding may then read with every core). A playlist's copy would not be a video
-            // (its segments are elsewhere): the demuxer reads it from the network.
+            // both read (and that the decoding may then read with every core). A playlist's bytes are not the video
+            // (its segments are elsewhere): what its segments hold is copied instead.
             std::string why_not;
-            p.local_copy = download_copy(media.source, cancelled, index_progress, config.video_url.timeout_s, why_not);
+            // The copy is most of the work, the scan of it on this machine's disk the rest: one progress, rising.
+            const auto copying = [&](double f) { index_progress(0.9 * f); };
+            p.local_copy = media.is_playlist ? copy_playlist(source, cancelled, copying, why_not)
+                                             : download_copy(media.source, cancelled, copying, config.video_url.timeout_s, why_not);
             if (p.local_copy) {
                 MediaSource copy = MediaSource::open(p.local_copy->path(), cancelled);
-                p.index = std::make_shared<const FrameIndex>(scan_frame_index(copy, cancelled, index_progress));
+                const auto scanning = [&](double f) { index_progress(0.9 + 0.1 * f); };
+                p.index = std::make_shared<const FrameIndex>(scan_frame_index(copy, cancelled, scanning));
                 p.request.local_copy = p.local_copy->path();
+                // The decoding reads the copy: its stream, and its codec parameters (a playlist's MP4 copy holds the
+                // codec's headers as MP4 does, not as the segments did).
+                p.request.stream_index = copy.stream_index();
+                p.local_copy_codec = copied_parameters(*copy.stream()->codecpar);
             } else {
                 log.warn("frames: '{}' is read over the network twice: {}", media.source, why_not);
             }
@@ -108,8 +125,9 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
 
     ExtractionRequest& request = p.request;
     request.source = media.source;
-    request.stream_index = source.stream_index();
-    request.codec = source.stream()->codecpar;
+    if (!p.local_copy_codec)
+        request.stream_index = source.stream_index();
+    request.codec = p.local_copy_codec ? p.local_copy_codec.get() : source.stream()->codecpar;
     request.url_cache = source.url_cache(); // what the index's pass read is not fetched again
     // The budget's size already fits ctx and max_pixels. A video's frames also share one pixel budget, which vLLM
     // applies to what it receives: where that is the smaller, frames are made at its size, so nothing is shrunk again.

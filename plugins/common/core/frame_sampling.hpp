@@ -44,6 +44,7 @@ struct FramePlan
     FrameChoice choice;
     ExtractionRequest request;
     std::shared_ptr<const DownloadedCopy> local_copy; // a URL's copy request.local_copy names, kept while the plan is
+    std::shared_ptr<const AVCodecParameters> local_copy_codec; // the copy's, which request.codec points at
     SeekMode mode = SeekMode::exact;
     std::vector<std::string> warnings; // the budget's and the choice's
     bool hdr = false;

@@ -49,6 +49,10 @@ struct DictionaryFreer
 {
     void operator()(AVDictionary* p) const { av_dict_free(&p); }
 };
+struct CodecParametersFreer
+{
+    void operator()(AVCodecParameters* p) const { avcodec_parameters_free(&p); }
+};
 
 using FormatContext = std::unique_ptr<AVFormatContext, FormatContextCloser>;
 using OutputContext = std::unique_ptr<AVFormatContext, OutputContextCloser>;

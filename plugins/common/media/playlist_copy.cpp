@@ -1,0 +1,142 @@
+#include "media/playlist_copy.hpp"
+
+#include "media/decoding_times.hpp"
+#include "media/media_error.hpp"
+#include "platform/native_path.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace jarvis {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Why a copy stopped that the caller can do without (it reads the playlist itself).
+struct CopyAbandoned
+{
+    std::string why;
+};
+
+// A muxer's failure, as the reason to give up the copy.
+void check(int rc, const char* what, const std::string& path)
+{
+    if (rc < 0)
+        throw CopyAbandoned{fmt::format("{} {} failed: {}", what, path, av::error_string(rc))};
+}
+
+// Whether what is left to copy, as far as the share written so far tells, fits in the free room with as much again to
+// spare, so that a copy does not fill the disk for everything else.
+void check_room(const fs::path& path, int64_t written, double share_done)
+{
+    if (share_done < 0.05 || written <= 0)
+        return; // too early to tell the whole size
+    std::error_code ec;
+    const auto space = fs::space(path.parent_path(), ec);
+    const double whole = double(written) / share_done;
+    if (!ec && double(space.available) < (whole - double(written)) + whole)
+        throw CopyAbandoned{fmt::format("{:.0f} MB free in {}, too little for a copy of about {:.0f} MB",
+                                        double(space.available) / 1e6, utf8_path(path.parent_path()), whole / 1e6)};
+}
+
+// Back to the first packet, for the caller's own reading of the playlist.
+void rewind(MediaSource& source)
+{
+    AVStream* in = source.stream();
+    const int64_t start = in->start_time != AV_NOPTS_VALUE ? in->start_time : 0;
+    const int rc = av_seek_frame(source.format(), source.stream_index(), start, AVSEEK_FLAG_BACKWARD);
+    if (rc < 0)
+        throw MediaError(fmt::format("cannot use video '{}': returning to its start failed: {}", source.info().source, av::error_string(rc)));
+}
+
+// Copies every packet of the chosen stream into the MP4 at `path`.
+void write_copy(MediaSource& source, const fs::path& path, const MediaSource::InterruptCheck& interrupted, const ScanProgress& progress)
+{
+    const std::string shown = utf8_path(path);
+    AVStream* in = source.stream();
+    AVFormatContext* raw = nullptr;
+    check(avformat_alloc_output_context2(&raw, nullptr, "mp4", shown.c_str()), "choosing the container of", shown);
+    av::OutputContext out(raw);
+    AVStream* copy = avformat_new_stream(out.get(), nullptr);
+    if (copy == nullptr)
+        throw std::bad_alloc();
+    check(avcodec_parameters_copy(copy->codecpar, in->codecpar), "copying the codec parameters into", shown);
+    copy->codecpar->codec_tag = 0; // MPEG-TS's stream types mean nothing in MP4: the muxer chooses
+    copy->time_base = in->time_base; // the copy's times are the playlist's, to the tick
+    copy->avg_frame_rate = in->avg_frame_rate;
+    check(avio_open(&out->pb, shown.c_str(), AVIO_FLAG_WRITE), "opening", shown);
+    check(avformat_write_header(out.get(), nullptr), "writing the header of", shown);
+    // The muxer may keep a time base of its own (a multiple of the stream's); packets are rescaled to it.
+    const AVRational out_base = copy->time_base;
+
+    const AVRational rate = in->avg_frame_rate.num > 0 && in->avg_frame_rate.den > 0 ? in->avg_frame_rate : in->r_frame_rate;
+    DecodingTimes decoding_times(rate.num > 0 && rate.den > 0 ? av_rescale_q(1, av_inv_q(rate), in->time_base) : 1);
+    const double duration_s = source.info().duration_s;
+    const double start_s = in->start_time != AV_NOPTS_VALUE ? double(in->start_time) * av_q2d(in->time_base) : 0;
+    av::Packet packet(av_packet_alloc());
+    if (!packet)
+        throw std::bad_alloc();
+    for (uint64_t packets_read = 0;; ++packets_read) {
+        if (interrupted && interrupted())
+            throw MediaCancelled();
+        const int rc = av_read_frame(source.format(), packet.get());
+        if (rc == AVERROR_EOF)
+            break;
+        if (rc < 0) {
+            if (rc == AVERROR_EXIT || (interrupted && interrupted()))
+                throw MediaCancelled();
+            // Reading the playlist itself meets the same failure and says what it does to the frames.
+            throw CopyAbandoned{fmt::format("reading it failed: {}", av::error_string(rc))};
+        }
+        const bool ours = packet->stream_index == source.stream_index() && !(packet->flags & AV_PKT_FLAG_DISCARD);
+        if (packet->pts == AV_NOPTS_VALUE)
+            packet->pts = packet->dts; // shown when decoded: no reordering
+        if (!ours || packet->pts == AV_NOPTS_VALUE) {
+            av_packet_unref(packet.get());
+            continue;
+        }
+        const double at_s = double(packet->pts) * av_q2d(in->time_base);
+        packet->dts = decoding_times.next(packet->pts);
+        av_packet_rescale_ts(packet.get(), in->time_base, out_base);
+        packet->stream_index = copy->index;
+        packet->pos = -1;
+        check(av_interleaved_write_frame(out.get(), packet.get()), "writing a packet to", shown); // takes the packet
+        if (packets_read % 256 == 0 && duration_s > 0) {
+            const double share = std::clamp((at_s - start_s) / duration_s, 0.0, 1.0);
+            check_room(path, avio_tell(out->pb), share);
+            if (progress)
+                progress(share);
+        }
+    }
+    check(av_write_trailer(out.get()), "writing the index of", shown);
+    check(avio_closep(&out->pb), "closing", shown);
+}
+
+} // namespace
+
+std::shared_ptr<const DownloadedCopy> copy_playlist(MediaSource& source, const MediaSource::InterruptCheck& interrupted,
+                                                   const ScanProgress& progress, std::string& why_not)
+{
+    fs::path path;
+    try {
+        path = new_copy_path(".mp4");
+    } catch (const fs::filesystem_error& e) {
+        why_not = fmt::format("no temporary folder ({})", e.what());
+        return nullptr;
+    }
+    // Removed when it goes out of use, and at once when the copy fails or is cancelled.
+    auto copy = std::make_shared<const DownloadedCopy>(utf8_path(path));
+    try {
+        write_copy(source, path, interrupted, progress);
+        return copy;
+    } catch (const CopyAbandoned& abandoned) {
+        why_not = abandoned.why;
+    }
+    copy.reset();
+    rewind(source);
+    return nullptr;
+}
+
+} // namespace jarvis
