@@ -337,6 +337,34 @@ TEST_CASE("an HLS playlist URL is read through its segments, a live one is refus
     CHECK_THAT(local_refused.err, Contains(server.url("local.m3u8")) && Contains("segment 'file://"));
 }
 
+TEST_CASE("an HLS master playlist's variants other than the one sampled are not fetched", "[frame_slicer][http][hls]")
+{
+    TempDir site;
+    // A site's usual offer: one video at two sizes (v0 320x192, v1 160x96), 8 s in 1-second segments each.
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x192:rate=24", "-t", "8",
+                         "-filter_complex", "[0:v]split=2[a][b];[b]scale=160:96[small]", "-map", "[a]", "-map", "[small]", "-c:v",
+                         "libx264", "-preset", "ultrafast", "-g", "24", "-b:v:0", "400k", "-b:v:1", "100k", "-f", "hls", "-hls_time",
+                         "1", "-hls_playlist_type", "vod", "-master_pl_name", "master.m3u8", "-var_stream_map", "v:0 v:1",
+                         "-hls_segment_filename", (site.path() / "v%v_%d.ts").string(), (site.path() / "v%v.m3u8").string()})
+                .exit_code == 0);
+    FolderServer server(site.path());
+    const json doc = plan(server.url("master.m3u8"));
+    CHECK(doc["media"]["width"] == 320);
+    CHECK(sent_frames(doc).size() == 16);
+    size_t other_sent = 0;
+    size_t other_size = 0;
+    for (int i = 0; i < 8; ++i) {
+        const std::string sampled = "v0_" + std::to_string(i) + ".ts";
+        CHECK(server.bytes_sent(sampled) == fs::file_size(site.path() / sampled));
+        const std::string other = "v1_" + std::to_string(i) + ".ts";
+        other_sent += server.bytes_sent(other);
+        other_size += fs::file_size(site.path() / other);
+    }
+    // Finding the streams reads the other variant's first second or two; nothing of it after that (all of it before).
+    INFO(other_sent << " of v1's " << other_size << " bytes sent");
+    CHECK(other_sent < other_size / 2);
+}
+
 TEST_CASE("an HLS playlist that cannot be copied is read from the network instead", "[frame_slicer][http][hls]")
 {
     TempDir site;

@@ -91,6 +91,15 @@ int choose_video_stream(AVFormatContext* fmt)
     return chosen;
 }
 
+// Only the chosen stream is read: the demuxer skips the others' bytes where it can (audio in an MP4 over HTTP), and
+// an HLS master playlist's other variants are not fetched at all (each would cost as much network as the video).
+void read_only_stream(AVFormatContext* fmt, int chosen)
+{
+    for (unsigned i = 0; i < fmt->nb_streams; ++i)
+        if (static_cast<int>(i) != chosen)
+            fmt->streams[i]->discard = AVDISCARD_ALL;
+}
+
 bool header_describes_video(const AVFormatContext* fmt)
 {
     if (fmt->ctx_flags & AVFMTCTX_NOHEADER)
@@ -319,6 +328,7 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     m.stream_index_ = choose_video_stream(raw);
     if (m.stream_index_ < 0)
         fail(source, raw->nb_streams > 0 ? "it has no video stream (audio only?)" : "it has no streams");
+    read_only_stream(raw, m.stream_index_);
 
     const AVStream* st = m.stream();
     const AVCodecParameters* par = st->codecpar;
@@ -390,6 +400,7 @@ MediaSource MediaSource::open_for_decoding(const std::string& source, int stream
             fail(source, "its video stream is gone on reopening");
     }
     m.stream_index_ = stream_index;
+    read_only_stream(raw, stream_index);
     // HLS finds a time's segment by counting from its first packet's time, which it learns on reading that packet: a
     // seek before any read lands a segment late (or fails before the first). A packet is read and dropped here, since
     // every interval is decoded after a seek.
