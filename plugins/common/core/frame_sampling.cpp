@@ -76,6 +76,16 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
                                 loadout.ctx, loadout.max_tokens.value_or(default_max_tokens),
                                 qwen::question_text_tokens(setup.request.prompt));
     };
+    // Of an HLS playlist's sizes, the smallest that still gives the frames their size: fewer bytes to fetch and pixels
+    // to decode, the same frames for the model.
+    if (media.is_playlist) {
+        const int width = media.width;
+        const int height = media.height;
+        const qwen::Size wanted = budget_for(clip_length(media.duration_s)).size;
+        if (source.use_smallest_variant_covering(wanted.width, wanted.height))
+            log.debug("frames: '{}' is read at {}x{} of its {}x{}, since the frames are {}x{}", media.source, media.width,
+                      media.height, width, height, wanted.width, wanted.height);
+    }
     // A full index already at hand is used; otherwise what the frames need is found by seeking where that reads less
     // than a scan: keyframe mode's keyframes, and exact mode's keyframe intervals when few of them are needed.
     p.index = cached_frame_index(source, cancelled, false, index_progress);

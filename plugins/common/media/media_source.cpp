@@ -19,6 +19,8 @@ extern "C" {
 #include <cstring>
 #include <filesystem>
 #include <string_view>
+#include <tuple>
+#include <utility>
 
 namespace jarvis {
 namespace {
@@ -91,13 +93,26 @@ int choose_video_stream(AVFormatContext* fmt)
     return chosen;
 }
 
+// A stream's picture size as a player shows it: sample aspect ratio and rotation applied.
+std::pair<int, int> displayed_size(AVFormatContext* fmt, const AVStream* st)
+{
+    const AVRational sar = av_guess_sample_aspect_ratio(fmt, const_cast<AVStream*>(st), nullptr);
+    int w = st->codecpar->width;
+    int h = st->codecpar->height;
+    if (sar.num > 0 && sar.den > 0 && sar.num != sar.den)
+        w = static_cast<int>(std::lround(double(w) * sar.num / sar.den));
+    const int rotation = rotation_of(st);
+    if (rotation == 90 || rotation == 270)
+        std::swap(w, h);
+    return {w, h};
+}
+
 // Only the chosen stream is read: the demuxer skips the others' bytes where it can (audio in an MP4 over HTTP), and
 // an HLS master playlist's other variants are not fetched at all (each would cost as much network as the video).
 void read_only_stream(AVFormatContext* fmt, int chosen)
 {
     for (unsigned i = 0; i < fmt->nb_streams; ++i)
-        if (static_cast<int>(i) != chosen)
-            fmt->streams[i]->discard = AVDISCARD_ALL;
+        fmt->streams[i]->discard = static_cast<int>(i) == chosen ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
 }
 
 bool header_describes_video(const AVFormatContext* fmt)
@@ -325,12 +340,27 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
             fail(source, "cannot read stream information: " + av::error_string(rc));
     }
 
-    m.stream_index_ = choose_video_stream(raw);
-    if (m.stream_index_ < 0)
+    const int chosen = choose_video_stream(raw);
+    if (chosen < 0)
         fail(source, raw->nb_streams > 0 ? "it has no video stream (audio only?)" : "it has no streams");
-    read_only_stream(raw, m.stream_index_);
+    m.describe_stream(chosen);
+    return m;
+}
 
-    const AVStream* st = m.stream();
+void MediaSource::describe_stream(int index)
+{
+    AVFormatContext* raw = format_.get();
+    // What belongs to the file, not to a stream, stays.
+    MediaInfo fresh;
+    fresh.source = info_.source;
+    fresh.is_url = info_.is_url;
+    fresh.size_bytes = info_.size_bytes;
+    info_ = std::move(fresh);
+    const std::string& source = info_.source;
+    stream_index_ = index;
+    read_only_stream(raw, stream_index_);
+
+    const AVStream* st = stream();
     const AVCodecParameters* par = st->codecpar;
     if (avcodec_find_decoder(par->codec_id) == nullptr) {
         // An unknown codec has no name; its container tag (a fourcc) is what a user can look up.
@@ -343,22 +373,14 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     if (par->width <= 0 || par->height <= 0)
         fail(source, "its video stream has no picture size (damaged header?)");
 
-    MediaInfo& info = m.info_;
+    MediaInfo& info = info_;
     info.container = raw->iformat != nullptr ? raw->iformat->name : "";
     info.codec = avcodec_get_name(par->codec_id);
     info.coded_width = par->width;
     info.coded_height = par->height;
     info.rotation_deg = rotation_of(st);
 
-    const AVRational sar = av_guess_sample_aspect_ratio(raw, const_cast<AVStream*>(st), nullptr);
-    int w = par->width;
-    int h = par->height;
-    if (sar.num > 0 && sar.den > 0 && sar.num != sar.den)
-        w = static_cast<int>(std::lround(double(w) * sar.num / sar.den));
-    if (info.rotation_deg == 90 || info.rotation_deg == 270)
-        std::swap(w, h);
-    info.width = w;
-    info.height = h;
+    std::tie(info.width, info.height) = displayed_size(raw, st);
 
     if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
         info.duration_s = double(st->duration) * av_q2d(st->time_base);
@@ -378,10 +400,35 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     if (info.is_url && info.duration_s <= 0 && (raw->pb == nullptr || avio_size(raw->pb) <= 0))
         fail(source, "it is a live stream, or its server gives neither its size nor its duration: there is no end to "
                      "sample up to; record a clip of it and give that");
-    load_deferred_index(raw, m.stream_index_);
+    load_deferred_index(raw, stream_index_);
     read_index(raw->pb, st, info);
-    read_matroska_extent(raw, info, m.url_cache_.get());
-    return m;
+    read_matroska_extent(raw, info, url_cache_.get());
+}
+
+bool MediaSource::use_smallest_variant_covering(int width, int height)
+{
+    if (!info_.is_playlist)
+        return false;
+    AVFormatContext* raw = format_.get();
+    int best = -1;
+    int64_t best_area = int64_t(info_.width) * info_.height;
+    for (unsigned i = 0; i < raw->nb_streams; ++i) {
+        const AVStream* st = raw->streams[i];
+        if (st->codecpar->codec_type != AVMEDIA_TYPE_VIDEO || (st->disposition & AV_DISPOSITION_ATTACHED_PIC) ||
+            avcodec_find_decoder(st->codecpar->codec_id) == nullptr)
+            continue;
+        const auto [w, h] = displayed_size(raw, st);
+        // The same picture at another size: a variant with another shape is another view, not a cheaper copy.
+        const bool same_shape = std::abs(double(w) * info_.height - double(h) * info_.width) <= 0.02 * double(info_.width) * info_.height;
+        if (w >= width && h >= height && same_shape && int64_t(w) * h < best_area) {
+            best = static_cast<int>(i);
+            best_area = int64_t(w) * h;
+        }
+    }
+    if (best < 0)
+        return false;
+    describe_stream(best);
+    return true;
 }
 
 MediaSource MediaSource::open_for_decoding(const std::string& source, int stream_index, InterruptCheck interrupted,

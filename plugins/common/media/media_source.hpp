@@ -59,6 +59,11 @@ public:
     static MediaSource open_for_decoding(const std::string& source, int stream_index, InterruptCheck interrupted,
                                          double io_timeout_s = 30, std::shared_ptr<UrlRangeCache> url_cache = nullptr);
 
+    // An HLS master playlist offers one video at several sizes: this switches to the smallest whose picture is at
+    // least `width` x `height` as displayed, where that is smaller than the chosen one (only what is read costs).
+    // Returns whether it switched; info() then describes that variant. Only before anything is read.
+    bool use_smallest_variant_covering(int width, int height);
+
     const MediaInfo& info() const { return info_; }
     AVFormatContext* format() const { return format_.get(); }
     AVStream* stream() const { return format_->streams[stream_index_]; }
@@ -71,6 +76,8 @@ private:
     // Opens the demuxer for info_.source with the interrupt check installed and, for a URL, its I/O timeout; fails
     // naming the source and the reason.
     void open_input(InterruptCheck interrupted, double io_timeout_s, std::shared_ptr<UrlRangeCache> url_cache);
+    // Makes `index` the stream read and info_ its description; fails naming the source where it cannot be decoded.
+    void describe_stream(int index);
 
     // What the demuxer's own opens (an HLS playlist's segments and keys) are given: the URL's I/O options, which
     // FFmpeg copies from the demuxer's reader only when that reader is its own, not a cached URL's.
