@@ -337,6 +337,26 @@ TEST_CASE("an HLS playlist URL is read through its segments, a live one is refus
     CHECK_THAT(local_refused.err, Contains(server.url("local.m3u8")) && Contains("segment 'file://"));
 }
 
+TEST_CASE("an encrypted HLS playlist (AES-128) is read with the key its server gives", "[frame_slicer][http][hls]")
+{
+    TempDir site;
+    FolderServer server(site.path());
+    const auto video = make_marked_video("marked_h264_for_hls.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "2", "-g", "24", "-pix_fmt", "yuv420p"});
+    std::ofstream(site.path() / "key.bin", std::ios::binary) << "0123456789abcdef";
+    // FFmpeg's key info file: the key's URI as the playlist gives it, where the muxer reads it, the IV.
+    std::ofstream(site.path() / "keyinfo.txt") << server.url("key.bin") << "\n" << (site.path() / "key.bin").string()
+                                               << "\n00112233445566778899aabbccddeeff\n";
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-i", video.string(), "-c", "copy", "-f", "hls", "-hls_time", "1",
+                         "-hls_playlist_type", "vod", "-hls_key_info_file", (site.path() / "keyinfo.txt").string(),
+                         "-hls_segment_filename", (site.path() / "part%d.ts").string(), (site.path() / "clip.m3u8").string()})
+                .exit_code == 0);
+    REQUIRE_THAT(read_file(site.path() / "clip.m3u8"), Contains("METHOD=AES-128"));
+    const auto frames = sent_frames(plan(server.url("clip.m3u8")));
+    CHECK(frames.size() == 8);
+    check_frames_are_true(frames, true_frame_times(video));
+    CHECK(server.bytes_sent("key.bin") > 0);
+}
+
 TEST_CASE("of an HLS master playlist only the smallest variant that gives the frames their size is fetched", "[frame_slicer][http][hls]")
 {
     TempDir site;
