@@ -410,12 +410,15 @@ bool MediaSource::use_smallest_variant_covering(int width, int height)
     if (!info_.is_playlist)
         return false;
     AVFormatContext* raw = format_.get();
+    // HLS makes each variant a program of its own; a second video stream of one variant is another picture.
+    const AVProgram* chosen_variant = av_find_program_from_stream(raw, nullptr, stream_index_);
     int best = -1;
     int64_t best_area = int64_t(info_.width) * info_.height;
     for (unsigned i = 0; i < raw->nb_streams; ++i) {
         const AVStream* st = raw->streams[i];
+        const AVProgram* variant = av_find_program_from_stream(raw, nullptr, static_cast<int>(i));
         if (st->codecpar->codec_type != AVMEDIA_TYPE_VIDEO || (st->disposition & AV_DISPOSITION_ATTACHED_PIC) ||
-            avcodec_find_decoder(st->codecpar->codec_id) == nullptr)
+            avcodec_find_decoder(st->codecpar->codec_id) == nullptr || variant == nullptr || variant == chosen_variant)
             continue;
         const auto [w, h] = displayed_size(raw, st);
         // The same picture at another size: a variant with another shape is another view, not a cheaper copy.
