@@ -454,7 +454,12 @@ TEST_CASE("an HLS segment whose server goes silent is given up after the I/O tim
                              {"TMPDIR=" + temp.path().string()});
     INFO(source << ": " << r.err);
     REQUIRE(r.exit_code == 0);
-    CHECK(files_in(temp.path()).empty()); // a URL's copy is gone with the plan
+    CHECK(files_in(temp.path()).empty()); // the copy is gone with the plan
+    // The other segments were fetched once, into the copy (the saved playlist's too: its segments are the site's).
+    for (const std::string name : {"part0.ts", "part1.ts", "part3.ts"}) {
+        INFO(name);
+        CHECK(server.bytes_sent(name) == fs::file_size(site.path() / name));
+    }
     // The frames of the other segments, each the frame its time claims; none from the silent one (2 to 3 s).
     const json doc = json::parse(r.out);
     const auto frames = sent_frames(doc);

@@ -101,10 +101,10 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
         if (sparse) {
             sparse_index = true;
             p.index = std::make_shared<const FrameIndex>(std::move(*sparse));
-        } else if (media.is_url) {
+        } else if (media.is_url || (media.is_playlist && saved_playlist_names_network(media.source))) {
             // A URL scanned and then decoded would be downloaded about twice: it is downloaded once, into a copy that
             // both read (and that the decoding may then read with every core). A playlist's bytes are not the video
-            // (its segments are elsewhere): what its segments hold is copied instead.
+            // (its segments are elsewhere, a saved playlist's too): what its segments hold is copied instead.
             std::string why_not;
             // The copy is most of the work, the scan of it on this machine's disk the rest: one progress, rising.
             const auto copying = [&](double f) { index_progress(0.9 * f); };

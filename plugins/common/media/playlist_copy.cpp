@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
+#include <fstream>
 
 namespace jarvis {
 namespace {
@@ -115,6 +117,16 @@ void write_copy(MediaSource& source, const fs::path& path, const MediaSource::In
 }
 
 } // namespace
+
+bool saved_playlist_names_network(const std::string& path)
+{
+    std::ifstream in(native_path(path), std::ios::binary);
+    std::string text(1 << 20, '\0'); // a playlist of hours lists a few thousand segments: far less than this
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text.find("http://") != std::string::npos || text.find("https://") != std::string::npos;
+}
 
 std::shared_ptr<const DownloadedCopy> copy_playlist(MediaSource& source, const MediaSource::InterruptCheck& interrupted,
                                                    const ScanProgress& progress, std::string& why_not)

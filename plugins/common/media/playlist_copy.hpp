@@ -18,6 +18,10 @@ namespace jarvis {
 // folder, too little room, a write that fails, timestamps MP4 cannot hold) it returns nothing, `why_not` says why and
 // `source` is back at its start, for the caller to read the playlist itself. Throws MediaCancelled when `interrupted`
 // says so, MediaError naming the playlist when reading it fails.
+// Whether a playlist saved on this machine (UTF-8 path) names anything on the network (segments, variants, keys):
+// then reading it twice, to find the frames and to decode them, would fetch those twice. False when it cannot be read.
+bool saved_playlist_names_network(const std::string& path);
+
 std::shared_ptr<const DownloadedCopy> copy_playlist(MediaSource& source, const MediaSource::InterruptCheck& interrupted,
                                                    const ScanProgress& progress, std::string& why_not);
 
