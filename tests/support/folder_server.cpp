@@ -20,6 +20,9 @@ struct FolderServer::State
     std::set<std::string> paths_asked; // under `mutex`
     bool stopping = false;
     std::map<std::string, size_t> sent; // by path, under `mutex`
+    std::set<std::string> silent;       // paths never answered
+    int answering = 0;                  // requests of other paths not yet answered, under `mutex`
+    std::condition_variable answered;   // one of them was
     int port = 0;
     std::thread thread;
 };
@@ -38,18 +41,25 @@ FolderServer::FolderServer(const std::filesystem::path& folder, const std::vecto
             s.released.wait(lock, [&s] { return s.stopping; });
             res.status = 503;
         });
+    for (const std::string& name : silent)
+        s.silent.insert("/" + name);
     s.server.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response&) {
         {
             std::lock_guard lock(s.mutex);
             s.paths_asked.insert(req.path);
+            s.answering += s.silent.count(req.path) == 0 ? 1 : 0;
         }
         s.asked.notify_all();
         return httplib::Server::HandlerResponse::Unhandled;
     });
     // Called once a response is written: a file's body is then what was sent of it (a range's bytes for a range).
     s.server.set_logger([&s](const httplib::Request& req, const httplib::Response& res) {
-        std::lock_guard lock(s.mutex);
-        s.sent[req.path] += res.body.size();
+        {
+            std::lock_guard lock(s.mutex);
+            s.sent[req.path] += res.body.size();
+            s.answering -= s.silent.count(req.path) == 0 ? 1 : 0;
+        }
+        s.answered.notify_all();
     });
     s.port = s.server.bind_to_any_port("127.0.0.1");
     if (s.port <= 0)
@@ -76,7 +86,9 @@ bool FolderServer::requested(const std::string& name, std::chrono::seconds withi
 
 size_t FolderServer::bytes_sent(const std::string& name) const
 {
-    std::lock_guard lock(state_->mutex);
+    // A client may finish with a response before the server's thread has counted it: the count waits for that.
+    std::unique_lock lock(state_->mutex);
+    state_->answered.wait_for(lock, std::chrono::seconds(30), [&] { return state_->answering == 0; });
     const auto it = state_->sent.find("/" + name);
     return it == state_->sent.end() ? 0 : it->second;
 }

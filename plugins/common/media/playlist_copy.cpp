@@ -1,7 +1,7 @@
 #include "media/playlist_copy.hpp"
 
-#include "media/decoding_times.hpp"
 #include "media/media_error.hpp"
+#include "media/mp4_stream_writer.hpp"
 #include "platform/native_path.hpp"
 
 #include <fmt/format.h>
@@ -21,13 +21,6 @@ struct CopyAbandoned
 {
     std::string why;
 };
-
-// A muxer's failure, as the reason to give up the copy.
-void check(int rc, const char* what, const std::string& path)
-{
-    if (rc < 0)
-        throw CopyAbandoned{fmt::format("{} {} failed: {}", what, path, av::error_string(rc))};
-}
 
 // Whether what is left to copy, as far as the share written so far tells, fits in the free room with as much again to
 // spare, so that a copy does not fill the disk for everything else.
@@ -56,25 +49,8 @@ void rewind(MediaSource& source)
 // Copies every packet of the chosen stream into the MP4 at `path`.
 void write_copy(MediaSource& source, const fs::path& path, const MediaSource::InterruptCheck& interrupted, const ScanProgress& progress)
 {
-    const std::string shown = utf8_path(path);
-    AVStream* in = source.stream();
-    AVFormatContext* raw = nullptr;
-    check(avformat_alloc_output_context2(&raw, nullptr, "mp4", shown.c_str()), "choosing the container of", shown);
-    av::OutputContext out(raw);
-    AVStream* copy = avformat_new_stream(out.get(), nullptr);
-    if (copy == nullptr)
-        throw std::bad_alloc();
-    check(avcodec_parameters_copy(copy->codecpar, in->codecpar), "copying the codec parameters into", shown);
-    copy->codecpar->codec_tag = 0; // MPEG-TS's stream types mean nothing in MP4: the muxer chooses
-    copy->time_base = in->time_base; // the copy's times are the playlist's, to the tick
-    copy->avg_frame_rate = in->avg_frame_rate;
-    check(avio_open(&out->pb, shown.c_str(), AVIO_FLAG_WRITE), "opening", shown);
-    check(avformat_write_header(out.get(), nullptr), "writing the header of", shown);
-    // The muxer may keep a time base of its own (a multiple of the stream's); packets are rescaled to it.
-    const AVRational out_base = copy->time_base;
-
-    const AVRational rate = in->avg_frame_rate.num > 0 && in->avg_frame_rate.den > 0 ? in->avg_frame_rate : in->r_frame_rate;
-    DecodingTimes decoding_times(rate.num > 0 && rate.den > 0 ? av_rescale_q(1, av_inv_q(rate), in->time_base) : 1);
+    const AVStream* in = source.stream();
+    Mp4StreamWriter copy(*in, utf8_path(path));
     const double duration_s = source.info().duration_s;
     const double start_s = in->start_time != AV_NOPTS_VALUE ? double(in->start_time) * av_q2d(in->time_base) : 0;
     av::Packet packet(av_packet_alloc());
@@ -100,20 +76,15 @@ void write_copy(MediaSource& source, const fs::path& path, const MediaSource::In
             continue;
         }
         const double at_s = double(packet->pts) * av_q2d(in->time_base);
-        packet->dts = decoding_times.next(packet->pts);
-        av_packet_rescale_ts(packet.get(), in->time_base, out_base);
-        packet->stream_index = copy->index;
-        packet->pos = -1;
-        check(av_interleaved_write_frame(out.get(), packet.get()), "writing a packet to", shown); // takes the packet
+        copy.write(packet.get());
         if (packets_read % 256 == 0 && duration_s > 0) {
             const double share = std::clamp((at_s - start_s) / duration_s, 0.0, 1.0);
-            check_room(path, avio_tell(out->pb), share);
+            check_room(path, copy.bytes_written(), share);
             if (progress)
                 progress(share);
         }
     }
-    check(av_write_trailer(out.get()), "writing the index of", shown);
-    check(avio_closep(&out->pb), "closing", shown);
+    copy.finish();
 }
 
 } // namespace
@@ -145,6 +116,8 @@ std::shared_ptr<const DownloadedCopy> copy_playlist(MediaSource& source, const M
         return copy;
     } catch (const CopyAbandoned& abandoned) {
         why_not = abandoned.why;
+    } catch (const Mp4StreamWriter::Failure& failure) {
+        why_not = failure.what();
     }
     copy.reset();
     rewind(source);

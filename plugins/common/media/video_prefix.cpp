@@ -1,7 +1,7 @@
 #include "media/video_prefix.hpp"
 
-#include "media/decoding_times.hpp"
 #include "media/media_error.hpp"
+#include "media/mp4_stream_writer.hpp"
 
 #include <fmt/format.h>
 
@@ -28,74 +28,62 @@ int probed_pixel_format(const std::string& path, int stream_index)
 
 int64_t write_video_prefix(MediaSource& source, const std::string& path, double seconds)
 {
+    const auto fail = [&](const std::string& reason) {
+        return MediaError(fmt::format("cannot copy the first {:g} s of '{}': {}", seconds, source.info().source, reason));
+    };
     const auto check = [&](int rc, const char* what) {
         if (rc < 0)
-            throw MediaError(fmt::format("cannot copy the first {:g} s of '{}' into '{}': {}: {}", seconds, source.info().source, path,
-                                         what, av::error_string(rc)));
+            throw fail(std::string(what) + ": " + av::error_string(rc));
     };
     AVStream* in = source.stream();
-    AVFormatContext* raw = nullptr;
-    check(avformat_alloc_output_context2(&raw, nullptr, "mp4", path.c_str()), "choosing the container");
-    av::OutputContext out(raw);
-    AVStream* copy = avformat_new_stream(out.get(), nullptr);
-    if (copy == nullptr)
-        throw std::bad_alloc();
-    check(avcodec_parameters_copy(copy->codecpar, in->codecpar), "copying the codec parameters");
-    copy->codecpar->codec_tag = 0; // the source container's tag may mean nothing in MP4: let the muxer choose
-    if (copy->codecpar->format < 0 && copy->codecpar->codec_id == AV_CODEC_ID_VP9 && !source.info().is_url)
-        copy->codecpar->format = probed_pixel_format(source.info().source, source.stream_index());
-    copy->time_base = in->time_base;
-    copy->avg_frame_rate = in->avg_frame_rate;
-    check(avio_open(&out->pb, path.c_str(), AVIO_FLAG_WRITE), "opening the file");
-    check(avformat_write_header(out.get(), nullptr), "writing the header");
+    try {
+        const bool vp9_unsaid = in->codecpar->format < 0 && in->codecpar->codec_id == AV_CODEC_ID_VP9 && !source.info().is_url;
+        Mp4StreamWriter copy(*in, path, vp9_unsaid ? probed_pixel_format(source.info().source, source.stream_index()) : -1);
 
-    // Opening may have left the reader past the start: a Matroska file cut short (a recording that crashed) was searched
-    // for the cues its header points to beyond its end.
-    const int64_t start = in->start_time != AV_NOPTS_VALUE ? in->start_time : 0;
-    if (av_seek_frame(source.format(), source.stream_index(), start, AVSEEK_FLAG_BACKWARD) < 0)
-        check(av_seek_frame(source.format(), -1, 0, AVSEEK_FLAG_BYTE), "returning to the start");
+        // Opening may have left the reader past the start: a Matroska file cut short (a recording that crashed) was
+        // searched for the cues its header points to beyond its end.
+        const int64_t start = in->start_time != AV_NOPTS_VALUE ? in->start_time : 0;
+        if (av_seek_frame(source.format(), source.stream_index(), start, AVSEEK_FLAG_BACKWARD) < 0)
+            check(av_seek_frame(source.format(), -1, 0, AVSEEK_FLAG_BYTE), "returning to its start");
 
-    av::Packet packet(av_packet_alloc());
-    if (!packet)
-        throw std::bad_alloc();
-    int64_t written = 0;
-    int64_t first_dts = AV_NOPTS_VALUE;
-    const AVRational rate = in->avg_frame_rate.num > 0 && in->avg_frame_rate.den > 0 ? in->avg_frame_rate : in->r_frame_rate;
-    DecodingTimes decoding_times(rate.num > 0 && rate.den > 0 ? av_rescale_q(1, av_inv_q(rate), in->time_base) : 1);
-    for (;;) {
-        const int rc = av_read_frame(source.format(), packet.get());
-        if (rc == AVERROR_EOF)
-            break;
-        check(rc, "reading");
-        const bool ours = packet->stream_index == source.stream_index();
-        // The cut needs a decoding order's time: the demuxer's, or where it has none the presentation time (a packet
-        // without a decoding time comes before any reordering is known: the first ones).
-        const int64_t dts = packet->dts != AV_NOPTS_VALUE ? packet->dts : packet->pts;
-        const bool before_first_keyframe = first_dts == AV_NOPTS_VALUE && !(packet->flags & AV_PKT_FLAG_KEY);
-        if (!ours || dts == AV_NOPTS_VALUE || before_first_keyframe) {
-            av_packet_unref(packet.get());
-            continue;
+        av::Packet packet(av_packet_alloc());
+        if (!packet)
+            throw std::bad_alloc();
+        int64_t written = 0;
+        int64_t first_dts = AV_NOPTS_VALUE;
+        for (;;) {
+            const int rc = av_read_frame(source.format(), packet.get());
+            if (rc == AVERROR_EOF)
+                break;
+            check(rc, "reading it");
+            const bool ours = packet->stream_index == source.stream_index();
+            // The cut needs a decoding order's time: the demuxer's, or where it has none the presentation time (a
+            // packet without a decoding time comes before any reordering is known: the first ones).
+            const int64_t dts = packet->dts != AV_NOPTS_VALUE ? packet->dts : packet->pts;
+            const bool before_first_keyframe = first_dts == AV_NOPTS_VALUE && !(packet->flags & AV_PKT_FLAG_KEY);
+            if (!ours || dts == AV_NOPTS_VALUE || before_first_keyframe) {
+                av_packet_unref(packet.get());
+                continue;
+            }
+            if (first_dts == AV_NOPTS_VALUE)
+                first_dts = dts;
+            // Cut in decoding order: whatever a picture predicts from came before it.
+            if ((double(dts) - double(first_dts)) * av_q2d(in->time_base) >= seconds) { // in double: damaged times overflow int64
+                av_packet_unref(packet.get());
+                break;
+            }
+            if (packet->pts == AV_NOPTS_VALUE)
+                packet->pts = packet->dts; // no reordering (AVI, raw streams): each is shown when it is decoded
+            copy.write(packet.get());
+            ++written;
         }
-        if (first_dts == AV_NOPTS_VALUE)
-            first_dts = dts;
-        // Cut in decoding order: whatever a picture predicts from came before it.
-        if ((double(dts) - double(first_dts)) * av_q2d(in->time_base) >= seconds) { // in double: damaged times overflow int64
-            av_packet_unref(packet.get());
-            break;
-        }
-        if (packet->pts == AV_NOPTS_VALUE)
-            packet->pts = packet->dts; // no reordering (AVI, raw streams): each is shown when it is decoded
-        packet->dts = decoding_times.next(packet->pts);
-        av_packet_rescale_ts(packet.get(), in->time_base, copy->time_base);
-        packet->stream_index = copy->index;
-        packet->pos = -1;
-        check(av_interleaved_write_frame(out.get(), packet.get()), "writing a packet");
-        ++written;
+        copy.finish();
+        if (written == 0)
+            throw MediaError(fmt::format("cannot copy the first {:g} s of '{}': it has no keyframe to start from", seconds, source.info().source));
+        return written;
+    } catch (const Mp4StreamWriter::Failure& e) {
+        throw fail(e.what());
     }
-    check(av_write_trailer(out.get()), "writing the trailer");
-    if (written == 0)
-        throw MediaError(fmt::format("cannot copy the first {:g} s of '{}': it has no keyframe to start from", seconds, source.info().source));
-    return written;
 }
 
 } // namespace jarvis
