@@ -337,6 +337,41 @@ TEST_CASE("an HLS playlist URL is read through its segments, a live one is refus
     CHECK_THAT(local_refused.err, Contains(server.url("local.m3u8")) && Contains("segment 'file://"));
 }
 
+TEST_CASE("copying a URL's video and scanning the copy report one progress, rising from 0 to 1", "[frame_slicer][http][hls]")
+{
+    TempDir site;
+    // 720 frames: the copy and the scan each report every 256 packets, so each reports more than once.
+    const auto video = make_marked_video("marked_h264_30s.mp4", 320, 192, 24, 30, {"-c:v", "libx264", "-g", "24", "-pix_fmt", "yuv420p"});
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-i", video.string(), "-c", "copy", "-f", "hls", "-hls_time", "1",
+                         "-hls_playlist_type", "vod", "-hls_segment_filename", (site.path() / "part%d.ts").string(),
+                         (site.path() / "clip.m3u8").string()})
+                .exit_code == 0);
+    // Over 4 MB: the download reports after each MB.
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=24", "-t", "12", "-c:v", "libx264",
+                         "-preset", "ultrafast", "-qp", "10", "-g", "24", "-pix_fmt", "yuv420p", (site.path() / "clip.ts").string()})
+                .exit_code == 0);
+    FolderServer server(site.path());
+    // A playlist is copied segment by segment, an MPEG-TS file downloaded whole; then each copy is scanned.
+    for (const auto& [name, frames] : std::vector<std::pair<std::string, size_t>>{{"clip.m3u8", 60}, {"clip.ts", 24}}) {
+        INFO(name);
+        std::vector<double> index_progress;
+        jarvis::vision::CallHandlers handlers;
+        handlers.on_progress = [&](std::string_view stage, double f) {
+            if (stage == "index" && f >= 0)
+                index_progress.push_back(f);
+        };
+        const json doc = json::parse(
+            slicer().plan(json{{"video", server.url(name)}, {"prompt", "What happens?"}, {"loadout", "vllm://m"}}.dump(), handlers));
+        REQUIRE(sent_frames(doc).size() == frames);
+        INFO(json(index_progress).dump());
+        CHECK(std::is_sorted(index_progress.begin(), index_progress.end()));
+        // The copy fills most of the bar (below 0.9) and the scan the rest: the bar never starts over.
+        CHECK(std::count_if(index_progress.begin(), index_progress.end(), [](double f) { return f > 0 && f < 0.9; }) >= 1);
+        CHECK(std::count_if(index_progress.begin(), index_progress.end(), [](double f) { return f >= 0.9; }) >= 2);
+        CHECK(index_progress.back() == 1.0); // the index is whole
+    }
+}
+
 TEST_CASE("an encrypted HLS playlist (AES-128) is read with the key its server gives", "[frame_slicer][http][hls]")
 {
     TempDir site;

@@ -103,6 +103,8 @@ FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptChe
     }
     if (packets.empty())
         throw MediaError(fmt::format("cannot use video '{}': its video stream has no frames", source.info().source));
+    if (progress) // reported every 256 packets: the last report may be well short of the end
+        progress(1.0);
 
     // Keyframes are found in decode order; each frame decodes from the last keyframe before it in that order.
     std::vector<int64_t> keyframe_pts_for(packets.size());

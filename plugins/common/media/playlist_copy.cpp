@@ -85,6 +85,8 @@ void write_copy(MediaSource& source, const fs::path& path, const MediaSource::In
         }
     }
     copy.finish();
+    if (progress)
+        progress(1.0);
 }
 
 } // namespace
