@@ -45,7 +45,9 @@ FrameChoice choose_frames(const FrameIndex& index, int64_t count, double fps, st
         c.end_s = index.end_s;
     }
     const size_t first_in_clip = index.played_at(c.start_s);
-    const size_t last_in_clip = index.played_at(std::nextafter(c.end_s, 0.0));
+    size_t last_in_clip = index.played_at(c.end_s);
+    if (last_in_clip > first_in_clip && index.seconds(index.frames[last_in_clip].pts) >= c.end_s) // it starts as the clip ends
+        --last_in_clip;
 
     std::vector<size_t> positions;
     for (const double t : sample_times(count, fps, c.start_s, c.end_s))

@@ -3,6 +3,7 @@
 #include "media/media_source.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,9 +33,12 @@ struct FrameIndex
     // In double: a damaged file's timestamps can be anything, AV_NOPTS_VALUE included, where int64 arithmetic
     // would overflow.
     double seconds(int64_t pts) const { return (double(pts) - double(origin_pts)) * av_q2d(time_base); }
+    // To the nearest tick: a time meant to be a frame's (k / fps) can come out a rounding error short of its pts, or
+    // half a tick off it where the container's clock is coarse (Matroska's milliseconds); truncating would take the
+    // frame before.
     int64_t pts_at(double seconds) const
     {
-        const double pts = double(origin_pts) + seconds / av_q2d(time_base);
+        const double pts = std::floor(double(origin_pts) + seconds / av_q2d(time_base) + 0.5);
         constexpr double limit = 9.0e18; // inside int64, so that the conversion is defined
         return pts != pts ? origin_pts : static_cast<int64_t>(std::clamp(pts, -limit, limit));
     }
