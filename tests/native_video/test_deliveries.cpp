@@ -258,6 +258,41 @@ TEST_CASE("an HLS playlist URL goes as frames: the server's loader would take th
     CHECK(sent["timestamps"].back().get<double>() >= 5.0);
 }
 
+TEST_CASE("frames of an HLS master playlist are made from the smallest variant that covers the video's pixel budget", "[deliveries][hls]")
+{
+    TempDir site;
+    // One video at two sizes (v0 640x384, v1 320x192), 18 s at 24 fps in 2-second segments.
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x384:rate=24", "-t", "18",
+                         "-filter_complex", "[0:v]split=2[a][b];[b]scale=320:192[small]", "-map", "[a]", "-map", "[small]", "-c:v",
+                         "libx264", "-preset", "ultrafast", "-g", "48", "-b:v:0", "800k", "-b:v:1", "200k", "-f", "hls", "-hls_time", "2",
+                         "-hls_playlist_type", "vod",
+                         "-master_pl_name", "master.m3u8", "-var_stream_map", "v:0 v:1", "-hls_segment_filename",
+                         (site.path() / "v%v_%d.ts").string(), (site.path() / "v%v.m3u8").string()})
+                .exit_code == 0);
+    FolderServer server(site.path());
+    TempDir dir;
+    // Each frame alone could be sent at 640x384; 432 frames of one video share vLLM's video pixel budget, which makes
+    // them 288x160: the 320x192 variant has every pixel they keep.
+    const json doc = run_json(host_args(write_config(dir, {{"loadout", loadout + "#delivery=frames#fps=24"}}), "plan", server.url("master.m3u8")));
+    CHECK(doc["media"]["width"] == 320);
+    const json& frames = doc["media"]["frames"];
+    REQUIRE(frames.size() == 432);
+    CHECK(frames[0]["width"] == 288);
+    CHECK(frames[0]["height"] == 160);
+    size_t large_sent = 0;
+    size_t large_size = 0;
+    for (int i = 0; i < 9; ++i) {
+        const std::string small = "v1_" + std::to_string(i) + ".ts";
+        CHECK(server.bytes_sent(small) == fs::file_size(site.path() / small));
+        const std::string large = "v0_" + std::to_string(i) + ".ts";
+        large_sent += server.bytes_sent(large);
+        large_size += fs::file_size(site.path() / large);
+    }
+    // Finding the streams reads the large variant's first segment or so; nothing of it after that.
+    INFO(large_sent << " of v0's " << large_size << " bytes sent");
+    CHECK(large_sent < large_size / 2);
+}
+
 TEST_CASE("a video whose frame rate varies goes as frames, so that the model is told the true times", "[deliveries][vfr]")
 {
     // 60 frames in the first 2 s, then one every 4/30 s: 90 frames in 5.7 s, 15.8 a second on average. vLLM times

@@ -45,6 +45,16 @@ std::shared_ptr<const AVCodecParameters> copied_parameters(const AVCodecParamete
     return copy;
 }
 
+// The frames' size: the budget's, which fits ctx and max_pixels. A video's frames also share one pixel budget, which
+// vLLM applies to what it receives: where that is the smaller, frames are made at its size, so nothing is shrunk again.
+qwen::Size frame_size_for(FrameUse use, qwen::Size budget_size, int64_t frames, int width, int height)
+{
+    if (use != FrameUse::video)
+        return budget_size;
+    const qwen::Size video = qwen::smart_resize_video(static_cast<int>(std::max<int64_t>(frames, 2)), width, height); // a video has at least 2
+    return int64_t(video.width) * video.height < int64_t(budget_size.width) * budget_size.height ? video : budget_size;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -81,7 +91,11 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
     if (media.is_playlist) {
         const int width = media.width;
         const int height = media.height;
-        const qwen::Size wanted = budget_for(clip_length(media.duration_s)).size;
+        const double clip_s = clip_length(media.duration_s);
+        const FrameBudget budget = budget_for(clip_s);
+        // A clip with fewer frames than asked for gives fewer (each a larger share of a video's pixel budget).
+        const int64_t frames = media.avg_fps > 0 ? std::min(budget.frames, static_cast<int64_t>(clip_s * media.avg_fps)) : budget.frames;
+        const qwen::Size wanted = frame_size_for(use, budget.size, frames, width, height);
         if (source.use_smallest_variant_covering(wanted.width, wanted.height))
             log.debug("frames: '{}' is read at {}x{} of its {}x{}, since the frames are {}x{}", media.source, media.width,
                       media.height, width, height, wanted.width, wanted.height);
@@ -139,15 +153,7 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
         request.stream_index = source.stream_index();
     request.codec = p.local_copy_codec ? p.local_copy_codec.get() : source.stream()->codecpar;
     request.url_cache = source.url_cache(); // what the index's pass read is not fetched again
-    // The budget's size already fits ctx and max_pixels. A video's frames also share one pixel budget, which vLLM
-    // applies to what it receives: where that is the smaller, frames are made at its size, so nothing is shrunk again.
-    qwen::Size size = budget.size;
-    if (use == FrameUse::video) {
-        const int frames = static_cast<int>(std::max<size_t>(p.choice.targets.size(), 2)); // a video has at least 2
-        const qwen::Size video = qwen::smart_resize_video(frames, media.width, media.height);
-        if (int64_t(video.width) * video.height < int64_t(size.width) * size.height)
-            size = video;
-    }
+    const qwen::Size size = frame_size_for(use, budget.size, static_cast<int64_t>(p.choice.targets.size()), media.width, media.height);
     request.width = size.width;
     request.height = size.height;
     request.rotation_deg = media.rotation_deg;
