@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 namespace jarvis {
@@ -94,7 +95,7 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
         const double clip_s = clip_length(media.duration_s);
         const FrameBudget budget = budget_for(clip_s);
         // A clip with fewer frames than asked for gives fewer (each a larger share of a video's pixel budget).
-        const int64_t frames = media.avg_fps > 0 ? std::min(budget.frames, static_cast<int64_t>(clip_s * media.avg_fps)) : budget.frames;
+        const int64_t frames = media.avg_fps > 0 ? std::min<int64_t>(budget.frames, std::llround(clip_s * media.avg_fps)) : budget.frames;
         const qwen::Size wanted = frame_size_for(use, budget.size, frames, width, height);
         if (source.use_smallest_variant_covering(wanted.width, wanted.height))
             log.debug("frames: '{}' is read at {}x{} of its {}x{}, since the frames are {}x{}", media.source, media.width,
