@@ -337,6 +337,25 @@ TEST_CASE("an HLS playlist URL is read through its segments, a live one is refus
     CHECK_THAT(local_refused.err, Contains(server.url("local.m3u8")) && Contains("segment 'file://"));
 }
 
+TEST_CASE("an HLS playlist of fragmented MP4 segments (CMAF) is read once, at the frames' true times", "[frame_slicer][http][hls]")
+{
+    TempDir site;
+    const auto video = make_marked_video("marked_h264_for_hls.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "2", "-g", "24", "-pix_fmt", "yuv420p"});
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-i", video.string(), "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_playlist_type",
+                         "vod", "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4", "-hls_segment_filename",
+                         (site.path() / "part%d.m4s").string(), (site.path() / "clip.m3u8").string()})
+                .exit_code == 0);
+    REQUIRE(read_file(site.path() / "clip.m3u8").find("#EXT-X-MAP:URI=\"init.mp4\"") != std::string::npos);
+    FolderServer server(site.path());
+    const auto frames = sent_frames(plan(server.url("clip.m3u8")));
+    CHECK(frames.size() == 8);
+    check_frames_are_true(frames, true_frame_times(video));
+    for (const std::string name : {"init.mp4", "part0.m4s", "part1.m4s", "part2.m4s", "part3.m4s"}) {
+        INFO(name);
+        CHECK(server.bytes_sent(name) == fs::file_size(site.path() / name));
+    }
+}
+
 TEST_CASE("copying a URL's video and scanning the copy report one progress, rising from 0 to 1", "[frame_slicer][http][hls]")
 {
     TempDir site;
