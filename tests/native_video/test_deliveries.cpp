@@ -265,9 +265,8 @@ TEST_CASE("frames of an HLS master playlist are made from the smallest variant t
     REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x384:rate=24", "-t", "18",
                          "-filter_complex", "[0:v]split=2[a][b];[b]scale=320:192[small]", "-map", "[a]", "-map", "[small]", "-c:v",
                          "libx264", "-preset", "ultrafast", "-g", "48", "-b:v:0", "800k", "-b:v:1", "200k", "-f", "hls", "-hls_time", "2",
-                         "-hls_playlist_type", "vod",
-                         "-master_pl_name", "master.m3u8", "-var_stream_map", "v:0 v:1", "-hls_segment_filename",
-                         (site.path() / "v%v_%d.ts").string(), (site.path() / "v%v.m3u8").string()})
+                         "-hls_playlist_type", "vod", "-master_pl_name", "master.m3u8", "-var_stream_map", "v:0 v:1",
+                         "-hls_segment_filename", (site.path() / "v%v_%d.ts").string(), (site.path() / "v%v.m3u8").string()})
                 .exit_code == 0);
     FolderServer server(site.path());
     TempDir dir;

@@ -79,7 +79,7 @@ int64_t write_video_prefix(MediaSource& source, const std::string& path, double 
         }
         copy.finish();
         if (written == 0)
-            throw MediaError(fmt::format("cannot copy the first {:g} s of '{}': it has no keyframe to start from", seconds, source.info().source));
+            throw fail("it has no keyframe to start from");
         return written;
     } catch (const Mp4StreamWriter::Failure& e) {
         throw fail(e.what());
