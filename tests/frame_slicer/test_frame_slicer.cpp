@@ -447,6 +447,20 @@ TEST_CASE("of an HLS master playlist only the smallest variant that gives the fr
     CHECK(skipped_sent < skipped_size / 2);
 }
 
+TEST_CASE("a playlist reached through a redirect names its segments from where it was found", "[frame_slicer][http][hls]")
+{
+    // The site's playlist is in a folder of its own; the link given is a short one that redirects there. Resolved
+    // against the short link, the segments' URLs would not exist.
+    TempDir site;
+    fs::create_directories(site.path() / "shows");
+    const fs::path video = make_hls_site(site.path() / "shows");
+    FolderServer server(site.path(), {}, {{"watch.m3u8", "shows/clip.m3u8"}});
+    const auto frames = sent_frames(plan(server.url("watch.m3u8")));
+    CHECK(frames.size() == 8);
+    check_frames_are_true(frames, true_frame_times(video));
+    CHECK(server.bytes_sent("shows/part3.ts") == fs::file_size(site.path() / "shows" / "part3.ts"));
+}
+
 TEST_CASE("an HLS playlist that cannot be copied is read from the network instead", "[frame_slicer][http][hls]")
 {
     TempDir site;

@@ -27,7 +27,9 @@ struct FolderServer::State
     std::thread thread;
 };
 
-FolderServer::FolderServer(const std::filesystem::path& folder, const std::vector<std::string>& silent) : state_(std::make_unique<State>())
+FolderServer::FolderServer(const std::filesystem::path& folder, const std::vector<std::string>& silent,
+                           const std::map<std::string, std::string>& redirects)
+    : state_(std::make_unique<State>())
 {
     State& s = *state_;
     if (!s.server.set_mount_point("/", folder.string()))
@@ -43,6 +45,8 @@ FolderServer::FolderServer(const std::filesystem::path& folder, const std::vecto
         });
     for (const std::string& name : silent)
         s.silent.insert("/" + name);
+    for (const auto& [from, to] : redirects)
+        s.server.Get("/" + from, [to = to](const httplib::Request&, httplib::Response& res) { res.set_redirect("/" + to); });
     s.server.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response&) {
         {
             std::lock_guard lock(s.mutex);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,11 +12,13 @@ namespace jarvis::test {
 
 // A web server on a free loopback port that serves the files of one folder as they are (Range requests included), as
 // a site serving an HLS playlist and its segments does. A request for one of `silent` (names not in the folder) gets
-// no answer at all until the server is destroyed, as from a server that stalls.
+// no answer at all until the server is destroyed, as from a server that stalls. A request for a name of `redirects`
+// is sent on (302 Found) to the name it maps to, as a site's short link is.
 class FolderServer
 {
 public:
-    explicit FolderServer(const std::filesystem::path& folder, const std::vector<std::string>& silent = {});
+    explicit FolderServer(const std::filesystem::path& folder, const std::vector<std::string>& silent = {},
+                          const std::map<std::string, std::string>& redirects = {});
     ~FolderServer();
     FolderServer(const FolderServer&) = delete;
     FolderServer& operator=(const FolderServer&) = delete;

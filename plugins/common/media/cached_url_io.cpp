@@ -3,6 +3,7 @@
 extern "C" {
 #include <libavutil/error.h>
 #include <libavutil/mem.h>
+#include <libavutil/opt.h>
 }
 
 #include <algorithm>
@@ -15,6 +16,17 @@ constexpr int buffer_size = 32 * 1024; // FFmpeg's own default
 
 } // namespace
 
+std::string location_after_redirects(AVIOContext* reader, const std::string& url)
+{
+    uint8_t* location = nullptr;
+    // FFmpeg's HTTP reader keeps it as an option of its protocol context, a child of the reader.
+    if (av_opt_get(reader, "location", AV_OPT_SEARCH_CHILDREN, &location) < 0 || location == nullptr)
+        return url;
+    std::string found = reinterpret_cast<const char*>(location);
+    av_free(location);
+    return found.empty() ? url : found;
+}
+
 std::unique_ptr<CachedUrlIo> CachedUrlIo::open(const std::string& url, std::shared_ptr<UrlRangeCache> cache, const AVIOInterruptCB& interrupt,
                                                AVDictionary** options, int& error)
 {
@@ -24,6 +36,7 @@ std::unique_ptr<CachedUrlIo> CachedUrlIo::open(const std::string& url, std::shar
     if (error < 0)
         return nullptr;
     io->size_ = avio_size(io->network_);
+    io->location_ = location_after_redirects(io->network_, url);
     auto* buffer = static_cast<unsigned char*>(av_malloc(buffer_size));
     if (buffer != nullptr)
         io->outer_ = avio_alloc_context(buffer, buffer_size, 0, io.get(), &CachedUrlIo::read, nullptr, &CachedUrlIo::seek);

@@ -11,6 +11,10 @@ extern "C" {
 
 namespace jarvis {
 
+// Where FFmpeg's reader of `url` (avio_open2's) got its bytes from, after the server's redirects; `url` itself when
+// it was not redirected.
+std::string location_after_redirects(AVIOContext* reader, const std::string& url);
+
 // The reader a demuxer is given for a URL whose bytes are shared through a UrlRangeCache: what the cache holds comes
 // from memory, the rest from FFmpeg's own HTTP reader, and is kept. The network reader follows the demuxer's seeks
 // only when bytes must come from it, so a pass over cached ranges makes no request at all.
@@ -26,6 +30,9 @@ public:
     CachedUrlIo& operator=(const CachedUrlIo&) = delete;
 
     AVIOContext* context() const { return outer_; }
+    // Where the bytes come from, after the server's redirects: what relative URLs in them (an HLS playlist's
+    // segments and variants) resolve against. FFmpeg finds it only in a reader of its own, not in this one.
+    const std::string& location() const { return location_; }
 
 private:
     CachedUrlIo() = default;
@@ -37,6 +44,7 @@ private:
     AVIOContext* outer_ = nullptr;   // what the demuxer reads
     int64_t position_ = 0;
     int64_t size_ = -1;
+    std::string location_;
 };
 
 } // namespace jarvis

@@ -244,7 +244,7 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
     raw->opaque = nested_opens_.get();
     raw->io_open = &MediaSource::open_nested;
     // The path goes to FFmpeg behind "file:" so that names containing ':' are not taken for protocols.
-    const std::string url = info_.is_url ? source : "file:" + source;
+    std::string url = info_.is_url ? source : "file:" + source;
     AVDictionary* opts = options.release();
     take_last_ffmpeg_error();
     int rc = 0;
@@ -254,6 +254,7 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
         if (url_io_) {
             raw->pb = url_io_->context();
             raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+            url = url_io_->location(); // an HLS playlist's relative URLs name files where it was found
         } else {
             avformat_free_context(raw);
         }
