@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (preset fuzz: clang, ASan/UBSan) and runs each for SECONDS (default 60), seeded with
-# what the tests use: Jarvis's loadouts, configuration and request documents, a streamed answer, H.264 from x264,
+# what the tests use: Jarvis's loadouts, configuration and request documents, a streamed answer, H.264 from x264, HLS playlists,
 # small MP4, MPEG-TS, Matroska, WebM and AVI files (probing, indexing and frame extraction), chat requests carrying real media
 # in data: URLs (the emulator), HTTP requests and ranges (the media server), prompts in many scripts (the tokenizer).
 # Crashes are written to build/fuzz/crashes/<target>/; each one found becomes a test.
@@ -54,11 +54,12 @@ PY
 fi
 
 status=0
-for target in fuzz_documents fuzz_sse fuzz_h264_headers fuzz_container fuzz_emulator_request fuzz_media_server fuzz_tokenizer; do
+for target in fuzz_documents fuzz_sse fuzz_h264_headers fuzz_hls_playlist fuzz_container fuzz_emulator_request fuzz_media_server fuzz_tokenizer; do
     case $target in
         fuzz_documents) seeds=tests/fuzz/corpus/documents ;;
         fuzz_sse) seeds=tests/fuzz/corpus/sse ;;
         fuzz_h264_headers) seeds=$out/seeds/h264 ;;
+        fuzz_hls_playlist) seeds=tests/fuzz/corpus/hls_playlist ;;
         fuzz_container) seeds=$out/seeds/container ;;
         fuzz_emulator_request) seeds="$out/seeds/emulator tests/fuzz/corpus/emulator" ;;
         fuzz_media_server) seeds=tests/fuzz/corpus/media_server ;;

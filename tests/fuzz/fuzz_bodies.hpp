@@ -10,6 +10,7 @@
 #include "media/frame_extractor.hpp"
 #include "media/frame_index.hpp"
 #include "media/h264_headers.hpp"
+#include "media/hls_playlist.hpp"
 #include "media/matroska_segment.hpp"
 #include "media/media_error.hpp"
 #include "media/media_source.hpp"
@@ -17,6 +18,7 @@
 
 #include <jarvis/plugin_adapter.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -36,6 +38,28 @@ inline void h264_headers(const uint8_t* data, size_t size)
     h264::for_each_nal(data, size, 4, [&](const uint8_t* nal, size_t n) { (void)h264::read_nal(nal, n, sets); });
     // The same bytes as one NAL after the parameter sets the input may have carried.
     (void)h264::read_nal(data, size, sets);
+}
+
+// An HLS playlist's text as a server might send it: read as a master (its variants chosen from at a size the input
+// also gives) and as a media playlist; its first line also as a URI resolved against its second. Never a crash, and
+// every variant's URL is absolute.
+inline void hls_playlist(const uint8_t* data, size_t size)
+{
+    const std::string text(reinterpret_cast<const char*>(data), size);
+    if (const auto variants = hls::complete_master_variants(text, "http://example.com/a/b/master.m3u8?x=1")) {
+        const int width = size > 0 ? data[0] * 16 : 0;
+        const int height = size > 1 ? data[1] * 16 : 0;
+        const hls::Variant& chosen = hls::smallest_variant_covering(*variants, width, height);
+        if (chosen.width <= 0 || chosen.height <= 0)
+            std::abort();
+        for (const hls::Variant& v : *variants)
+            if (v.url.find(':') == std::string::npos)
+                std::abort();
+    }
+    (void)hls::media_playlist_length(text);
+    const size_t line_end = std::min(text.find('\n'), text.size());
+    const std::string rest = line_end < text.size() ? text.substr(line_end + 1) : std::string();
+    (void)hls::resolve_url(rest.substr(0, rest.find('\n')), text.substr(0, line_end));
 }
 
 // Loadouts, configuration documents and requests: each parses or throws ConfigError, nothing else.
