@@ -198,7 +198,7 @@ FrameSlicerProvider::Turn FrameSlicerProvider::build_plan(std::string_view reque
     call.progress("probe", -1);
     t.source = std::make_unique<MediaSource>(
         MediaSource::open(t.setup.request.video, [&] { return call.cancelled(); }, config_.video_url.timeout_s,
-                          static_cast<size_t>(config_.video_url.cache_bytes)));
+                          static_cast<size_t>(config_.video_url.cache_bytes), variant_size_wanted(t.setup, FrameUse::images, log_)));
     MediaSource& source = *t.source;
     const auto acquire = [&] {
         t.media_key = media_key("frame_slicer", source.info(), media_shaping(t.setup, config_, "images"));

@@ -187,7 +187,8 @@ std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Cal
             keep_delivery(setup, *earlier);
         call.progress("probe", -1);
         MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); }, config_.video_url.timeout_s,
-                                               static_cast<size_t>(config_.video_url.cache_bytes));
+                                               static_cast<size_t>(config_.video_url.cache_bytes),
+                                               variant_size_wanted(setup, FrameUse::video, log_)); // a playlist goes as frames
         const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_, delivery_rates(config_.delivery_costs));
         std::vector<std::unique_ptr<StagedFile>> none_staged; // a plan stages nothing
         const Prepared p = prepare_turn(decision.mode, source, setup, earlier, true, call, false, none_staged);
@@ -239,7 +240,8 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
         // a name of a file that is open (a hard link is another name of the video the source holds).
         std::vector<std::unique_ptr<StagedFile>> staged_files;
         MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); }, config_.video_url.timeout_s,
-                                               static_cast<size_t>(config_.video_url.cache_bytes));
+                                               static_cast<size_t>(config_.video_url.cache_bytes),
+                                               variant_size_wanted(setup, FrameUse::video, log_)); // a playlist goes as frames
         const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_, delivery_rates(config_.delivery_costs));
         log_.info("native_video: delivering {} as {} ({})", source.info().source, to_string(decision.mode), decision.why);
 

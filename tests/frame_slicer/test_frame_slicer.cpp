@@ -411,21 +411,52 @@ TEST_CASE("an encrypted HLS playlist (AES-128) is read with the key its server g
     CHECK(server.bytes_sent("key.bin") > 0);
 }
 
-TEST_CASE("of an HLS master playlist only the smallest variant that gives the frames their size is fetched", "[frame_slicer][http][hls]")
+// A site's usual offer: one video at two sizes (v0 320x192, v1 160x96), 8 s in 1-second segments each, in `folder`:
+// master.m3u8, v0.m3u8, v1.m3u8 and the segments v0_0.ts .. v1_7.ts.
+void make_two_size_site(const fs::path& folder)
 {
-    TempDir site;
-    // A site's usual offer: one video at two sizes (v0 320x192, v1 160x96), 8 s in 1-second segments each.
+    fs::create_directories(folder);
     REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x192:rate=24", "-t", "8",
                          "-filter_complex", "[0:v]split=2[a][b];[b]scale=160:96[small]", "-map", "[a]", "-map", "[small]", "-c:v",
                          "libx264", "-preset", "ultrafast", "-g", "24", "-b:v:0", "400k", "-b:v:1", "100k", "-f", "hls", "-hls_time",
                          "1", "-hls_playlist_type", "vod", "-master_pl_name", "master.m3u8", "-var_stream_map", "v:0 v:1",
-                         "-hls_segment_filename", (site.path() / "v%v_%d.ts").string(), (site.path() / "v%v.m3u8").string()})
+                         "-hls_segment_filename", (folder / "v%v_%d.ts").string(), (folder / "v%v.m3u8").string()})
                 .exit_code == 0);
+}
+
+// The bytes the server sent of one variant's 8 segments, and their size.
+std::pair<size_t, size_t> variant_bytes(const FolderServer& server, const fs::path& folder, const std::string& variant,
+                                        const std::string& prefix = "")
+{
+    size_t sent = 0;
+    size_t size = 0;
+    for (int i = 0; i < 8; ++i) {
+        const std::string name = variant + "_" + std::to_string(i) + ".ts";
+        sent += server.bytes_sent(prefix + name);
+        size += fs::file_size(folder / name);
+    }
+    return {sent, size};
+}
+
+TEST_CASE("of an HLS master playlist only the smallest variant that gives the frames their size is fetched", "[frame_slicer][http][hls]")
+{
+    TempDir site;
+    make_two_size_site(site.path());
     // Frames of Qwen's smallest image size (over 320x192) need the large variant; of 160x96 (max_pixels) the small
     // one does.
     const auto [options, sampled, skipped, width] = GENERATE(table<std::string, std::string, std::string, int>(
         {{"", "v0", "v1", 320}, {"#max_pixels=15360", "v1", "v0", 160}}));
-    INFO("loadout options '" << options << "'");
+    // A master that gives its variants' sizes is chosen from before anything is fetched; one that does not, once
+    // FFmpeg has read every variant's streams.
+    const bool sizes_in_master = GENERATE(true, false);
+    INFO("loadout options '" << options << "', sizes in the master: " << sizes_in_master);
+    std::string master = read_file(site.path() / "master.m3u8");
+    REQUIRE_THAT(master, Contains("RESOLUTION=320x192") && Contains("RESOLUTION=160x96"));
+    if (!sizes_in_master) {
+        for (const std::string size : {",RESOLUTION=320x192", ",RESOLUTION=160x96"})
+            master.erase(master.find(size), size.size());
+        std::ofstream(site.path() / "master.m3u8", std::ios::binary | std::ios::trunc) << master;
+    }
     FolderServer server(site.path());
     const json doc = plan(server.url("master.m3u8"), options);
     CHECK(doc["media"]["width"] == width);
@@ -433,18 +464,14 @@ TEST_CASE("of an HLS master playlist only the smallest variant that gives the fr
     CHECK(frames.size() == 16);
     for (const auto& f : frames)
         CHECK(f["width"].get<int>() >= width); // never made from fewer pixels than they have
-    size_t skipped_sent = 0;
-    size_t skipped_size = 0;
-    for (int i = 0; i < 8; ++i) {
-        const std::string read = sampled + "_" + std::to_string(i) + ".ts";
-        CHECK(server.bytes_sent(read) == fs::file_size(site.path() / read));
-        const std::string other = skipped + "_" + std::to_string(i) + ".ts";
-        skipped_sent += server.bytes_sent(other);
-        skipped_size += fs::file_size(site.path() / other);
-    }
-    // Finding the streams reads the other variant's first second or two; nothing of it after that (all of it before).
+    const auto [sampled_sent, sampled_size] = variant_bytes(server, site.path(), sampled);
+    CHECK(sampled_sent == sampled_size);
+    const auto [skipped_sent, skipped_size] = variant_bytes(server, site.path(), skipped);
     INFO(skipped_sent << " of " << skipped << "'s " << skipped_size << " bytes sent");
-    CHECK(skipped_sent < skipped_size / 2);
+    if (sizes_in_master)
+        CHECK(skipped_sent == 0);
+    else // finding the streams reads the other variant's first second or two; nothing of it after that
+        CHECK(skipped_sent < skipped_size / 2);
 }
 
 TEST_CASE("a playlist reached through a redirect names its segments from where it was found", "[frame_slicer][http][hls]")
@@ -459,6 +486,36 @@ TEST_CASE("a playlist reached through a redirect names its segments from where i
     CHECK(frames.size() == 8);
     check_frames_are_true(frames, true_frame_times(video));
     CHECK(server.bytes_sent("shows/part3.ts") == fs::file_size(site.path() / "shows" / "part3.ts"));
+}
+
+TEST_CASE("a master playlist reached through a redirect names its variants from where it was found", "[frame_slicer][http][hls]")
+{
+    // As above, for a master: its variants' URLs resolve against where it was found.
+    TempDir site;
+    make_two_size_site(site.path() / "shows");
+    FolderServer server(site.path(), {}, {{"watch.m3u8", "shows/master.m3u8"}});
+    const json doc = plan(server.url("watch.m3u8"), "#max_pixels=15360");
+    CHECK(doc["media"]["width"] == 160);
+    CHECK(doc["media"]["frames"].size() == 16);
+    CHECK(server.bytes_sent("shows/master.m3u8") > 0);
+    const auto [small_sent, small_size] = variant_bytes(server, site.path() / "shows", "v1", "shows/");
+    CHECK(small_sent == small_size);
+    // Resolved against the short link instead, the variants' URLs would not exist, and the master would be read whole.
+    CHECK(variant_bytes(server, site.path() / "shows", "v0", "shows/").first == 0);
+}
+
+TEST_CASE("an HLS master whose chosen variant cannot be read is read as FFmpeg reads it", "[frame_slicer][http][hls]")
+{
+    // The small variant's playlist is gone (a site's stale master): its segments are still there, but only the
+    // large variant can be read through a playlist.
+    TempDir site;
+    make_two_size_site(site.path());
+    fs::remove(site.path() / "v1.m3u8");
+    FolderServer server(site.path());
+    const json doc = plan(server.url("master.m3u8"), "#max_pixels=15360");
+    CHECK(doc["media"]["width"] == 320);
+    CHECK(doc["media"]["frames"].size() == 16);
+    CHECK(server.requested("v1.m3u8", std::chrono::seconds(0)));
 }
 
 TEST_CASE("an HLS playlist that cannot be copied is read from the network instead", "[frame_slicer][http][hls]")

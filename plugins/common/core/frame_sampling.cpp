@@ -56,12 +56,48 @@ qwen::Size frame_size_for(FrameUse use, qwen::Size budget_size, int64_t frames, 
     return int64_t(video.width) * video.height < int64_t(budget_size.width) * budget_size.height ? video : budget_size;
 }
 
+// A clip's length in a video ending at `video_end`, by the loadout's start and end.
+double clip_length(const Loadout& loadout, double video_end)
+{
+    return std::max(std::min(loadout.end_s.value_or(video_end), video_end) - loadout.start_s.value_or(0), 0.0);
+}
+
+// The frames and their size that fit a clip of `clip_s` of `media` in the loadout's token budget.
+FrameBudget clip_budget(const CallSetup& setup, const MediaInfo& media, double clip_s)
+{
+    const Loadout& loadout = setup.loadout;
+    return fit_frame_budget(sample_count(clip_s, loadout.fps.value_or(default_fps), loadout.max_frames.value_or(default_max_frames)),
+                            media.width, media.height, clip_s, loadout.max_pixels, loadout.ctx,
+                            loadout.max_tokens.value_or(default_max_tokens), qwen::question_text_tokens(setup.request.prompt));
+}
+
+// The size frames of `media` will be made at, from what its header says, before any frame is chosen: what picks an HLS
+// variant. A clip with fewer frames than asked for gives fewer (each a larger share of a video's pixel budget).
+qwen::Size wanted_frame_size(const CallSetup& setup, FrameUse use, const MediaInfo& media)
+{
+    const double clip_s = clip_length(setup.loadout, media.duration_s);
+    const FrameBudget budget = clip_budget(setup, media, clip_s);
+    const int64_t frames = media.avg_fps > 0 ? std::min<int64_t>(budget.frames, std::llround(clip_s * media.avg_fps)) : budget.frames;
+    return frame_size_for(use, budget.size, frames, media.width, media.height);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
 } // namespace
+
+MediaSource::VariantSizeWanted variant_size_wanted(const CallSetup& setup, FrameUse use, const PluginLog& log)
+{
+    return [&setup, use, &log](const MediaInfo& largest) {
+        const qwen::Size wanted = wanted_frame_size(setup, use, largest);
+        log.debug("frames: '{}' offers {}x{} at the most; the frames will be {}x{}: its smallest variant of at least that "
+                  "size is read",
+                  largest.source, largest.width, largest.height, wanted.width, wanted.height);
+        return std::make_pair(wanted.width, wanted.height);
+    };
+}
 
 FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, MediaSource& source, const plugin::Call& call,
                       const PluginLog& log, FrameUse use)
@@ -75,28 +111,18 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
     const double fps = loadout.fps.value_or(default_fps);
     const int64_t max_frames = loadout.max_frames.value_or(default_max_frames);
     const double clip_start = loadout.start_s.value_or(0);
-    // The clip's length in a video ending at `video_end`.
-    const auto clip_length = [&](double video_end) {
-        return std::max(std::min(loadout.end_s.value_or(video_end), video_end) - clip_start, 0.0);
-    };
+    const auto clip_length = [&](double video_end) { return jarvis::clip_length(loadout, video_end); };
 
     call.progress("index", -1);
     const auto index_progress = [&](double f) { call.progress("index", f); };
-    const auto budget_for = [&](double clip_s) {
-        return fit_frame_budget(sample_count(clip_s, fps, max_frames), media.width, media.height, clip_s, loadout.max_pixels,
-                                loadout.ctx, loadout.max_tokens.value_or(default_max_tokens),
-                                qwen::question_text_tokens(setup.request.prompt));
-    };
+    const auto budget_for = [&](double clip_s) { return clip_budget(setup, media, clip_s); };
     // Of an HLS playlist's sizes, the smallest that still gives the frames their size: fewer bytes to fetch and pixels
-    // to decode, the same frames for the model.
+    // to decode, the same frames for the model. A master whose variants give their sizes was opened at that variant
+    // already (variant_size_wanted); this is for one whose sizes only its streams tell.
     if (media.is_playlist) {
         const int width = media.width;
         const int height = media.height;
-        const double clip_s = clip_length(media.duration_s);
-        const FrameBudget budget = budget_for(clip_s);
-        // A clip with fewer frames than asked for gives fewer (each a larger share of a video's pixel budget).
-        const int64_t frames = media.avg_fps > 0 ? std::min<int64_t>(budget.frames, std::llround(clip_s * media.avg_fps)) : budget.frames;
-        const qwen::Size wanted = frame_size_for(use, budget.size, frames, width, height);
+        const qwen::Size wanted = wanted_frame_size(setup, use, media);
         if (source.use_smallest_variant_covering(wanted.width, wanted.height))
             log.debug("frames: '{}' is read at {}x{} of its {}x{}, since the frames are {}x{}", media.source, media.width,
                       media.height, width, height, wanted.width, wanted.height);
@@ -150,6 +176,7 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
 
     ExtractionRequest& request = p.request;
     request.source = media.source;
+    request.read_url = media.read_url;
     if (!p.local_copy_codec)
         request.stream_index = source.stream_index();
     request.codec = p.local_copy_codec ? p.local_copy_codec.get() : source.stream()->codecpar;

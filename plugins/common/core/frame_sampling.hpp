@@ -36,6 +36,10 @@ struct SampledFrames
 // budget shared by all frames).
 enum class FrameUse { images, video };
 
+// What MediaSource::open is given so that an HLS master is read at the variant the frames of this request need.
+// `setup` and `log` must outlive the open.
+MediaSource::VariantSizeWanted variant_size_wanted(const CallSetup& setup, FrameUse use, const PluginLog& log);
+
 // Which frames a request samples and how they are made, before any of them is decoded: the index (cached), the
 // choice and the extraction request. The source must outlive it (the request points at its codec parameters).
 struct FramePlan

@@ -53,6 +53,10 @@ struct CodecParametersFreer
 {
     void operator()(AVCodecParameters* p) const { avcodec_parameters_free(&p); }
 };
+struct IoContextCloser
+{
+    void operator()(AVIOContext* p) const { avio_closep(&p); }
+};
 
 using FormatContext = std::unique_ptr<AVFormatContext, FormatContextCloser>;
 using OutputContext = std::unique_ptr<AVFormatContext, OutputContextCloser>;
@@ -60,6 +64,7 @@ using CodecContext = std::unique_ptr<AVCodecContext, CodecContextFreer>;
 using Frame = std::unique_ptr<AVFrame, FrameFreer>;
 using Packet = std::unique_ptr<AVPacket, PacketFreer>;
 using Sws = std::unique_ptr<SwsContext, SwsFreer>;
+using IoContext = std::unique_ptr<AVIOContext, IoContextCloser>;
 
 // av_err2str is a compound-literal macro that g++ rejects; this is its C++ equivalent.
 inline std::string error_string(int code)

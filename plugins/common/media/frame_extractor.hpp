@@ -26,6 +26,7 @@ struct ExtractionRequest
 {
     std::string source;     // what messages name
     std::string local_copy; // a URL source's downloaded copy, read instead of the URL when set
+    std::string read_url;   // otherwise what is read when not `source` (MediaInfo::read_url: an HLS master's variant)
     int stream_index = 0;                          // the stream MediaSource::open chose
     const AVCodecParameters* codec = nullptr;      // its codec parameters (read-only, shared by the workers)
     int width = 0;       // as displayed
@@ -38,7 +39,7 @@ struct ExtractionRequest
     double io_timeout_s = 30;           // a URL source: how long a read may wait for a stalled server
     std::shared_ptr<UrlRangeCache> url_cache; // a URL source: the bytes its index was made from, read again from here
 
-    const std::string& read_from() const { return local_copy.empty() ? source : local_copy; }
+    const std::string& read_from() const { return !local_copy.empty() ? local_copy : !read_url.empty() ? read_url : source; }
 };
 
 // Runs on the calling thread between units of work: `cancelled` is polled, `progress` gets the fraction done, and

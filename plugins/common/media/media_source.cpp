@@ -2,6 +2,7 @@
 
 #include "media/ffmpeg_compat.hpp"
 #include "media/ffmpeg_log.hpp"
+#include "media/hls_playlist.hpp"
 #include "media/matroska_segment.hpp"
 #include "media/media_error.hpp"
 #include "platform/file_access.hpp"
@@ -15,6 +16,7 @@ extern "C" {
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -216,6 +218,70 @@ void read_matroska_extent(AVFormatContext* fmt, MediaInfo& info, const UrlRangeC
     info.index_cut_at_s = info.duration_s * share;
 }
 
+// A playlist's text as its server sends it, and the URL it came from after redirects (what its relative URIs resolve
+// against). Without text when it cannot be read, is not a playlist (read no further than its first bytes), is over
+// `limit` bytes, or with `masters_only` lists segments (read no further than the first); `error` then holds FFmpeg's
+// error, if there was one.
+struct PlaylistText
+{
+    std::string text;
+    std::string url;
+    int error = 0;
+};
+PlaylistText fetch_playlist_text(const std::string& url, const AVIOInterruptCB& interrupt, double io_timeout_s, size_t limit,
+                                 bool masters_only)
+{
+    const auto cancelled = [&](int rc) { return rc == AVERROR_EXIT || interrupt.callback(interrupt.opaque) != 0; };
+    std::unique_ptr<AVDictionary, av::DictionaryFreer> options = url_io_options(io_timeout_s);
+    AVDictionary* opts = options.release();
+    av_dict_set(&opts, "protocol_whitelist", "http,https,tls,tcp", 0);
+    AVIOContext* raw = nullptr;
+    PlaylistText playlist;
+    playlist.error = avio_open2(&raw, url.c_str(), AVIO_FLAG_READ, &interrupt, &opts);
+    options.reset(opts);
+    if (cancelled(playlist.error))
+        throw MediaCancelled();
+    if (playlist.error < 0)
+        return playlist;
+    av::IoContext pb(raw);
+    unsigned char buffer[16384];
+    while (true) {
+        const int got = avio_read(pb.get(), buffer, sizeof buffer);
+        if (got == AVERROR_EOF || got == 0)
+            break;
+        if (cancelled(got))
+            throw MediaCancelled();
+        if (got < 0) {
+            playlist.error = got;
+            playlist.text.clear();
+            return playlist;
+        }
+        playlist.text.append(reinterpret_cast<const char*>(buffer), static_cast<size_t>(got));
+        // A playlist starts so (RFC 8216 4.3.1.1), after a byte order mark at the most.
+        const size_t tag = playlist.text.find("#EXTM3U");
+        const bool not_wanted = (playlist.text.size() >= 10 && (tag == std::string::npos || tag > 3)) ||
+                                (masters_only && playlist.text.find("#EXTINF:") != std::string::npos);
+        if (not_wanted || playlist.text.size() > limit) {
+            playlist.text.clear();
+            return playlist;
+        }
+    }
+    playlist.url = location_after_redirects(pb.get(), url);
+    return playlist;
+}
+
+// Whether a URL's path names a playlist (".m3u8", ".m3u"): only then is its text read before FFmpeg opens it, so
+// that a video's URL costs no request more.
+bool names_playlist(const std::string& url)
+{
+    std::string path = url.substr(0, url.find_first_of("?#"));
+    std::transform(path.begin(), path.end(), path.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const auto ends_with = [&](std::string_view suffix) {
+        return path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    return ends_with(".m3u8") || ends_with(".m3u");
+}
+
 } // namespace
 
 bool is_http_url(const std::string& source)
@@ -244,7 +310,7 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
     raw->opaque = nested_opens_.get();
     raw->io_open = &MediaSource::open_nested;
     // The path goes to FFmpeg behind "file:" so that names containing ':' are not taken for protocols.
-    std::string url = info_.is_url ? source : "file:" + source;
+    std::string url = info_.is_url ? info_.read_from() : "file:" + source;
     AVDictionary* opts = options.release();
     take_last_ffmpeg_error();
     int rc = 0;
@@ -315,7 +381,8 @@ int interrupt_requested(void* opaque)
     return (*check && (*check)()) ? 1 : 0;
 }
 
-MediaSource MediaSource::open(const std::string& source, InterruptCheck interrupted, double io_timeout_s, size_t url_cache_bytes)
+MediaSource MediaSource::open(const std::string& source, InterruptCheck interrupted, double io_timeout_s, size_t url_cache_bytes,
+                              const VariantSizeWanted& size_wanted)
 {
     MediaSource m;
     m.info_.source = source;
@@ -326,8 +393,22 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
         m.info_.size_bytes = check_local_file(source);
     }
 
+    if (m.info_.is_url && size_wanted && names_playlist(source))
+        m.choose_variant_before_opening(interrupted, io_timeout_s, size_wanted);
     const bool cached = m.info_.is_url && url_cache_bytes > 0;
-    m.open_input(std::move(interrupted), io_timeout_s, cached ? std::make_shared<UrlRangeCache>(url_cache_bytes) : nullptr);
+    const auto new_cache = [&] { return cached ? std::make_shared<UrlRangeCache>(url_cache_bytes) : nullptr; };
+    if (m.info_.read_url.empty()) {
+        m.open_input(std::move(interrupted), io_timeout_s, new_cache());
+    } else {
+        try {
+            m.open_input(interrupted, io_timeout_s, new_cache());
+        } catch (const MediaError&) {
+            // The variant the master named cannot be read as a playlist: FFmpeg's reading of the master finds what
+            // can be, or says what is wrong with it.
+            m.info_.read_url.clear();
+            m.open_input(std::move(interrupted), io_timeout_s, new_cache());
+        }
+    }
     AVFormatContext* raw = m.format_.get();
     int rc = 0;
 
@@ -348,6 +429,38 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
     return m;
 }
 
+void MediaSource::choose_variant_before_opening(const InterruptCheck& interrupted, double io_timeout_s, const VariantSizeWanted& size_wanted)
+{
+    // A master lists a line per variant, a media playlist a line per segment: hours of video in short segments are a
+    // few hundred kB.
+    constexpr size_t longest_playlist = 4 << 20;
+    const AVIOInterruptCB interrupt{&interrupt_requested, const_cast<InterruptCheck*>(&interrupted)};
+    // A media playlist is for FFmpeg alone to read: here, no further than the first read that shows it lists segments.
+    const PlaylistText master = fetch_playlist_text(info_.source, interrupt, io_timeout_s, longest_playlist, true);
+    // A silent server would only keep FFmpeg's own open waiting as long again; any other failure it reports in detail.
+    if (master.error == AVERROR(ETIMEDOUT))
+        fail(info_.source, av::error_string(master.error));
+    const auto variants = hls::complete_master_variants(master.text, master.url);
+    if (!variants)
+        return;
+    // The variants share one timeline: any of them gives the duration.
+    const hls::Variant& largest = hls::largest_variant(*variants);
+    const PlaylistText media_playlist = fetch_playlist_text(largest.url, interrupt, io_timeout_s, longest_playlist, false);
+    const auto length = hls::media_playlist_length(media_playlist.text);
+    if (!length || !length->ended)
+        return; // FFmpeg's reading of the master tells what is wrong (a live playlist, one that cannot be read)
+    MediaInfo described = info_;
+    described.width = largest.width;
+    described.height = largest.height;
+    described.duration_s = length->duration_s;
+    described.avg_fps = largest.frame_rate;
+    described.is_playlist = true;
+    const auto [width, height] = size_wanted(described);
+    const hls::Variant& chosen = hls::smallest_variant_covering(*variants, width, height);
+    if (is_http_url(chosen.url))
+        info_.read_url = chosen.url;
+}
+
 void MediaSource::describe_stream(int index)
 {
     AVFormatContext* raw = format_.get();
@@ -356,6 +469,7 @@ void MediaSource::describe_stream(int index)
     fresh.source = info_.source;
     fresh.is_url = info_.is_url;
     fresh.size_bytes = info_.size_bytes;
+    fresh.read_url = info_.read_url;
     info_ = std::move(fresh);
     const std::string& source = info_.source;
     stream_index_ = index;

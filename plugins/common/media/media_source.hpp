@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace jarvis {
 
@@ -39,6 +40,10 @@ struct MediaInfo
     // An HLS playlist (.m3u8): its segments are separate files that the demuxer fetches by their own URLs, so the
     // playlist's bytes alone (a copy of them, or what a server's loader fetches) are not a video.
     bool is_playlist = false;
+    // What FFmpeg reads when it is not `source`: the variant playlist of an HLS master, chosen from the master's text
+    // before any segment was fetched. Reopening for decoding reads it too; messages name `source`.
+    std::string read_url;
+    const std::string& read_from() const { return read_url.empty() ? source : read_url; }
 };
 
 // An opened video: the demuxer and the chosen video stream (never cover art).
@@ -46,12 +51,17 @@ class MediaSource
 {
 public:
     using InterruptCheck = std::function<bool()>;
+    // The displayed size frames need of a video described by `largest`: its largest HLS variant's size, with the
+    // playlist's duration and frame rate (0 when the master does not give it).
+    using VariantSizeWanted = std::function<std::pair<int, int>(const MediaInfo& largest)>;
 
     // Opens a local path or an http(s) URL. Throws MediaError with the source and the reason.
     // `interrupted` is polled during blocking I/O; when it returns true the open fails with "cancelled".
     // A URL's bytes are kept as they are read (url_cache()), up to `url_cache_bytes` (0: not kept).
+    // With `size_wanted`, an HLS master URL whose variants all give their size is opened at the smallest variant that
+    // covers it (hls_playlist.hpp): the others are never fetched. Other masters are opened whole.
     static MediaSource open(const std::string& source, InterruptCheck interrupted = {}, double io_timeout_s = 30,
-                            size_t url_cache_bytes = UrlRangeCache::default_capacity);
+                            size_t url_cache_bytes = UrlRangeCache::default_capacity, const VariantSizeWanted& size_wanted = {});
 
     // Opens `source` again for decoding `stream_index`, which an earlier open() chose: no stream probing (it decodes
     // frames just to look at them), the caller has the codec parameters already. URLs get the same I/O timeout, and
@@ -76,6 +86,8 @@ private:
     // Opens the demuxer for info_.source with the interrupt check installed and, for a URL, its I/O timeout; fails
     // naming the source and the reason.
     void open_input(InterruptCheck interrupted, double io_timeout_s, std::shared_ptr<UrlRangeCache> url_cache);
+    // Sets info_.read_url to the variant of an HLS master `size_wanted` chooses, where the master allows a choice.
+    void choose_variant_before_opening(const InterruptCheck& interrupted, double io_timeout_s, const VariantSizeWanted& size_wanted);
     // Makes `index` the stream read and info_ its description; fails naming the source where it cannot be decoded.
     void describe_stream(int index);
 

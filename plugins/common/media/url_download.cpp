@@ -16,11 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct AvioCloser
-{
-    void operator()(AVIOContext* p) const { avio_closep(&p); }
-};
-
 // The URL path's extension when it looks like one (".mp4"), so that FFmpeg's probe gets the hint a file name gives.
 std::string extension_of(const std::string& url)
 {
@@ -67,7 +62,7 @@ std::shared_ptr<const DownloadedCopy> download_copy(const std::string& url, cons
             throw MediaCancelled();
         throw fail(av::error_string(rc));
     }
-    std::unique_ptr<AVIOContext, AvioCloser> input(raw);
+    av::IoContext input(raw);
     const int64_t size = avio_size(input.get());
 
     std::error_code ec;
