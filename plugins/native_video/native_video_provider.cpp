@@ -10,6 +10,7 @@
 #include "tools/host_tools.hpp"
 
 #include <chrono>
+#include <optional>
 
 namespace jarvis {
 namespace {
@@ -318,7 +319,14 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
                     continue;
                 }
                 log_.warn("native_video: the server refused video ({}); answering through images", e.what());
-                json result = ask_with_images(source, setup, call, seconds_since(start));
+                // A playlist is opened afresh: the frames' copy read its source to the end, and it was opened at the
+                // variant a video's frames need, while images, each with a budget of its own, can need a larger one.
+                std::optional<MediaSource> for_images;
+                if (source.info().is_playlist)
+                    for_images.emplace(MediaSource::open(setup.request.video, [&] { return call.cancelled(); }, config_.video_url.timeout_s,
+                                                         static_cast<size_t>(config_.video_url.cache_bytes),
+                                                         variant_size_wanted(setup, FrameUse::images, log_)));
+                json result = ask_with_images(for_images ? *for_images : source, setup, call, seconds_since(start));
                 result["fallback"] = {{"from", to_string(mode)}, {"to", "images"}, {"reason", e.what()}};
                 return document_text(result);
             }

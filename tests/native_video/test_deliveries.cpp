@@ -292,6 +292,31 @@ TEST_CASE("frames of an HLS master playlist are made from the smallest variant t
     CHECK(large_sent == 0);
 }
 
+TEST_CASE("a playlist answered through images after a refusal of video is read at the images' size", "[deliveries][hls][fallback]")
+{
+    TempDir site;
+    // The site of the test above: 432 frames of one video would be 288x160 (the 320x192 variant); as images, each
+    // with its own budget, 640x384. (Reusing the playlist the frames' copy had read to its end, the fallback failed:
+    // "it has no streams".)
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x384:rate=24", "-t", "18",
+                         "-filter_complex", "[0:v]split=2[a][b];[b]scale=320:192[small]", "-map", "[a]", "-map", "[small]", "-c:v",
+                         "libx264", "-preset", "ultrafast", "-g", "48", "-b:v:0", "800k", "-b:v:1", "200k", "-f", "hls", "-hls_time", "2",
+                         "-hls_playlist_type", "vod", "-master_pl_name", "master.m3u8", "-var_stream_map", "v:0 v:1",
+                         "-hls_segment_filename", (site.path() / "v%v_%d.ts").string(), (site.path() / "v%v.m3u8").string()})
+                .exit_code == 0);
+    FolderServer server(site.path());
+    Emulator no_video({"--limit-mm-per-prompt", R"({"video": 0})"});
+    TempDir dir;
+    const json config = {{"endpoint", {{"base_url", no_video.base_url()}}}, {"loadout", loadout + "#fps=24"}};
+    const json result = run_json(host_args(write_config(dir, config), "ask", server.url("master.m3u8")));
+    REQUIRE(result["fallback"]["to"] == "images");
+    CHECK(result["media"]["width"] == 640);
+    const json& frames = result["media"]["frames"];
+    REQUIRE(frames.size() == 432);
+    CHECK(frames[0]["width"] == 640);
+    CHECK(frames[0]["height"] == 384);
+}
+
 TEST_CASE("a video whose frame rate varies goes as frames, so that the model is told the true times", "[deliveries][vfr]")
 {
     // 60 frames in the first 2 s, then one every 4/30 s: 90 frames in 5.7 s, 15.8 a second on average. vLLM times
