@@ -83,8 +83,8 @@ public:
 
 private:
     MediaSource() = default;
-    // Opens the demuxer for info_.source with the interrupt check installed and, for a URL, its I/O timeout; fails
-    // naming the source and the reason.
+    // Opens the demuxer for info_.read_from() with the interrupt check installed and, for a URL, its I/O timeout;
+    // fails naming the source and the reason.
     void open_input(InterruptCheck interrupted, double io_timeout_s, std::shared_ptr<UrlRangeCache> url_cache);
     // Sets info_.read_url to the variant of an HLS master `size_wanted` chooses, where the master allows a choice.
     void choose_variant_before_opening(const InterruptCheck& interrupted, double io_timeout_s, const VariantSizeWanted& size_wanted);
