@@ -187,9 +187,7 @@ std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Cal
         if (earlier)
             keep_delivery(setup, *earlier);
         call.progress("probe", -1);
-        MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); }, config_.video_url.timeout_s,
-                                               static_cast<size_t>(config_.video_url.cache_bytes),
-                                               variant_size_wanted(setup, FrameUse::video, log_)); // a playlist goes as frames
+        MediaSource source = open_video(setup, call, FrameUse::video); // a playlist goes as frames
         const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_, delivery_rates(config_.delivery_costs));
         std::vector<std::unique_ptr<StagedFile>> none_staged; // a plan stages nothing
         const Prepared p = prepare_turn(decision.mode, source, setup, earlier, true, call, false, none_staged);
@@ -197,6 +195,12 @@ std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Cal
         doc["request"] = json::parse(video_chat_body(p.video, setup, p.turn));
         return document_text(doc);
     });
+}
+
+MediaSource NativeVideoProvider::open_video(const CallSetup& setup, plugin::Call& call, FrameUse use) const
+{
+    return MediaSource::open(setup.request.video, [&call] { return call.cancelled(); }, config_.video_url.timeout_s,
+                             static_cast<size_t>(config_.video_url.cache_bytes), variant_size_wanted(setup, use, log_));
 }
 
 json NativeVideoProvider::ask_with_images(MediaSource& source, const CallSetup& setup, plugin::Call& call, double media_s) const
@@ -240,9 +244,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
         // Declared before the source, so that staged files are removed after it is closed: Windows refuses to delete
         // a name of a file that is open (a hard link is another name of the video the source holds).
         std::vector<std::unique_ptr<StagedFile>> staged_files;
-        MediaSource source = MediaSource::open(setup.request.video, [&] { return call.cancelled(); }, config_.video_url.timeout_s,
-                                               static_cast<size_t>(config_.video_url.cache_bytes),
-                                               variant_size_wanted(setup, FrameUse::video, log_)); // a playlist goes as frames
+        MediaSource source = open_video(setup, call, FrameUse::video); // a playlist goes as frames
         const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_, delivery_rates(config_.delivery_costs));
         log_.info("native_video: delivering {} as {} ({})", source.info().source, to_string(decision.mode), decision.why);
 
@@ -323,9 +325,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
                 // variant a video's frames need, while images, each with a budget of its own, can need a larger one.
                 std::optional<MediaSource> for_images;
                 if (source.info().is_playlist)
-                    for_images.emplace(MediaSource::open(setup.request.video, [&] { return call.cancelled(); }, config_.video_url.timeout_s,
-                                                         static_cast<size_t>(config_.video_url.cache_bytes),
-                                                         variant_size_wanted(setup, FrameUse::images, log_)));
+                    for_images.emplace(open_video(setup, call, FrameUse::images));
                 json result = ask_with_images(for_images ? *for_images : source, setup, call, seconds_since(start));
                 result["fallback"] = {{"from", to_string(mode)}, {"to", "images"}, {"reason", e.what()}};
                 return document_text(result);

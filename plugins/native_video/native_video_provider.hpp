@@ -2,6 +2,7 @@
 
 #include "config/provider_config.hpp"
 #include "core/call_setup.hpp"
+#include "core/frame_sampling.hpp"
 #include "log/plugin_log.hpp"
 #include "media/ffmpeg_log.hpp"
 #include "media/media_source.hpp"
@@ -47,6 +48,8 @@ private:
                           std::vector<std::unique_ptr<StagedFile>>& staged) const;
     // The image path: frames as timestamped images, for servers that take no video.
     nlohmann::json ask_with_images(MediaSource& source, const CallSetup& setup, plugin::Call& call, double media_s) const;
+    // The request's video, with the URL settings; an HLS master at the variant frames made for `use` need.
+    MediaSource open_video(const CallSetup& setup, plugin::Call& call, FrameUse use) const;
 
     ProviderConfig config_;
     PluginLog log_;

@@ -258,16 +258,22 @@ TEST_CASE("an HLS playlist URL goes as frames: the server's loader would take th
     CHECK(sent["timestamps"].back().get<double>() >= 5.0);
 }
 
-TEST_CASE("frames of an HLS master playlist are made from the smallest variant that covers the video's pixel budget", "[deliveries][hls]")
+// One video at two sizes (v0 640x384, v1 320x192), 18 s at 24 fps in 2-second segments, in `folder`: master.m3u8,
+// v0.m3u8, v1.m3u8 and the segments v0_0.ts .. v1_8.ts.
+void make_two_size_site(const fs::path& folder)
 {
-    TempDir site;
-    // One video at two sizes (v0 640x384, v1 320x192), 18 s at 24 fps in 2-second segments.
     REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x384:rate=24", "-t", "18",
                          "-filter_complex", "[0:v]split=2[a][b];[b]scale=320:192[small]", "-map", "[a]", "-map", "[small]", "-c:v",
                          "libx264", "-preset", "ultrafast", "-g", "48", "-b:v:0", "800k", "-b:v:1", "200k", "-f", "hls", "-hls_time", "2",
                          "-hls_playlist_type", "vod", "-master_pl_name", "master.m3u8", "-var_stream_map", "v:0 v:1",
-                         "-hls_segment_filename", (site.path() / "v%v_%d.ts").string(), (site.path() / "v%v.m3u8").string()})
+                         "-hls_segment_filename", (folder / "v%v_%d.ts").string(), (folder / "v%v.m3u8").string()})
                 .exit_code == 0);
+}
+
+TEST_CASE("frames of an HLS master playlist are made from the smallest variant that covers the video's pixel budget", "[deliveries][hls]")
+{
+    TempDir site;
+    make_two_size_site(site.path());
     FolderServer server(site.path());
     TempDir dir;
     // Each frame alone could be sent at 640x384; 432 frames of one video share vLLM's video pixel budget, which makes
@@ -298,12 +304,7 @@ TEST_CASE("a playlist answered through images after a refusal of video is read a
     // The site of the test above: 432 frames of one video would be 288x160 (the 320x192 variant); as images, each
     // with its own budget, 640x384. (Reusing the playlist the frames' copy had read to its end, the fallback failed:
     // "it has no streams".)
-    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x384:rate=24", "-t", "18",
-                         "-filter_complex", "[0:v]split=2[a][b];[b]scale=320:192[small]", "-map", "[a]", "-map", "[small]", "-c:v",
-                         "libx264", "-preset", "ultrafast", "-g", "48", "-b:v:0", "800k", "-b:v:1", "200k", "-f", "hls", "-hls_time", "2",
-                         "-hls_playlist_type", "vod", "-master_pl_name", "master.m3u8", "-var_stream_map", "v:0 v:1",
-                         "-hls_segment_filename", (site.path() / "v%v_%d.ts").string(), (site.path() / "v%v.m3u8").string()})
-                .exit_code == 0);
+    make_two_size_site(site.path());
     FolderServer server(site.path());
     Emulator no_video({"--limit-mm-per-prompt", R"({"video": 0})"});
     TempDir dir;

@@ -81,6 +81,7 @@ bool parse_resolution(const std::string& value, int& width, int& height)
     return true;
 }
 
+// A positive number at the start of `value` ("29.970", "4.004,title"); 0 when there is none.
 double parse_number(const std::string& value)
 {
     char* end = nullptr;
@@ -232,11 +233,7 @@ std::optional<MediaPlaylistLength> media_playlist_length(std::string_view text)
     bool any_segment = false;
     for (const std::string_view line : lines) {
         if (starts_with(line, "#EXTINF:")) {
-            const std::string value(line.substr(std::string_view("#EXTINF:").size()));
-            char* end = nullptr;
-            const double d = std::strtod(value.c_str(), &end);
-            if (end != value.c_str() && std::isfinite(d) && d > 0)
-                length.duration_s += d;
+            length.duration_s += parse_number(std::string(line.substr(std::string_view("#EXTINF:").size()))); // "4.004,title"
             any_segment = true;
         } else if (starts_with(line, "#EXT-X-ENDLIST")) {
             length.ended = true;
