@@ -504,6 +504,22 @@ TEST_CASE("a master playlist reached through a redirect names its variants from 
     CHECK(variant_bytes(server, site.path() / "shows", "v0", "shows/").first == 0);
 }
 
+TEST_CASE("a master playlist at a URL that does not name one is known by its first bytes", "[frame_slicer][http][hls]")
+{
+    // Sites serve masters from paths of their own ("manifest(format=m3u8-aapl)", "/play?id=..."): the text, not the
+    // name, says what it is, and only the variant the frames need is fetched.
+    TempDir site;
+    make_two_size_site(site.path());
+    fs::copy_file(site.path() / "master.m3u8", site.path() / "manifest");
+    FolderServer server(site.path());
+    const json doc = plan(server.url("manifest"), "#max_pixels=15360");
+    CHECK(doc["media"]["width"] == 160);
+    CHECK(doc["media"]["frames"].size() == 16);
+    const auto [small_sent, small_size] = variant_bytes(server, site.path(), "v1");
+    CHECK(small_sent == small_size);
+    CHECK(variant_bytes(server, site.path(), "v0").first == 0);
+}
+
 TEST_CASE("an HLS master whose chosen variant cannot be read is read as FFmpeg reads it", "[frame_slicer][http][hls]")
 {
     // The small variant's playlist is gone (a site's stale master): its segments are still there, but only the

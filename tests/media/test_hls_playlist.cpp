@@ -10,6 +10,19 @@
 
 using namespace jarvis::hls;
 
+TEST_CASE("a playlist is known by its first bytes, not by its name", "[media][hls_playlist]")
+{
+    CHECK(starts_as_playlist("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1"));
+    CHECK(starts_as_playlist("\xEF\xBB\xBF#EXTM3U\r\n#EXT"));
+    CHECK(starts_as_playlist("#EXTM3U"));
+    CHECK_FALSE(starts_as_playlist("#EXTM3"));                        // cut short: not yet known to be one
+    CHECK_FALSE(starts_as_playlist(std::string("\0\0\0\x20ftypisom", 12))); // an MP4
+    CHECK_FALSE(starts_as_playlist("\x1A\x45\xDF\xA3"));               // Matroska
+    CHECK_FALSE(starts_as_playlist("G@\x11\x10\0"));                   // MPEG-TS
+    CHECK_FALSE(starts_as_playlist("<html>#EXTM3U"));
+    CHECK_FALSE(starts_as_playlist(""));
+}
+
 TEST_CASE("relative URIs of a playlist resolve against the playlist's own URL", "[media][hls_playlist]")
 {
     const std::string base = "https://cdn.example.com:8443/shows/ep1/master.m3u8?token=abc";

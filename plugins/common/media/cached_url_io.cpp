@@ -57,6 +57,22 @@ CachedUrlIo::~CachedUrlIo()
     avio_closep(&network_);
 }
 
+std::string CachedUrlIo::peek(size_t size)
+{
+    std::string first(size, '\0');
+    size_t got = 0;
+    position_ = 0;
+    while (got < size) {
+        const int n = read(this, reinterpret_cast<uint8_t*>(first.data() + got), static_cast<int>(size - got));
+        if (n <= 0)
+            break; // the demuxer's own read meets the same end or error, and reports it
+        got += static_cast<size_t>(n);
+    }
+    position_ = 0;
+    first.resize(got);
+    return first;
+}
+
 int CachedUrlIo::read(void* opaque, uint8_t* buffer, int size)
 {
     auto* io = static_cast<CachedUrlIo*>(opaque);

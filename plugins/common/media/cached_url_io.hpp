@@ -30,6 +30,9 @@ public:
     CachedUrlIo& operator=(const CachedUrlIo&) = delete;
 
     AVIOContext* context() const { return outer_; }
+    // The first `size` bytes (fewer at the end or on an error), read before the demuxer reads anything: they are kept,
+    // so the demuxer's reading of them then costs nothing.
+    std::string peek(size_t size);
     // Where the bytes come from, after the server's redirects: what relative URLs in them (an HLS playlist's
     // segments and variants) resolve against. FFmpeg finds it only in a reader of its own, not in this one.
     const std::string& location() const { return location_; }

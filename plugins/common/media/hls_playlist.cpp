@@ -137,6 +137,13 @@ std::string without_dot_segments(std::string_view path)
 
 } // namespace
 
+bool starts_as_playlist(std::string_view text)
+{
+    if (starts_with(text, "\xEF\xBB\xBF"))
+        text.remove_prefix(3);
+    return starts_with(text, "#EXTM3U");
+}
+
 std::string resolve_url(std::string_view base, std::string_view reference)
 {
     const size_t colon = reference.find(':');

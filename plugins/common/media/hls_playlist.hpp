@@ -12,6 +12,10 @@
 
 namespace jarvis::hls {
 
+// Whether `text` (a file's first bytes, 10 are enough) is a playlist's: #EXTM3U first, after a byte order mark at the
+// most (RFC 8216 4.3.1.1).
+bool starts_as_playlist(std::string_view text);
+
 struct Variant
 {
     std::string url;          // absolute: resolved against the master's own URL

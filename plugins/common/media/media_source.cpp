@@ -257,9 +257,7 @@ PlaylistText fetch_playlist_text(const std::string& url, const AVIOInterruptCB& 
             return playlist;
         }
         playlist.text.append(reinterpret_cast<const char*>(buffer), static_cast<size_t>(got));
-        // A playlist starts so (RFC 8216 4.3.1.1), after a byte order mark at the most.
-        const size_t tag = playlist.text.find("#EXTM3U");
-        const bool not_wanted = (playlist.text.size() >= 10 && (tag == std::string::npos || tag > 3)) ||
+        const bool not_wanted = (playlist.text.size() >= 10 && !hls::starts_as_playlist(playlist.text)) ||
                                 (masters_only && playlist.text.find("#EXTINF:") != std::string::npos);
         if (not_wanted || playlist.text.size() > limit) {
             playlist.text.clear();
@@ -270,8 +268,7 @@ PlaylistText fetch_playlist_text(const std::string& url, const AVIOInterruptCB& 
     return playlist;
 }
 
-// Whether a URL's path names a playlist (".m3u8", ".m3u"): only then is its text read before FFmpeg opens it, so
-// that a video's URL costs no request more.
+// Whether a URL's path names a playlist (".m3u8", ".m3u").
 bool names_playlist(const std::string& url)
 {
     std::string path = url.substr(0, url.find_first_of("?#"));
@@ -290,7 +287,8 @@ bool is_http_url(const std::string& source)
     return starts("http://") || starts("https://");
 }
 
-void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, std::shared_ptr<UrlRangeCache> url_cache)
+bool MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, std::shared_ptr<UrlRangeCache> url_cache,
+                             bool unless_playlist)
 {
     const std::string& source = info_.source;
     // Every open of a URL, the first and each worker's, gets them; without them a worker waits for a silent server
@@ -317,6 +315,13 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
     if (info_.is_url && url_cache) {
         url_cache_ = url_cache;
         url_io_ = CachedUrlIo::open(url, std::move(url_cache), raw->interrupt_callback, &opts, rc);
+        const bool playlist = url_io_ && hls::starts_as_playlist(url_io_->peek(16));
+        if (playlist && unless_playlist) {
+            avformat_free_context(raw);
+            url_io_.reset();
+            url_cache_.reset();
+            return false;
+        }
         if (url_io_) {
             raw->pb = url_io_->context();
             raw->flags |= AVFMT_FLAG_CUSTOM_IO;
@@ -346,6 +351,7 @@ void MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
         fail(source, av::error_string(rc) + (detail.empty() ? "" : " (" + detail + ")"));
     }
     format_.reset(raw);
+    return true;
 }
 
 int64_t expected_frame_count(const MediaInfo& media)
@@ -393,21 +399,29 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
         m.info_.size_bytes = check_local_file(source);
     }
 
-    if (m.info_.is_url && size_wanted && names_playlist(source))
-        m.choose_variant_before_opening(interrupted, io_timeout_s, size_wanted);
     const bool cached = m.info_.is_url && url_cache_bytes > 0;
     const auto new_cache = [&] { return cached ? std::make_shared<UrlRangeCache>(url_cache_bytes) : nullptr; };
-    if (m.info_.read_url.empty()) {
-        m.open_input(std::move(interrupted), io_timeout_s, new_cache());
-    } else {
+    const auto open_chosen = [&](bool unless_playlist) {
+        if (m.info_.read_url.empty())
+            return m.open_input(interrupted, io_timeout_s, new_cache(), unless_playlist);
         try {
-            m.open_input(interrupted, io_timeout_s, new_cache());
+            return m.open_input(interrupted, io_timeout_s, new_cache());
         } catch (const MediaError&) {
             // The variant the master named cannot be read as a playlist: FFmpeg's reading of the master finds what
             // can be, or says what is wrong with it.
             m.info_.read_url.clear();
-            m.open_input(std::move(interrupted), io_timeout_s, new_cache());
+            return m.open_input(interrupted, io_timeout_s, new_cache());
         }
+    };
+    // A URL that names a playlist has its text read first; any other URL only when its first bytes, which the
+    // demuxer then reads from memory, show a playlist: a video's URL costs no request more.
+    const bool choosing_variant = m.info_.is_url && size_wanted;
+    const bool named_playlist = choosing_variant && names_playlist(source);
+    if (named_playlist)
+        m.choose_variant_before_opening(interrupted, io_timeout_s, size_wanted);
+    if (!open_chosen(choosing_variant && !named_playlist)) {
+        m.choose_variant_before_opening(interrupted, io_timeout_s, size_wanted);
+        open_chosen(false);
     }
     AVFormatContext* raw = m.format_.get();
     int rc = 0;

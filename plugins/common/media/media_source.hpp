@@ -59,7 +59,8 @@ public:
     // `interrupted` is polled during blocking I/O; when it returns true the open fails with "cancelled".
     // A URL's bytes are kept as they are read (url_cache()), up to `url_cache_bytes` (0: not kept).
     // With `size_wanted`, an HLS master URL whose variants all give their size is opened at the smallest variant that
-    // covers it (hls_playlist.hpp): the others are never fetched. Other masters are opened whole.
+    // covers it (hls_playlist.hpp): the others are never fetched. Other masters are opened whole. A URL is known for a
+    // playlist by its path (".m3u8", ".m3u") or, with the cache, by its first bytes.
     static MediaSource open(const std::string& source, InterruptCheck interrupted = {}, double io_timeout_s = 30,
                             size_t url_cache_bytes = UrlRangeCache::default_capacity, const VariantSizeWanted& size_wanted = {});
 
@@ -84,8 +85,10 @@ public:
 private:
     MediaSource() = default;
     // Opens the demuxer for info_.read_from() with the interrupt check installed and, for a URL, its I/O timeout;
-    // fails naming the source and the reason.
-    void open_input(InterruptCheck interrupted, double io_timeout_s, std::shared_ptr<UrlRangeCache> url_cache);
+    // fails naming the source and the reason. With `unless_playlist`, a cached URL whose first bytes are a playlist's
+    // is not opened: false, for its variant to be chosen first.
+    bool open_input(InterruptCheck interrupted, double io_timeout_s, std::shared_ptr<UrlRangeCache> url_cache,
+                    bool unless_playlist = false);
     // Sets info_.read_url to the variant of an HLS master `size_wanted` chooses, where the master allows a choice.
     void choose_variant_before_opening(const InterruptCheck& interrupted, double io_timeout_s, const VariantSizeWanted& size_wanted);
     // Makes `index` the stream read and info_ its description; fails naming the source where it cannot be decoded.
