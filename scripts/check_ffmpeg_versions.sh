@@ -46,7 +46,8 @@ if [ ! -f "$prefix/.complete" ]; then
     echo "check_ffmpeg_versions: building FFmpeg $version (several minutes on 2 cores)"
     rm -rf "$prefix" "$cache/build"
     mkdir -p "$cache/build"
-    # What the plugins, the emulator and the tests decode and encode (AV1 through dav1d, as Debian's build does).
+    # What the plugins, the emulator and the tests decode and encode (AV1 through dav1d, as Debian's build does),
+    # and HLS playlists with AES-128 segments (crypto).
     (cd "$cache/build" && "$src/configure" --prefix="$prefix" \
         --enable-shared --disable-static --disable-programs --disable-doc \
         --disable-everything --disable-avdevice --disable-avfilter --disable-postproc --disable-swresample \
@@ -54,10 +55,10 @@ if [ ! -f "$prefix/.complete" ]; then
         --enable-decoder=h264,hevc,vp8,vp9,libdav1d,mpeg4,mpeg2video,mpeg1video,mjpeg,prores,h263,theora,png \
         --enable-encoder=mjpeg,mpeg4,png \
         --enable-parser=h264,hevc,vp8,vp9,mpeg4video,mpegvideo,mjpeg,png,av1 \
-        --enable-demuxer=mov,matroska,avi,mpegts,flv,h264,hevc,m4v,mjpeg,image2,ogg,mpegps,ivf,jpeg_pipe,png_pipe \
+        --enable-demuxer=mov,matroska,avi,mpegts,flv,h264,hevc,m4v,mjpeg,image2,ogg,mpegps,ivf,jpeg_pipe,png_pipe,hls \
         --enable-muxer=mp4,mov,matroska,mjpeg \
         --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb,vp9_superframe_split \
-        --enable-protocol=file,http,tcp,pipe \
+        --enable-protocol=file,http,tcp,pipe,crypto \
         > configure.log) || { tail -n 30 "$cache/build/configure.log" >&2; exit 1; }
     make -C "$cache/build" -j"$jobs" > "$cache/build/make.log" 2>&1 || { tail -n 30 "$cache/build/make.log" >&2; exit 1; }
     make -C "$cache/build" install > /dev/null

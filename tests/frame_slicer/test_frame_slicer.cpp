@@ -520,6 +520,19 @@ TEST_CASE("a master playlist at a URL that does not name one is known by its fir
     CHECK(variant_bytes(server, site.path(), "v0").first == 0);
 }
 
+TEST_CASE("a media playlist at a URL that does not name one is read as a playlist", "[frame_slicer][http][hls]")
+{
+    // FFmpeg 7.1 takes text for a playlist only under a playlist's name or MIME type (scripts/check_ffmpeg_versions.sh
+    // runs this there); the first bytes say it is one.
+    TempDir site;
+    const fs::path video = make_hls_site(site.path());
+    fs::copy_file(site.path() / "clip.m3u8", site.path() / "watch");
+    FolderServer server(site.path());
+    const auto frames = sent_frames(plan(server.url("watch")));
+    CHECK(frames.size() == 8);
+    check_frames_are_true(frames, true_frame_times(video));
+}
+
 TEST_CASE("an HLS master whose chosen variant cannot be read is read as FFmpeg reads it", "[frame_slicer][http][hls]")
 {
     // The small variant's playlist is gone (a site's stale master): its segments are still there, but only the

@@ -312,6 +312,7 @@ bool MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
     AVDictionary* opts = options.release();
     take_last_ffmpeg_error();
     int rc = 0;
+    const AVInputFormat* format = nullptr; // found by probing
     if (info_.is_url && url_cache) {
         url_cache_ = url_cache;
         url_io_ = CachedUrlIo::open(url, std::move(url_cache), raw->interrupt_callback, &opts, rc);
@@ -322,6 +323,11 @@ bool MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
             url_cache_.reset();
             return false;
         }
+        // FFmpeg 7.1 takes text for a playlist only under a playlist's name or MIME type, which this reader does not
+        // carry (a master served as "manifest(format=m3u8-aapl)" would not be opened). What FFmpeg guards against
+        // there, a playlist naming this machine's files, the protocol whitelist below rules out for every URL.
+        if (playlist)
+            format = av_find_input_format("hls");
         if (url_io_) {
             raw->pb = url_io_->context();
             raw->flags |= AVFMT_FLAG_CUSTOM_IO;
@@ -336,7 +342,7 @@ bool MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
     // allow only files, and a playlist saved from a site names the site's segments).
     av_dict_set(&opts, "protocol_whitelist", info_.is_url ? "http,https,tls,tcp,crypto" : "file,crypto,data,http,https,tls,tcp", 0);
     if (rc >= 0)
-        rc = avformat_open_input(&raw, url.c_str(), nullptr, &opts); // frees raw on failure
+        rc = avformat_open_input(&raw, url.c_str(), format, &opts); // frees raw on failure
     options.reset(opts);
     if (rc < 0) {
         // Cut short by the interrupt check, a read can fail with any error: the reason is the cancellation.
