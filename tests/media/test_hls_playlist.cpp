@@ -16,7 +16,7 @@ TEST_CASE("a playlist is known by its first bytes, not by its name", "[media][hl
     CHECK(starts_as_playlist("\xEF\xBB\xBF#EXTM3U\r\n#EXT"));
     CHECK(starts_as_playlist("#EXTM3U"));
     CHECK_FALSE(starts_as_playlist("#EXTM3"));                        // cut short: not yet known to be one
-    CHECK_FALSE(starts_as_playlist(std::string("\0\0\0\x20ftypisom", 12))); // an MP4
+    CHECK_FALSE(starts_as_playlist(std::string("\0\0\0 ftypisom", 12))); // an MP4
     CHECK_FALSE(starts_as_playlist("\x1A\x45\xDF\xA3"));               // Matroska
     CHECK_FALSE(starts_as_playlist("G@\x11\x10\0"));                   // MPEG-TS
     CHECK_FALSE(starts_as_playlist("<html>#EXTM3U"));
