@@ -109,6 +109,19 @@ double server_fps(const MediaInfo& media, const CallSetup& setup, std::vector<st
 // prints tenths; a phone that drops the odd frame stays well within this, a screen recording does not.
 constexpr double tolerated_time_error_s = 1.0;
 
+// The video stream the server's loader would read where it is not the video: OpenCV takes a file's first video
+// stream, TorchCodec FFmpeg's pick.
+std::optional<std::string> stream_the_server_would_read(const MediaInfo& media, const std::string& video_decoder)
+{
+    const bool torchcodec = video_decoder == "torchcodec";
+    const std::string& other = torchcodec ? media.best_video_stream_if_other : media.first_video_stream_if_other;
+    if (other.empty())
+        return std::nullopt;
+    return fmt::format("the server's loader would read its {} video stream ({}), not the video ({}x{}): a cover picture "
+                       "or another camera's view",
+                       torchcodec ? "preferred" : "first", other, media.width, media.height);
+}
+
 // Why the server's loader, which samples over the frame count the header gives (OpenCV's) and times each frame by its
 // position at the average rate, would fail this video or show the model less of it, or at the wrong times, than we
 // would; nothing when it can sample it well. Frames delivery samples what decodes, at the frames' own times.
@@ -121,11 +134,13 @@ constexpr double tolerated_time_error_s = 1.0;
 //   and lose every sample past the cut: the model gets the start only, at fewer frames than asked for.
 // - A variable frame rate (a screen recorder that stores a frame only when the picture changes, a phone slowing down
 //   in the dark) makes position / average rate a wrong time: the model would be told when things happen wrongly.
-std::optional<std::string> server_sampling_problem(const MediaInfo& media)
+std::optional<std::string> server_sampling_problem(const MediaInfo& media, const std::string& video_decoder)
 {
     if (media.is_playlist)
         return std::string("it is an HLS playlist: the server's loader would take the playlist's text for the video, "
                            "while the video is in the segments it lists");
+    if (const auto other = stream_the_server_would_read(media, video_decoder))
+        return *other;
     const int64_t total = expected_frame_count(media);
     if (total <= 0)
         return "its header gives no frame count for the server's loader to sample from";
@@ -221,7 +236,7 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
                                           to_string(wanted), media.source));
         if (clipped)
             return {DeliveryMode::frames, "start/end clip the video, which vLLM cannot do"};
-        if (const auto unsampled = server_sampling_problem(media))
+        if (const auto unsampled = server_sampling_problem(media, config.vllm.video_decoder))
             return {DeliveryMode::frames, *unsampled};
         return {DeliveryMode::url, "an http(s) URL is passed through"};
     }
@@ -273,7 +288,7 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
     if (!pointer)
         return {DeliveryMode::frames, volume_note.empty() ? "no shared volume for a local server and no advertised host"
                                                           : volume_note + "no advertised host"};
-    if (const auto unsampled = server_sampling_problem(media))
+    if (const auto unsampled = server_sampling_problem(media, config.vllm.video_decoder))
         return {DeliveryMode::frames, pointer_why + ", but " + *unsampled};
     const VideoWork work = expected_work(media, loadout, config.vllm.video_decoder);
     const double pointer_s = delivery_seconds(to_string(*pointer), work, rates);
@@ -329,6 +344,8 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
                                          "server samples the whole length, so the model gets fewer frames than estimated, "
                                          "all from before the end; delivery=frames or auto would sample what is there",
                                          *media.index_cut_at_s, media.duration_s));
+    if (const auto other = stream_the_server_would_read(media, config.vllm.video_decoder))
+        v.warnings.push_back(*other + "; delivery=frames or auto would send the video");
     if (media.average_rate_error_s > tolerated_time_error_s)
         v.warnings.push_back(fmt::format("the video's frame rate varies: the server times frames by their count at the "
                                          "average rate, up to {:.1f} s off their true times; delivery=frames or auto would "

@@ -90,8 +90,12 @@ struct OpenedStream
     int index = -1;
 };
 
+// Which video stream a loader reads: OpenCV the first (it does not look at the disposition, so cover art first is
+// what it shows), TorchCodec FFmpeg's pick (av_find_best_stream).
+enum class StreamPick { first_video, ffmpegs_best };
+
 // `threads`: the decoder's thread count (FFmpeg's default is one; OpenCV sets one per core).
-OpenedStream open_stream(MemoryInput& input, int threads = 1)
+OpenedStream open_stream(MemoryInput& input, StreamPick pick, int threads = 1)
 {
     OpenedStream s;
     AVFormatContext* raw = avformat_alloc_context();
@@ -105,12 +109,12 @@ OpenedStream open_stream(MemoryInput& input, int threads = 1)
     s.format.reset(raw);
     if ((rc = avformat_find_stream_info(raw, nullptr)) < 0)
         fail("Could not read stream information", rc);
-    for (unsigned i = 0; i < raw->nb_streams; ++i) {
-        const AVStream* st = raw->streams[i];
-        if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && !(st->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
-            s.index = static_cast<int>(i);
-            break;
-        }
+    if (pick == StreamPick::ffmpegs_best) {
+        s.index = av_find_best_stream(raw, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    } else {
+        for (unsigned i = 0; i < raw->nb_streams && s.index < 0; ++i)
+            if (raw->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO)
+                s.index = static_cast<int>(i);
     }
     if (s.index < 0)
         throw std::runtime_error("no video stream");
@@ -274,7 +278,7 @@ int opencv_thread_count()
 DecodedVideo read_as_opencv(const std::string& bytes)
 {
     MemoryInput input(bytes);
-    OpenedStream s = open_stream(input);
+    OpenedStream s = open_stream(input, StreamPick::first_video);
     DecodedVideo v;
     describe_as_opencv(*s.format, *s.format->streams[s.index], v);
     return v;
@@ -286,7 +290,7 @@ OpenCvWalk walk_like_opencv(const std::string& bytes, const std::vector<int64_t>
     if (wanted.empty())
         return walk;
     MemoryInput input(bytes);
-    OpenedStream s = open_stream(input, opencv_thread_count());
+    OpenedStream s = open_stream(input, StreamPick::first_video, opencv_thread_count());
     OpenCvGrabber capture(s);
     size_t next = 0;
     // Past the end every grab fails, so the walk stops there: a header that promises millions of frames more than the
@@ -306,7 +310,7 @@ OpenCvWalk walk_like_opencv(const std::string& bytes, const std::vector<int64_t>
 ScannedVideo scan_video(const std::string& bytes)
 {
     MemoryInput input(bytes);
-    OpenedStream s = open_stream(input);
+    OpenedStream s = open_stream(input, StreamPick::ffmpegs_best);
     const AVStream* st = s.format->streams[s.index];
     ScannedVideo out;
     struct Packet
@@ -346,7 +350,7 @@ ScannedVideo scan_video(const std::string& bytes)
 int64_t decode_at_indices(const std::string& bytes, const ScannedVideo& scanned, const std::vector<int64_t>& indices)
 {
     MemoryInput input(bytes);
-    OpenedStream s = open_stream(input);
+    OpenedStream s = open_stream(input, StreamPick::ffmpegs_best);
     av::Packet packet(av_packet_alloc());
     av::Frame frame(av_frame_alloc());
     if (!packet || !frame)
@@ -400,7 +404,7 @@ int64_t decode_at_indices(const std::string& bytes, const ScannedVideo& scanned,
 DecodedImage decode_image(const std::string& bytes)
 {
     MemoryInput input(bytes);
-    OpenedStream s = open_stream(input);
+    OpenedStream s = open_stream(input, StreamPick::first_video);
     DecodedImage image;
     decode_all(s, [&](const AVFrame& f) {
         if (image.width == 0) {

@@ -347,6 +347,53 @@ TEST_CASE("a video whose frame rate varies goes as frames, so that the model is 
     CHECK(served["frames"] == 11);
     CHECK(served["timestamps"][1] == 1.4);
 }
+TEST_CASE("a video whose first track is a picture goes as frames: the server's loader would read that track", "[deliveries][streams]")
+{
+    // A Matroska file with a one-picture PNG track ahead of the video (muxed so by FFmpeg when the cover goes first).
+    // OpenCV, vLLM's default decoder, reads a file's first video stream; TorchCodec reads FFmpeg's pick, the video.
+    TempDir volume;
+    const fs::path cover = volume.path() / "cover.png";
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=red:size=200x200", "-frames:v", "1",
+                         cover.string()}).exit_code == 0);
+    const fs::path video = volume.path() / "cover first.mkv";
+    REQUIRE(run_process({"/usr/bin/ffmpeg", "-v", "error", "-i", cover.string(), "-i", sample_video().string(), "-map", "0",
+                         "-map", "1:v", "-c:v:0", "png", "-c:v:1", "copy", video.string()}).exit_code == 0);
+    TempDir dir;
+    {
+        Emulator emulator({"--allowed-local-media-path", "/mnt/input_data"}, {volume.path()});
+        json settings = volume_config(emulator, volume.path());
+        const json automatic = run_json(host_args(write_config(dir, settings), "ask", video));
+        CHECK(automatic["media"]["delivery"] == "frames");
+        CHECK_THAT(automatic["media"]["delivery_reason"].get<std::string>(),
+                   Contains("would read its first video stream (stream 0: png 200x200), not the video (640x360)"));
+        const json served = described(automatic)["videos"][0];
+        CHECK(served["width"] == 640);
+        CHECK(served["frames"].get<int>() >= 8);
+
+        // Sent as the file, the server reads the picture: one frame, which Qwen3-VL refuses; the answer then comes
+        // through frames.
+        settings["loadout"] = loadout + "#delivery=file";
+        const json forced = run_json(host_args(write_config(dir, settings), "plan", video));
+        CHECK(forced["media"]["delivery"] == "file");
+        CHECK_THAT(forced["warnings"].dump(), Contains("first video stream (stream 0: png 200x200)"));
+        const json answered = run_json(host_args(write_config(dir, settings), "ask", video));
+        CHECK(answered["fallback"]["from"] == "file");
+        CHECK_THAT(answered["fallback"]["reason"].get<std::string>(), Contains("t:1 must be larger than temporal_factor:2"));
+        CHECK(described(answered)["videos"][0]["width"] == 640);
+    }
+    {
+        Emulator emulator({"--allowed-local-media-path", "/mnt/input_data", "--media-io-kwargs", R"({"video": {"backend": "torchcodec"}})"},
+                          {volume.path()});
+        json settings = volume_config(emulator, volume.path());
+        settings["vllm"] = {{"video_decoder", "torchcodec"}};
+        const json result = run_json(host_args(write_config(dir, settings), "ask", video));
+        CHECK(result["media"]["delivery"] == "file");
+        const json served = described(result)["videos"][0];
+        CHECK(served["width"] == 640);
+        CHECK(served["frames"].get<int>() >= 8);
+    }
+}
+
 TEST_CASE("staged files are removed after a refusal and after SIGINT", "[deliveries][staging][cancel]")
 {
     TempDir volume;

@@ -389,6 +389,31 @@ TEST_CASE("an MP4's index says how far counting frames at the average rate stray
     CHECK(jarvis::decide_delivery(media, loadout, config).mode == jarvis::DeliveryMode::frames);
 }
 
+TEST_CASE("auto sends as frames a video whose first track the server's loader would read instead", "[delivery][streams]")
+{
+    jarvis::test::TempDir volume;
+    jarvis::ProviderConfig config;
+    config.input_data = {volume.path().string(), "/data"};
+    const auto loadout = jarvis::parse_loadout("vllm://m#nativevideo");
+    jarvis::MediaInfo media = described_video((volume.path() / "two cameras.mkv").string(), 10, 640, 360, 60);
+    CHECK(jarvis::decide_delivery(media, loadout, config).mode == jarvis::DeliveryMode::file);
+    // The rear camera's track first: OpenCV reads it, FFmpeg's pick (TorchCodec's) is the front camera.
+    media.first_video_stream_if_other = "stream 0: h264 320x180";
+    const auto opencv = jarvis::decide_delivery(media, loadout, config);
+    CHECK(opencv.mode == jarvis::DeliveryMode::frames);
+    CHECK_THAT(opencv.why, Contains("would read its first video stream (stream 0: h264 320x180), not the video (640x360)"));
+    config.vllm.video_decoder = "torchcodec";
+    CHECK(jarvis::decide_delivery(media, loadout, config).mode == jarvis::DeliveryMode::file);
+    media.best_video_stream_if_other = "stream 0: h264 320x180";
+    CHECK_THAT(jarvis::decide_delivery(media, loadout, config).why, Contains("would read its preferred video stream"));
+    // A URL goes to the server as it is unless the server would read another stream.
+    media.source = "https://example.com/two-cameras.mkv";
+    media.is_url = true;
+    CHECK(jarvis::decide_delivery(media, loadout, config).mode == jarvis::DeliveryMode::frames);
+    media.best_video_stream_if_other.clear();
+    CHECK(jarvis::decide_delivery(media, loadout, config).mode == jarvis::DeliveryMode::url);
+}
+
 TEST_CASE("the cost model's frame counts follow the keyframe interval the container's index gives", "[delivery][cost]")
 {
     const jarvis::DeliveryRates rates;

@@ -95,6 +95,29 @@ int choose_video_stream(AVFormatContext* fmt)
     return chosen;
 }
 
+// "stream 1: h264 1920x1080", for messages that tell a file's video streams apart.
+std::string describe_video_stream(const AVFormatContext* fmt, int index)
+{
+    const AVCodecParameters* par = fmt->streams[index]->codecpar;
+    return fmt::format("stream {}: {} {}x{}", index, avcodec_get_name(par->codec_id), par->width, par->height);
+}
+
+// The streams loaders that read a whole file take, where they are not `chosen`: the first video stream (OpenCV takes
+// it whatever it is) and FFmpeg's pick.
+void note_other_loaders_streams(const AVFormatContext* fmt, int chosen, MediaInfo& info)
+{
+    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+        if (fmt->streams[i]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+            continue;
+        if (static_cast<int>(i) != chosen)
+            info.first_video_stream_if_other = describe_video_stream(fmt, static_cast<int>(i));
+        break;
+    }
+    const int best = av_find_best_stream(const_cast<AVFormatContext*>(fmt), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    if (best >= 0 && best != chosen)
+        info.best_video_stream_if_other = describe_video_stream(fmt, best);
+}
+
 // A stream's picture size as a player shows it: sample aspect ratio and rotation applied.
 std::pair<int, int> displayed_size(AVFormatContext* fmt, const AVStream* st)
 {
@@ -526,6 +549,7 @@ void MediaSource::describe_stream(int index)
         info.avg_fps = av_q2d(fps);
     info.frame_count = st->nb_frames;
     info.is_playlist = info.container == "hls";
+    note_other_loaders_streams(raw, stream_index_, info);
     // A URL that gives neither a size nor a duration is a live stream (a camera, a broadcast), or reads as one: it
     // has no end to sample up to, and copying it for the scan would fill the disk and never finish. A playlist has a
     // size of its own; only one that ends (#EXT-X-ENDLIST) gives a duration.

@@ -36,6 +36,12 @@ struct MediaInfo
     // from its true time, at the most, by the container's index of every frame (MP4); 0 for a constant rate or where
     // the index does not list every frame.
     double average_rate_error_s = 0;
+    // Where the stream read is not the one a loader of the whole file would take, that stream ("stream 0: png
+    // 200x200"): the container's first video stream (what OpenCV reads, cover art or not) and FFmpeg's own pick
+    // (av_find_best_stream, what TorchCodec reads). Empty where it is the stream read. Files whose first track is a
+    // cover picture or another camera's view have them.
+    std::string first_video_stream_if_other;
+    std::string best_video_stream_if_other;
     int64_t size_bytes = -1; // for local files
     // An HLS playlist (.m3u8): its segments are separate files that the demuxer fetches by their own URLs, so the
     // playlist's bytes alone (a copy of them, or what a server's loader fetches) are not a video.
