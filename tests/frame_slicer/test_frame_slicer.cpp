@@ -518,6 +518,8 @@ TEST_CASE("a master playlist at a URL that does not name one is known by its fir
     const auto [small_sent, small_size] = variant_bytes(server, site.path(), "v1");
     CHECK(small_sent == small_size);
     CHECK(variant_bytes(server, site.path(), "v0").first == 0);
+    // Its text is read on the connection whose first bytes showed it, as a named master's is read once.
+    CHECK(server.requests("manifest") == 1);
 }
 
 TEST_CASE("a media playlist at a URL that does not name one is read as a playlist", "[frame_slicer][http][hls]")
@@ -531,6 +533,8 @@ TEST_CASE("a media playlist at a URL that does not name one is read as a playlis
     const auto frames = sent_frames(plan(server.url("watch")));
     CHECK(frames.size() == 8);
     check_frames_are_true(frames, true_frame_times(video));
+    // Its first bytes, with the text up to the first segment, then FFmpeg's reading: a named one is read twice too.
+    CHECK(server.requests("watch") == 2);
 }
 
 TEST_CASE("an HLS master whose chosen variant cannot be read is read as FFmpeg reads it", "[frame_slicer][http][hls]")

@@ -17,7 +17,7 @@ struct FolderServer::State
     std::mutex mutex;
     std::condition_variable released;
     std::condition_variable asked; // a request arrived
-    std::set<std::string> paths_asked; // under `mutex`
+    std::map<std::string, size_t> requests; // by path, under `mutex`
     bool stopping = false;
     std::map<std::string, size_t> sent; // by path, under `mutex`
     std::set<std::string> silent;       // paths never answered
@@ -50,7 +50,7 @@ FolderServer::FolderServer(const std::filesystem::path& folder, const std::vecto
     s.server.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response&) {
         {
             std::lock_guard lock(s.mutex);
-            s.paths_asked.insert(req.path);
+            ++s.requests[req.path];
             s.answering += s.silent.count(req.path) == 0 ? 1 : 0;
         }
         s.asked.notify_all();
@@ -85,7 +85,7 @@ FolderServer::~FolderServer()
 bool FolderServer::requested(const std::string& name, std::chrono::seconds within) const
 {
     std::unique_lock lock(state_->mutex);
-    return state_->asked.wait_for(lock, within, [&] { return state_->paths_asked.count("/" + name) != 0; });
+    return state_->asked.wait_for(lock, within, [&] { return state_->requests.count("/" + name) != 0; });
 }
 
 size_t FolderServer::bytes_sent(const std::string& name) const
@@ -95,6 +95,13 @@ size_t FolderServer::bytes_sent(const std::string& name) const
     state_->answered.wait_for(lock, std::chrono::seconds(30), [&] { return state_->answering == 0; });
     const auto it = state_->sent.find("/" + name);
     return it == state_->sent.end() ? 0 : it->second;
+}
+
+size_t FolderServer::requests(const std::string& name) const
+{
+    std::lock_guard lock(state_->mutex);
+    const auto it = state_->requests.find("/" + name);
+    return it == state_->requests.end() ? 0 : it->second;
 }
 
 std::string FolderServer::url(const std::string& name) const { return "http://127.0.0.1:" + std::to_string(state_->port) + "/" + name; }

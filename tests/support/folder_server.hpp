@@ -26,6 +26,8 @@ public:
     std::string url(const std::string& name) const; // http://127.0.0.1:<port>/<name>
     // Whether `name` has been asked for, waiting up to `within` for it.
     bool requested(const std::string& name, std::chrono::seconds within) const;
+    // How many requests for `name` arrived so far.
+    size_t requests(const std::string& name) const;
     // The bytes of `name`'s bodies sent, over all its requests (what a client read of it), once every request asked
     // so far (but the silent ones) is answered.
     size_t bytes_sent(const std::string& name) const;

@@ -241,35 +241,29 @@ void read_matroska_extent(AVFormatContext* fmt, MediaInfo& info, const UrlRangeC
     info.index_cut_at_s = info.duration_s * share;
 }
 
-// A playlist's text as its server sends it, and the URL it came from after redirects (what its relative URIs resolve
-// against). Without text when it cannot be read, is not a playlist (read no further than its first bytes), is over
-// `limit` bytes, or with `masters_only` lists segments (read no further than the first); `error` then holds FFmpeg's
-// error, if there was one.
+// A master lists a line per variant, a media playlist a line per segment: hours of video in short segments are a
+// few hundred kB.
+constexpr size_t longest_playlist = 4 << 20;
+
+// A playlist's text as its server sends it, and the URL it came from after redirects; `error` is FFmpeg's, if one
+// cut the reading short.
 struct PlaylistText
 {
     std::string text;
     std::string url;
     int error = 0;
 };
-PlaylistText fetch_playlist_text(const std::string& url, const AVIOInterruptCB& interrupt, double io_timeout_s, size_t limit,
-                                 bool masters_only)
+
+// A playlist's text read from `pb` to its end. Without text when it cannot be read, is not a playlist (read no
+// further than its first bytes), is over longest_playlist, or with `masters_only` lists segments (read no further
+// than the first); `error` then holds FFmpeg's error, if there was one.
+PlaylistText read_playlist_text(AVIOContext* pb, const AVIOInterruptCB& interrupt, bool masters_only)
 {
     const auto cancelled = [&](int rc) { return rc == AVERROR_EXIT || interrupt.callback(interrupt.opaque) != 0; };
-    std::unique_ptr<AVDictionary, av::DictionaryFreer> options = url_io_options(io_timeout_s);
-    AVDictionary* opts = options.release();
-    av_dict_set(&opts, "protocol_whitelist", "http,https,tls,tcp", 0);
-    AVIOContext* raw = nullptr;
     PlaylistText playlist;
-    playlist.error = avio_open2(&raw, url.c_str(), AVIO_FLAG_READ, &interrupt, &opts);
-    options.reset(opts);
-    if (cancelled(playlist.error))
-        throw MediaCancelled();
-    if (playlist.error < 0)
-        return playlist;
-    av::IoContext pb(raw);
     unsigned char buffer[16384];
     while (true) {
-        const int got = avio_read(pb.get(), buffer, sizeof buffer);
+        const int got = avio_read(pb, buffer, sizeof buffer);
         if (got == AVERROR_EOF || got == 0)
             break;
         if (cancelled(got))
@@ -282,12 +276,33 @@ PlaylistText fetch_playlist_text(const std::string& url, const AVIOInterruptCB& 
         playlist.text.append(reinterpret_cast<const char*>(buffer), static_cast<size_t>(got));
         const bool not_wanted = (playlist.text.size() >= 10 && !hls::starts_as_playlist(playlist.text)) ||
                                 (masters_only && playlist.text.find("#EXTINF:") != std::string::npos);
-        if (not_wanted || playlist.text.size() > limit) {
+        if (not_wanted || playlist.text.size() > longest_playlist) {
             playlist.text.clear();
             return playlist;
         }
     }
-    playlist.url = location_after_redirects(pb.get(), url);
+    return playlist;
+}
+
+// read_playlist_text of `url`, with the URL it came from after redirects (what its relative URIs resolve against).
+PlaylistText fetch_playlist_text(const std::string& url, const AVIOInterruptCB& interrupt, double io_timeout_s,
+                                              bool masters_only)
+{
+    std::unique_ptr<AVDictionary, av::DictionaryFreer> options = url_io_options(io_timeout_s);
+    AVDictionary* opts = options.release();
+    av_dict_set(&opts, "protocol_whitelist", "http,https,tls,tcp", 0);
+    AVIOContext* raw = nullptr;
+    PlaylistText playlist;
+    playlist.error = avio_open2(&raw, url.c_str(), AVIO_FLAG_READ, &interrupt, &opts);
+    options.reset(opts);
+    if (playlist.error == AVERROR_EXIT || interrupt.callback(interrupt.opaque) != 0)
+        throw MediaCancelled();
+    if (playlist.error < 0)
+        return playlist;
+    av::IoContext pb(raw);
+    playlist = read_playlist_text(pb.get(), interrupt, masters_only);
+    if (!playlist.text.empty())
+        playlist.url = location_after_redirects(pb.get(), url);
     return playlist;
 }
 
@@ -341,6 +356,11 @@ bool MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
         url_io_ = CachedUrlIo::open(url, std::move(url_cache), raw->interrupt_callback, &opts, rc);
         const bool playlist = url_io_ && hls::starts_as_playlist(url_io_->peek(16));
         if (playlist && unless_playlist) {
+            // Its text is read on this connection: choosing its variant costs no request of its own.
+            const PlaylistText text = read_playlist_text(url_io_->context(), raw->interrupt_callback, true);
+            if (text.error == AVERROR(ETIMEDOUT))
+                fail(source, av::error_string(text.error));
+            sniffed_playlist_ = SniffedPlaylist{text.text, url_io_->location()};
             avformat_free_context(raw);
             url_io_.reset();
             url_cache_.reset();
@@ -474,12 +494,14 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
 
 void MediaSource::choose_variant_before_opening(const InterruptCheck& interrupted, double io_timeout_s, const VariantSizeWanted& size_wanted)
 {
-    // A master lists a line per variant, a media playlist a line per segment: hours of video in short segments are a
-    // few hundred kB.
-    constexpr size_t longest_playlist = 4 << 20;
     const AVIOInterruptCB interrupt{&interrupt_requested, const_cast<InterruptCheck*>(&interrupted)};
     // A media playlist is for FFmpeg alone to read: here, no further than the first read that shows it lists segments.
-    const PlaylistText master = fetch_playlist_text(info_.source, interrupt, io_timeout_s, longest_playlist, true);
+    PlaylistText master;
+    if (sniffed_playlist_)
+        master = {std::move(sniffed_playlist_->text), std::move(sniffed_playlist_->url)};
+    else
+        master = fetch_playlist_text(info_.source, interrupt, io_timeout_s, true);
+    sniffed_playlist_.reset();
     // A silent server would only keep FFmpeg's own open waiting as long again; any other failure it reports in detail.
     if (master.error == AVERROR(ETIMEDOUT))
         fail(info_.source, av::error_string(master.error));
@@ -488,7 +510,7 @@ void MediaSource::choose_variant_before_opening(const InterruptCheck& interrupte
         return;
     // The variants share one timeline: any of them gives the duration.
     const hls::Variant& largest = hls::largest_variant(*variants);
-    const PlaylistText media_playlist = fetch_playlist_text(largest.url, interrupt, io_timeout_s, longest_playlist, false);
+    const PlaylistText media_playlist = fetch_playlist_text(largest.url, interrupt, io_timeout_s, false);
     const auto length = hls::media_playlist_length(media_playlist.text);
     if (!length || !length->ended)
         return; // FFmpeg's reading of the master tells what is wrong (a live playlist, one that cannot be read)

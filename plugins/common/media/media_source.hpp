@@ -109,6 +109,14 @@ private:
     };
     static int open_nested(AVFormatContext* s, AVIOContext** pb, const char* url, int flags, AVDictionary** options);
 
+    // The text of a playlist known by its first bytes, read on that connection, and where it came from after
+    // redirects: choose_variant_before_opening takes it instead of fetching it again.
+    struct SniffedPlaylist
+    {
+        std::string text;
+        std::string url;
+    };
+    std::optional<SniffedPlaylist> sniffed_playlist_;
     std::unique_ptr<InterruptCheck> interrupted_; // stable address for FFmpeg's callback
     std::shared_ptr<UrlRangeCache> url_cache_;
     std::unique_ptr<CachedUrlIo> url_io_;         // the demuxer's reader of a cached URL: outlives the demuxer
