@@ -1,26 +1,23 @@
 #include "media/media_source.hpp"
 
-#include "media/ffmpeg_compat.hpp"
+#include "media/container_index.hpp"
 #include "media/ffmpeg_log.hpp"
 #include "media/hls_playlist.hpp"
-#include "media/matroska_segment.hpp"
 #include "media/media_error.hpp"
+#include "media/playlist_fetch.hpp"
+#include "media/video_streams.hpp"
 #include "platform/file_access.hpp"
 #include "platform/native_path.hpp"
 
 extern "C" {
 #include <libavutil/avstring.h>
-#include <libavutil/display.h>
 }
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -57,264 +54,6 @@ int64_t check_local_file(const std::string& path)
     if (size == 0)
         fail(path, "the file is empty");
     return static_cast<int64_t>(size);
-}
-
-int rotation_of(const AVStream* stream)
-{
-    const int32_t* matrix = av::display_matrix(stream);
-    if (matrix == nullptr)
-        return 0;
-    // av_display_rotation_get is counter-clockwise; players rotate clockwise by its negation.
-    const double ccw = av_display_rotation_get(matrix);
-    if (std::isnan(ccw))
-        return 0;
-    int cw = static_cast<int>(std::lround(-ccw)) % 360;
-    if (cw < 0)
-        cw += 360;
-    return (cw + 45) / 90 * 90 % 360; // snap to a right angle, as players do
-}
-
-// The stream a player would show: a video stream that is not attached cover art, preferring FFmpeg's pick.
-int choose_video_stream(AVFormatContext* fmt)
-{
-    const int best = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-    if (best >= 0 && !(fmt->streams[best]->disposition & AV_DISPOSITION_ATTACHED_PIC))
-        return best;
-    int chosen = -1;
-    int64_t chosen_area = -1;
-    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
-        const AVStream* s = fmt->streams[i];
-        if (s->codecpar->codec_type != AVMEDIA_TYPE_VIDEO || (s->disposition & AV_DISPOSITION_ATTACHED_PIC))
-            continue;
-        const int64_t area = int64_t(s->codecpar->width) * s->codecpar->height;
-        if (area > chosen_area) {
-            chosen = static_cast<int>(i);
-            chosen_area = area;
-        }
-    }
-    return chosen;
-}
-
-// "stream 1: h264 1920x1080", for messages that tell a file's video streams apart.
-std::string describe_video_stream(const AVFormatContext* fmt, int index)
-{
-    const AVCodecParameters* par = fmt->streams[index]->codecpar;
-    return fmt::format("stream {}: {} {}x{}", index, avcodec_get_name(par->codec_id), par->width, par->height);
-}
-
-// The streams loaders that read a whole file take, where they are not `chosen`: the first video stream (OpenCV takes
-// it whatever it is) and FFmpeg's pick.
-void note_other_loaders_streams(const AVFormatContext* fmt, int chosen, MediaInfo& info)
-{
-    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
-        if (fmt->streams[i]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
-            continue;
-        if (static_cast<int>(i) != chosen)
-            info.first_video_stream_if_other = describe_video_stream(fmt, static_cast<int>(i));
-        break;
-    }
-    const int best = av_find_best_stream(const_cast<AVFormatContext*>(fmt), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-    if (best >= 0 && best != chosen)
-        info.best_video_stream_if_other = describe_video_stream(fmt, best);
-}
-
-// A stream's picture size as a player shows it: sample aspect ratio and rotation applied.
-std::pair<int, int> displayed_size(AVFormatContext* fmt, const AVStream* st)
-{
-    const AVRational sar = av_guess_sample_aspect_ratio(fmt, const_cast<AVStream*>(st), nullptr);
-    int w = st->codecpar->width;
-    int h = st->codecpar->height;
-    if (sar.num > 0 && sar.den > 0 && sar.num != sar.den)
-        w = static_cast<int>(std::lround(double(w) * sar.num / sar.den));
-    const int rotation = rotation_of(st);
-    if (rotation == 90 || rotation == 270)
-        std::swap(w, h);
-    return {w, h};
-}
-
-// Only the chosen stream is read: the demuxer skips the others' bytes where it can (audio in an MP4 over HTTP), and
-// an HLS master playlist's other variants are not fetched at all (each would cost as much network as the video).
-void read_only_stream(AVFormatContext* fmt, int chosen)
-{
-    for (unsigned i = 0; i < fmt->nb_streams; ++i)
-        fmt->streams[i]->discard = static_cast<int>(i) == chosen ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
-}
-
-bool header_describes_video(const AVFormatContext* fmt)
-{
-    if (fmt->ctx_flags & AVFMTCTX_NOHEADER)
-        return false;
-    bool any_video = false;
-    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
-        const AVStream* s = fmt->streams[i];
-        if (s->codecpar->codec_type != AVMEDIA_TYPE_VIDEO || (s->disposition & AV_DISPOSITION_ATTACHED_PIC))
-            continue;
-        any_video = true;
-        // The pixel format is left out: headers rarely carry it, and the decoder learns it from the first frame.
-        if (s->codecpar->codec_id == AV_CODEC_ID_NONE || s->codecpar->width <= 0 || s->codecpar->height <= 0 ||
-            (s->avg_frame_rate.num <= 0 && s->r_frame_rate.num <= 0))
-            return false;
-    }
-    return any_video;
-}
-
-bool is_matroska(const AVFormatContext* fmt)
-{
-    return fmt->iformat != nullptr && std::string_view(fmt->iformat->name).find("matroska") != std::string_view::npos;
-}
-
-// Matroska reads its cues (usually at the file's end) on the first seek, not with the header. A seek to the start loads
-// them and leaves the reader where a scan begins; without them a long recording (OBS writes Matroska) would always be
-// read whole, never by the intervals its frames need.
-void load_deferred_index(AVFormatContext* fmt, int stream_index)
-{
-    const AVStream* st = fmt->streams[stream_index];
-    const bool seekable = fmt->pb != nullptr && (fmt->pb->seekable & AVIO_SEEKABLE_NORMAL);
-    if (!is_matroska(fmt) || !seekable || avformat_index_get_entries_count(st) > 1)
-        return;
-    // A failed seek leaves the index as it was, and the frames are then found by a scan: nothing to report. The seek
-    // also makes the demuxer start at the first keyframe: packets before it (a stream cut mid-GOP) have no keyframe to
-    // decode from and would only give damaged pictures.
-    av_seek_frame(fmt, stream_index, st->start_time != AV_NOPTS_VALUE ? st->start_time : 0, AVSEEK_FLAG_BACKWARD);
-}
-
-// What the demuxer's index (MP4's sample tables, Matroska's cues) tells without reading the file: the keyframes;
-// whether the file holds every frame listed (`pb` gives its size); and, where every frame is listed (MP4; cues list
-// keyframes only), how far counting frames at the average rate strays from their times, since their decoding times
-// are evenly spaced at a constant rate whatever the B-frames.
-void read_index(AVIOContext* pb, const AVStream* st, MediaInfo& info)
-{
-    const int64_t file_size = pb != nullptr ? avio_size(pb) : -1;
-    const int64_t origin = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
-    const int entries = avformat_index_get_entries_count(st);
-    const bool every_frame_listed = st->nb_frames > 0 && entries >= st->nb_frames && info.avg_fps > 0;
-    bool past_end = false;
-    int64_t last_inside = AV_NOPTS_VALUE;
-    int64_t first_listed = AV_NOPTS_VALUE;
-    int64_t listed = 0;
-    for (int i = 0; i < entries; ++i) {
-        const AVIndexEntry* e = avformat_index_get_entry(const_cast<AVStream*>(st), i);
-        if (e == nullptr)
-            continue;
-        if (e->flags & AVINDEX_KEYFRAME)
-            ++info.indexed_keyframes;
-        if (every_frame_listed && !(e->flags & AVINDEX_DISCARD_FRAME)) { // an edit list's cut frames are never shown
-            if (first_listed == AV_NOPTS_VALUE)
-                first_listed = e->timestamp;
-            const double true_s = (double(e->timestamp) - double(first_listed)) * av_q2d(st->time_base);
-            info.average_rate_error_s = std::max(info.average_rate_error_s, std::fabs(true_s - double(listed++) / info.avg_fps));
-        }
-        if (file_size <= 0 || e->pos < 0 || e->size <= 0)
-            continue;
-        if (e->pos > file_size - e->size)
-            past_end = true;
-        else if (last_inside == AV_NOPTS_VALUE || e->timestamp > last_inside)
-            last_inside = e->timestamp;
-    }
-    if (past_end)
-        info.index_cut_at_s = last_inside == AV_NOPTS_VALUE ? 0.0 : std::max(0.0, (double(last_inside) - double(origin)) * av_q2d(st->time_base));
-}
-
-// A Matroska file cut short (a download or a copy stopped midway) loses its cues with its end, so its index cannot
-// tell; its first bytes still give the Segment's full size. Where the file ends before the Segment does, the data is
-// taken to end at the same share of the duration as of the Segment's bytes.
-void read_matroska_extent(AVFormatContext* fmt, MediaInfo& info, const UrlRangeCache* url_cache)
-{
-    AVIOContext* pb = fmt->pb;
-    // A URL's first bytes are read again from its range cache; without one, the check would cost two requests more.
-    if ((info.is_url && !url_cache) || info.index_cut_at_s || !is_matroska(fmt) || pb == nullptr || !(pb->seekable & AVIO_SEEKABLE_NORMAL))
-        return;
-    const int64_t file_size = avio_size(pb);
-    const int64_t resume_at = avio_tell(pb);
-    if (file_size <= 0 || resume_at < 0 || avio_seek(pb, 0, SEEK_SET) < 0)
-        return;
-    uint8_t head[128];
-    const int got = avio_read(pb, head, sizeof head);
-    // The demuxer goes on from where it was.
-    if (avio_seek(pb, resume_at, SEEK_SET) < 0 || got <= 0)
-        return;
-    const auto segment = matroska::segment_extent(head, static_cast<size_t>(got));
-    const auto size = static_cast<uint64_t>(file_size);
-    if (!segment || size >= segment->end || size <= segment->begin)
-        return;
-    const double share = double(size - segment->begin) / double(segment->end - segment->begin);
-    info.index_cut_at_s = info.duration_s * share;
-}
-
-// A master lists a line per variant, a media playlist a line per segment: hours of video in short segments are a
-// few hundred kB.
-constexpr size_t longest_playlist = 4 << 20;
-
-// A playlist's text as its server sends it, and the URL it came from after redirects; `error` is FFmpeg's, if one
-// cut the reading short.
-struct PlaylistText
-{
-    std::string text;
-    std::string url;
-    int error = 0;
-};
-
-// A playlist's text read from `pb` to its end. Without text when it cannot be read, is not a playlist (read no
-// further than its first bytes), is over longest_playlist, or with `masters_only` lists segments (read no further
-// than the first); `error` then holds FFmpeg's error, if there was one.
-PlaylistText read_playlist_text(AVIOContext* pb, const AVIOInterruptCB& interrupt, bool masters_only)
-{
-    const auto cancelled = [&](int rc) { return rc == AVERROR_EXIT || interrupt.callback(interrupt.opaque) != 0; };
-    PlaylistText playlist;
-    unsigned char buffer[16384];
-    while (true) {
-        const int got = avio_read(pb, buffer, sizeof buffer);
-        if (got == AVERROR_EOF || got == 0)
-            break;
-        if (cancelled(got))
-            throw MediaCancelled();
-        if (got < 0) {
-            playlist.error = got;
-            playlist.text.clear();
-            return playlist;
-        }
-        playlist.text.append(reinterpret_cast<const char*>(buffer), static_cast<size_t>(got));
-        const bool not_wanted = (playlist.text.size() >= 10 && !hls::starts_as_playlist(playlist.text)) ||
-                                (masters_only && playlist.text.find("#EXTINF:") != std::string::npos);
-        if (not_wanted || playlist.text.size() > longest_playlist) {
-            playlist.text.clear();
-            return playlist;
-        }
-    }
-    return playlist;
-}
-
-// read_playlist_text of `url`, with the URL it came from after redirects (what its relative URIs resolve against).
-PlaylistText fetch_playlist_text(const std::string& url, const AVIOInterruptCB& interrupt, double io_timeout_s,
-                                              bool masters_only)
-{
-    std::unique_ptr<AVDictionary, av::DictionaryFreer> options = url_io_options(io_timeout_s);
-    AVDictionary* opts = options.release();
-    av_dict_set(&opts, "protocol_whitelist", "http,https,tls,tcp", 0);
-    AVIOContext* raw = nullptr;
-    PlaylistText playlist;
-    playlist.error = avio_open2(&raw, url.c_str(), AVIO_FLAG_READ, &interrupt, &opts);
-    options.reset(opts);
-    if (playlist.error == AVERROR_EXIT || interrupt.callback(interrupt.opaque) != 0)
-        throw MediaCancelled();
-    if (playlist.error < 0)
-        return playlist;
-    av::IoContext pb(raw);
-    playlist = read_playlist_text(pb.get(), interrupt, masters_only);
-    if (!playlist.text.empty())
-        playlist.url = location_after_redirects(pb.get(), url);
-    return playlist;
-}
-
-// Whether a URL's path names a playlist (".m3u8", ".m3u").
-bool names_playlist(const std::string& url)
-{
-    std::string path = url.substr(0, url.find_first_of("?#"));
-    std::transform(path.begin(), path.end(), path.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    const auto ends_with = [&](std::string_view suffix) {
-        return path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
-    };
-    return ends_with(".m3u8") || ends_with(".m3u");
 }
 
 } // namespace
@@ -571,7 +310,9 @@ void MediaSource::describe_stream(int index)
         info.avg_fps = av_q2d(fps);
     info.frame_count = st->nb_frames;
     info.is_playlist = info.container == "hls";
-    note_other_loaders_streams(raw, stream_index_, info);
+    OtherLoadersStreams other = other_loaders_streams(raw, stream_index_);
+    info.first_video_stream_if_other = std::move(other.first_video_stream);
+    info.best_video_stream_if_other = std::move(other.best_video_stream);
     // A URL that gives neither a size nor a duration is a live stream (a camera, a broadcast), or reads as one: it
     // has no end to sample up to, and copying it for the scan would fill the disk and never finish. A playlist has a
     // size of its own; only one that ends (#EXT-X-ENDLIST) gives a duration.
