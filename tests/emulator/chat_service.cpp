@@ -294,7 +294,7 @@ private:
     json read_frame_list(const std::string& payload, int64_t& tokens) const
     {
         std::vector<std::string> parts = split(payload, ',');
-        const int64_t num_frames = video_kwargs_.value("num_frames", int64_t{32});
+        const int64_t num_frames = integer_or(video_kwargs_, "num_frames", 32);
         if (num_frames == 0 || num_frames < -1)
             throw ApiError::bad_request("num_frames must be greater than 0 or -1");
         if (num_frames > 0 && static_cast<int64_t>(parts.size()) > num_frames)

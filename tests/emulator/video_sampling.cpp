@@ -36,7 +36,7 @@ SampledVideo processor_step(SampledVideo loaded, const json& processor_kwargs, b
         return loaded;
     int64_t n = 0;
     if (processor_kwargs.is_object() && processor_kwargs.contains("num_frames")) {
-        n = processor_kwargs["num_frames"].get<int64_t>();
+        n = integer_or(processor_kwargs, "num_frames", 0);
     } else {
         const double fps = number_or(processor_kwargs, "fps", 2.0);
         n = static_cast<int64_t>(double(loaded.total_frames) / loaded.fps * fps);
@@ -63,6 +63,18 @@ double metadata_fps(const DecodedVideo& video)
 }
 
 } // namespace
+
+int64_t integer_or(const json& j, const char* key, int64_t fallback)
+{
+    if (!j.is_object() || !j.contains(key))
+        return fallback;
+    const json& value = j[key];
+    if (!value.is_number_integer())
+        throw ApiError::bad_request(fmt::format("{} must be an integer", key));
+    if (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(INT64_MAX))
+        return INT64_MAX; // Python's int has no limit: beyond any count of frames all the same
+    return value.get<int64_t>();
+}
 
 json merge_video_kwargs(const json& server, const json& request)
 {

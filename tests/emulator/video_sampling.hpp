@@ -29,6 +29,10 @@ struct LoaderFailure : std::runtime_error
     using std::runtime_error::runtime_error;
 };
 
+// An integer of the kwargs (num_frames), `fallback` when it is absent. Throws ApiError naming the key when it is not an
+// integer: Python's slicing refuses floats and strings, and a float's conversion would be undefined out of range.
+int64_t integer_or(const nlohmann::json& j, const char* key, int64_t fallback);
+
 // The frame indices vLLM's loader samples, with the merged media_io_kwargs["video"], from the count and rate its
 // decoder reports (sorted, distinct). Throws LoaderFailure where the loader fails.
 std::vector<int64_t> loader_indices(const DecodedVideo& video, const nlohmann::json& video_kwargs, VideoLoader loader);

@@ -155,6 +155,14 @@ TEST_CASE("a video/jpeg frame list is cut to num_frames (32 by default), silentl
     const Answer mixed = post(emulator, chat_with({video_part(frame_list_url({frames[0], jpeg_frames(1, 48, 32)[0]}))}));
     CHECK(mixed.status == 400);
     CHECK_THAT(error_message(mixed), Contains("same shape"));
+
+    // Python slices by integers only: a float count is refused, however large (the fuzzer found -1e106 converted).
+    for (const json& count : {json(2.5), json(-1e106), json("8")}) {
+        const Answer refused = post(emulator, chat_with({video_part(frame_list_url(frames))},
+                                                        {{"media_io_kwargs", {{"video", {{"num_frames", count}}}}}}));
+        CHECK(refused.status == 400);
+        CHECK(error_message(refused) == "num_frames must be an integer");
+    }
 }
 
 TEST_CASE("the server's media_io_kwargs and the request's merge key by key, with the fps/num_frames trap", "[emulator][frames]")
