@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
@@ -28,6 +29,19 @@ std::string chat_url(const EndpointConfig& endpoint)
 }
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// The HTTP status an error event names. vLLM gives an integer; proxies in front of it (LiteLLM) may give a string.
+// Anything else, or a number no status is, counts as the server's own failure (a float's conversion out of range would
+// be undefined).
+int error_event_status(const json& error)
+{
+    const json code = error.is_object() ? error.value("code", json()) : json();
+    const std::string digits = code.is_string() ? code.get<std::string>() : code.is_number_integer() ? code.dump() : "";
+    int status = 0;
+    const auto [end, failure] = std::from_chars(digits.data(), digits.data() + digits.size(), status);
+    const bool whole = failure == std::errc() && end == digits.data() + digits.size();
+    return whole && status >= 100 && status <= 599 ? status : 500;
+}
 
 // A chat completion is text, a stream's event one piece of it: a server that sends far more (a camera's endless
 // video, a file server mistaken for vLLM) is not answering, and would otherwise fill memory until the timeout. 16 MB
@@ -102,7 +116,7 @@ private:
             return;
         if (event.contains("error"))
             throw plugin::Error(JV_E_REFUSED, "the server failed mid-answer: " + server_error_message(std::string(data)),
-                                event["error"].is_object() ? event["error"].value("code", 500) : 500);
+                                error_event_status(event["error"]));
         if (event.contains("usage") && event["usage"].is_object())
             answer.usage = event["usage"];
         if (!event.contains("choices") || !event["choices"].is_array() || event["choices"].empty())
