@@ -66,6 +66,9 @@ TEST_CASE("configuration errors name the origin and the key", "[config][errors]"
     CHECK_THROWS_WITH(parse_provider_config(std::string("[1, 2]"), "my.json"), Contains("must be a JSON object"));
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"frames": {"send_while_decoding": 1}})"), "my.json"),
                       Contains("frames.send_while_decoding: must be true or false"));
+    // 2^32 + 2 would be 2 as an int.
+    CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"frames": {"jpeg_quality": 4294967298}})"), "my.json"),
+                      Contains("frames.jpeg_quality: 4294967298 is out of range [2, 31]"));
     // A path that would end early at a NUL, naming another folder.
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"input_data": {"host_path": "/srv/in\u0000put", "container_path": "/data"}})"), "my.json"),
                       Contains("input_data.host_path: must not contain a NUL character"));

@@ -140,9 +140,11 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
         if (f.contains("jpeg_quality")) {
             if (!f["jpeg_quality"].is_number_integer())
                 r.fail("frames.jpeg_quality", "must be a whole number from 2 (best) to 31");
-            c.frames.jpeg_quality = f["jpeg_quality"].get<int>();
-            if (c.frames.jpeg_quality < 2 || c.frames.jpeg_quality > 31)
-                r.fail("frames.jpeg_quality", fmt::format("{} is out of range [2, 31]", c.frames.jpeg_quality));
+            // Read whole: an int would wrap 4294967298 to 2.
+            const int64_t quality = f["jpeg_quality"].get<int64_t>();
+            if (quality < 2 || quality > 31)
+                r.fail("frames.jpeg_quality", fmt::format("{} is out of range [2, 31]", quality));
+            c.frames.jpeg_quality = static_cast<int>(quality);
         }
     }
     if (doc.contains("delivery_costs")) {
