@@ -31,6 +31,8 @@ if [ "${1:-}" = windows ]; then
     g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix wine wine64
     # FFmpeg's and curl's source packages and their builds; the distribution's zip
     dpkg-dev nasm autoconf automake libtool make zip
+    # dav1d's build (AV1 for the Windows FFmpeg), zlib for its PNG decoder
+    meson libz-mingw-w64-dev
   )
 elif [ "${1:-}" = ffmpeg-check ]; then
   packages+=(dpkg-dev nasm make libdav1d-dev)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cross-builds the Windows (x86_64-w64-mingw32) FFmpeg and libcurl the plugins link, from Debian's own source
 # packages, so the Windows build decodes with the same FFmpeg version as the Linux one.
-# Each library goes to $JARVIS_WINDOWS_CACHE/<name>-<Debian version>/ and is reused while that folder is complete.
+# Each library goes to $JARVIS_WINDOWS_CACHE/<name>-<Debian version>/ (FFmpeg's also keyed by its configuration) and
+# is reused while that folder is complete.
 # Usage: build_deps.sh   (prints the prefixes as FFMPEG_PREFIX=..., CURL_PREFIX=..., HTTPLIB_PREFIX=... and
 #                        PCRE2_PREFIX=... on its last lines)
 set -euo pipefail
@@ -73,12 +74,12 @@ unpacked_source() {
     echo "$dir"
 }
 
-# Sets version and prefix (the cache folder keyed by the Debian version) for source package $1; succeeds when that
-# folder already holds a complete build.
+# Sets version and prefix (the cache folder keyed by the Debian version, and by $2 when given) for source package $1;
+# succeeds when that folder already holds a complete build.
 cached_build() {
     version=$(source_version "$1")
     [ -n "$version" ] || { echo "windows deps: apt cannot find the $1 source package" >&2; exit 1; }
-    prefix="$cache/${1%%/*}-${version//:/_}"
+    prefix="$cache/${1%%/*}-${version//:/_}${2:+-$2}"
     if [ -f "$prefix/.complete" ]; then
         echo "windows deps: $1 $version cached in $prefix" >&2
         return 0
@@ -86,9 +87,77 @@ cached_build() {
     return 1
 }
 
-build_ffmpeg() {
+# dav1d (AV1: OBS records it with NVENC on RTX 40 and 50 cards, YouTube serves it), a static library linked into
+# FFmpeg's avcodec DLL, built with its Meson and a cross file for the same compiler.
+build_dav1d() {
     local version prefix src
-    if cached_build ffmpeg; then
+    if cached_build dav1d; then
+        DAV1D_PREFIX=$prefix
+        return
+    fi
+    src=$(unpacked_source dav1d "$version")
+    echo "windows deps: building dav1d $version for $host" >&2
+    rm -rf "$prefix" "$cache/build-dav1d"
+    mkdir -p "$cache/build-dav1d"
+    cat > "$cache/build-dav1d/cross.ini" <<EOF
+[binaries]
+c = '$host-gcc-posix'
+ar = '$host-ar'
+strip = '$host-strip'
+windres = '$host-windres'
+nasm = 'nasm'
+
+[host_machine]
+system = 'windows'
+cpu_family = 'x86_64'
+cpu = 'x86_64'
+endian = 'little'
+EOF
+    meson setup "$cache/build-dav1d/out" "$src" --cross-file "$cache/build-dav1d/cross.ini" --prefix="$prefix" \
+        --libdir=lib --buildtype=release --default-library=static -Denable_tools=false -Denable_tests=false \
+        -Denable_examples=false > "$cache/build-dav1d/configure.log" 2>&1 \
+        || { tail -n 30 "$cache/build-dav1d/configure.log" >&2; exit 1; }
+    ninja -C "$cache/build-dav1d/out" -j"$jobs" install > "$cache/build-dav1d/build.log" 2>&1 \
+        || { tail -n 30 "$cache/build-dav1d/build.log" >&2; exit 1; }
+    rm -rf "$cache/build-dav1d"
+    touch "$prefix/.complete"
+    DAV1D_PREFIX=$prefix
+}
+
+# zlib (the PNG decoder's inflate) from Debian's mingw-w64 package, its static library alone in a folder of its own so
+# that the link takes it rather than the import library of a zlib1.dll the distribution does not carry.
+static_zlib() {
+    ZLIB_PREFIX="$cache/zlib-static"
+    mkdir -p "$ZLIB_PREFIX/include" "$ZLIB_PREFIX/lib"
+    cp /usr/$host/include/zlib.h /usr/$host/include/zconf.h "$ZLIB_PREFIX/include/"
+    cp /usr/$host/lib/libz.a "$ZLIB_PREFIX/lib/"
+}
+
+# Only what the plugins and the probe use: the decoders of the videos users have (AV1 through dav1d), the containers
+# they come in, HLS playlists (their AES-128 segments through the crypto protocol), JPEG and MPEG-4 encoders (frames to
+# the model, the probe's test video), scaling, and the file and HTTP(S) protocols (Schannel, Windows' own TLS). Audio
+# is never decoded.
+ffmpeg_configuration=(
+    --arch=x86_64 --target-os=mingw32 --cross-prefix="$host-" --cc="$host-gcc-posix" --cxx="$host-g++-posix"
+    --enable-shared --disable-static --disable-programs --disable-doc --disable-debug
+    --enable-w32threads --disable-pthreads --enable-schannel
+    --disable-everything --disable-avdevice --disable-avfilter --disable-postproc --disable-swresample
+    --enable-avcodec --enable-avformat --enable-swscale --enable-network
+    --enable-libdav1d --pkg-config=pkg-config --pkg-config-flags=--static --enable-zlib
+    --enable-decoder=h264,hevc,vp8,vp9,mpeg4,mpeg2video,mpeg1video,mjpeg,prores,h263,theora,png,libdav1d
+    --enable-encoder=mjpeg,mpeg4
+    --enable-parser=h264,hevc,vp8,vp9,mpeg4video,mpegvideo,mjpeg,png,av1
+    --enable-demuxer=mov,matroska,avi,mpegts,flv,h264,hevc,m4v,mjpeg,image2,ogg,mpegps,ivf,hls
+    --enable-muxer=mp4,mov
+    --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb,vp9_superframe_split
+    --enable-protocol=file,http,https,tcp,tls,crypto
+)
+
+build_ffmpeg() {
+    local version prefix src key
+    # A change to the configuration is a build of its own: a cache made without a decoder would otherwise stay.
+    key=$(printf '%s\n' "${ffmpeg_configuration[@]}" "dav1d=$DAV1D_PREFIX" "zlib=$(sha256sum < "$ZLIB_PREFIX/lib/libz.a")" | sha256sum | cut -c1-12)
+    if cached_build ffmpeg "$key"; then
         FFMPEG_PREFIX=$prefix
         return
     fi
@@ -96,24 +165,14 @@ build_ffmpeg() {
     echo "windows deps: building FFmpeg $version for $host (a few minutes on 2 cores)" >&2
     rm -rf "$prefix" "$cache/build-ffmpeg"
     mkdir -p "$cache/build-ffmpeg"
-    # Only what the plugins and the probe use: the decoders of the videos users have, the containers they come
-    # in, JPEG and MPEG-4 encoders (frames to the model, the probe's test video), scaling, and the file and
-    # HTTP(S) protocols (Schannel, Windows' own TLS). Audio is never decoded.
-    (cd "$cache/build-ffmpeg" && "$src/configure" \
-        --prefix="$prefix" --arch=x86_64 --target-os=mingw32 --cross-prefix="$host-" \
-        --cc="$host-gcc-posix" --cxx="$host-g++-posix" \
-        --enable-shared --disable-static --disable-programs --disable-doc --disable-debug \
-        --enable-w32threads --disable-pthreads --enable-schannel \
-        --disable-everything --disable-avdevice --disable-avfilter --disable-postproc --disable-swresample \
-        --enable-avcodec --enable-avformat --enable-swscale --enable-network \
-        --enable-decoder=h264,hevc,vp8,vp9,mpeg4,mpeg2video,mpeg1video,mjpeg,prores,h263,theora,png \
-        --enable-encoder=mjpeg,mpeg4 \
-        --enable-parser=h264,hevc,vp8,vp9,mpeg4video,mpegvideo,mjpeg,png,av1 \
-        --enable-demuxer=mov,matroska,avi,mpegts,flv,h264,hevc,m4v,mjpeg,image2,ogg,mpegps,ivf \
-        --enable-muxer=mp4,mov \
-        --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb,vp9_superframe_split \
-        --enable-protocol=file,http,https,tcp,tls \
+    (cd "$cache/build-ffmpeg" && PKG_CONFIG_LIBDIR="$DAV1D_PREFIX/lib/pkgconfig" "$src/configure" --prefix="$prefix" \
+        "${ffmpeg_configuration[@]}" --extra-cflags="-I$ZLIB_PREFIX/include" --extra-ldflags="-L$ZLIB_PREFIX/lib" \
         > configure.log) || { tail -n 30 "$cache/build-ffmpeg/configure.log" >&2; exit 1; }
+    # A decoder asked for whose dependency is missing is left out with only a warning.
+    if grep -q "^WARNING: Disabled" "$cache/build-ffmpeg/configure.log"; then
+        grep "^WARNING: Disabled" "$cache/build-ffmpeg/configure.log" >&2
+        exit 1
+    fi
     make -C "$cache/build-ffmpeg" -j"$jobs" > "$cache/build-ffmpeg/make.log" 2>&1 \
         || { tail -n 30 "$cache/build-ffmpeg/make.log" >&2; exit 1; }
     make -C "$cache/build-ffmpeg" install > /dev/null
@@ -189,6 +248,8 @@ fetch_httplib() {
 }
 
 ensure_deb_src
+build_dav1d
+static_zlib
 build_ffmpeg
 build_curl
 fetch_httplib

@@ -108,6 +108,11 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                           "-fps_mode", "vfr", "-c:v", "libx264", "-bf", "2", *KEYFRAME_EVERY_SECOND),
         "rotated": rotate_mp4(make_video(folder / "rotated.mp4", *SOURCE, "-t", "3", "-c:v", "libx264",
                                          *KEYFRAME_EVERY_SECOND)),
+        # OBS records AV1 with the NVENC of RTX 40 and 50 cards; this build decodes it with dav1d.
+        "av1": make_video(folder / "av1.mkv", *SOURCE, "-t", "3", "-c:v", "libaom-av1", "-cpu-used", "8",
+                          *KEYFRAME_EVERY_SECOND),
+        # Lossless screen recordings; also a cover picture's codec.
+        "png": make_video(folder / "png.mkv", *SOURCE, "-t", "2", "-c:v", "png"),
     }
 
 

@@ -3,11 +3,14 @@ user would, against the Linux-built emulator and compared with the Linux build."
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -81,7 +84,7 @@ def test_broken_plugin_files_are_reported_and_the_good_ones_still_load(tmp_path:
 
 # --- the same frames as on Linux -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["h264_bframes", "hevc_10bit", "vp9", "vfr", "rotated"])
+@pytest.mark.parametrize("kind", ["h264_bframes", "hevc_10bit", "vp9", "av1", "png", "vfr", "rotated"])
 @pytest.mark.parametrize("loadout", [None, NATIVE + "#delivery=frames", f"vllm://{MODEL}#fps=4#seek=keyframe"])
 def test_plan_picks_the_same_frames_as_the_linux_build(videos: dict[str, Path], kind: str, loadout: str | None) -> None:
     linux = plan(linux_host, str(videos[kind]), loadout)
@@ -290,13 +293,44 @@ def test_unknown_command_exits_2() -> None:
     assert "unknown command 'explode'" in result.stderr
 
 
-def test_av1_is_reported_as_not_carried(tmp_path: Path) -> None:
-    # The Windows FFmpeg has no AV1 decoder (docs/windows.md): the user is told so, not shown a crash or garbage.
-    video = make_video(tmp_path / "av1.mp4", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "1", "-c:v",
-                       "libaom-av1", "-cpu-used", "8")
-    result = wine_host("plan", "--video", windows_path(video), "--prompt", "?")
-    assert result.code == 3
-    assert "its video codec 'av1' is not supported by this FFmpeg" in result.stderr
+class PlaylistServer:
+    """An HLS playlist and its segments, served from a folder on loopback (Wine's programs reach it there too)."""
+
+    def __init__(self, folder: Path) -> None:
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+        handler.log_message = lambda *args: None  # type: ignore[method-assign]
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{name}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "aes-128"])
+def test_an_hls_playlist_url_gives_the_same_frames_as_on_linux(videos: dict[str, Path], tmp_path: Path, encrypted: bool) -> None:
+    # The Windows FFmpeg carries the hls demuxer and the crypto protocol (AES-128 segments) as Debian's does.
+    key_options: list[str] = []
+    if encrypted:
+        (tmp_path / "key.bin").write_bytes(bytes(range(16)))
+        (tmp_path / "key.info").write_text(f"key.bin\n{tmp_path / 'key.bin'}\n")
+        key_options = ["-hls_key_info_file", str(tmp_path / "key.info")]
+    make_video(tmp_path / "video.m3u8", "-i", str(videos["h264_bframes"]), "-c", "copy", "-f", "hls", "-hls_time", "1",
+               "-hls_playlist_type", "vod", *key_options, "-hls_segment_filename", str(tmp_path / "segment%d.ts"))
+    assert ("#EXT-X-KEY:METHOD=AES-128" in (tmp_path / "video.m3u8").read_text()) == encrypted
+    server = PlaylistServer(tmp_path)
+    try:
+        linux = plan(linux_host, server.url("video.m3u8"))
+        windows = plan(wine_host, server.url("video.m3u8"))
+    finally:
+        server.close()
+    assert frame_times(windows) == frame_times(linux)
+    assert len(frame_times(windows)) >= 2
+    assert windows["media"]["duration_s"] == pytest.approx(linux["media"]["duration_s"])
 
 
 def test_a_follow_up_question_continues_from_the_previous_answer(emulator: Emulator, videos: dict[str, Path],
