@@ -1,5 +1,7 @@
 // An error event in the middle of a streamed answer: vLLM names its status as an integer, other OpenAI-compatible
-// servers (proxies) as a string; whatever a server puts there, the answer fails as refused, with a status.
+// servers (proxies) as a string; whatever a server puts there, the answer fails as refused, with a status. And
+// answers of other shapes than a chat completion's are read without an exception.
+#include "http/chat_answer_reading.hpp"
 #include "http/chat_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -13,28 +15,25 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// Answers every chat request with a stream: one piece of text, then an error event whose code is `code` (JSON).
-class FailingStreamServer
+// Answers every chat request with `body`.
+class AnsweringServer
 {
 public:
-    explicit FailingStreamServer(const std::string& code)
+    AnsweringServer(const std::string& body, const char* content_type)
     {
-        const std::string events = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"The clip\"}}]}\n\n"
-                                   "data: {\"error\":{\"object\":\"error\",\"message\":\"engine died\",\"code\":" + code + "}}\n\n"
-                                   "data: [DONE]\n\n";
-        server_.Post("/v1/chat/completions", [events](const httplib::Request&, httplib::Response& res) {
-            res.set_content(events, "text/event-stream");
+        server_.Post("/v1/chat/completions", [body, content_type](const httplib::Request&, httplib::Response& res) {
+            res.set_content(body, content_type);
         });
         port_ = server_.bind_to_any_port("127.0.0.1");
         thread_ = std::thread([this] { server_.listen_after_bind(); });
     }
-    ~FailingStreamServer()
+    ~AnsweringServer()
     {
         server_.stop();
         thread_.join();
     }
-    FailingStreamServer(const FailingStreamServer&) = delete;
-    FailingStreamServer& operator=(const FailingStreamServer&) = delete;
+    AnsweringServer(const AnsweringServer&) = delete;
+    AnsweringServer& operator=(const AnsweringServer&) = delete;
 
     EndpointConfig endpoint() const
     {
@@ -64,7 +63,11 @@ TEST_CASE("an error event mid-answer fails as refused with the status it names, 
         {"{\"nested\":1}", 500},
         {"99", 500},           // not an HTTP status
     }));
-    FailingStreamServer server(code);
+    // One piece of text, then an error event whose code is `code` (JSON).
+    AnsweringServer server("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"The clip\"}}]}\n\n"
+                           "data: {\"error\":{\"object\":\"error\",\"message\":\"engine died\",\"code\":" + code + "}}\n\n"
+                           "data: [DONE]\n\n",
+                           "text/event-stream");
     CAPTURE(code);
     try {
         send_chat(server.endpoint(), std::string(R"({"stream":true})"), true, plugin::Call(nullptr));
@@ -73,5 +76,48 @@ TEST_CASE("an error event mid-answer fails as refused with the status it names, 
         CHECK(e.code() == JV_E_REFUSED);
         CHECK_THAT(e.what(), Contains("the server failed mid-answer") && Contains("engine died"));
         CHECK(e.http_status() == status);
+    }
+}
+
+TEST_CASE("answers of other shapes than a chat completion's read as saying nothing, never as an exception", "[http][stream][errors]")
+{
+    for (const char* event : {R"({"choices":[1]})", R"({"choices":[{"delta":5}]})", R"({"choices":{"delta":{}}})",
+                              R"({"choices":[{"delta":{"content":7},"finish_reason":3}]})", R"({"usage":[]})", "[1,2]", "not json", ""}) {
+        CAPTURE(event);
+        const StreamEvent read = read_stream_event(event);
+        CHECK_FALSE(read.done);
+        CHECK_FALSE(read.error_status);
+        CHECK(read.content.empty());
+        CHECK_FALSE(read.finish_reason);
+        CHECK(read.usage.is_null());
+    }
+    const StreamEvent piece = read_stream_event(R"({"choices":[{"delta":{"content":"Zażółć"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3}})");
+    CHECK(piece.content == "Zażółć");
+    CHECK(piece.finish_reason == "stop");
+    CHECK(piece.usage["prompt_tokens"] == 3);
+    CHECK(read_stream_event("[DONE]").done);
+
+    for (const char* body : {R"({"choices":[1]})", R"({"choices":[]})", R"({"choices":"x"})", "[]", "<html>"}) {
+        CAPTURE(body);
+        CHECK_FALSE(read_whole_answer(body));
+    }
+    const auto whole = read_whole_answer(R"({"choices":[{"message":{"content":"ok"},"finish_reason":"length"}],"usage":{"completion_tokens":1}})");
+    REQUIRE(whole);
+    CHECK(whole->text == "ok");
+    CHECK(whole->finish_reason == "length");
+    CHECK(whole->usage["completion_tokens"] == 1);
+    // A choice without a message is a completion with no text, as before.
+    CHECK(read_whole_answer(R"({"choices":[{"message":null}]})")->text.empty());
+}
+
+TEST_CASE("a whole answer whose choice is not an object is refused as no chat completion", "[http][errors]")
+{
+    AnsweringServer server(R"({"choices":[1]})", "application/json");
+    try {
+        send_chat(server.endpoint(), std::string(R"({"stream":false})"), false, plugin::Call(nullptr));
+        FAIL("the answer was taken");
+    } catch (const plugin::Error& e) {
+        CHECK(e.code() == JV_E_REFUSED);
+        CHECK_THAT(e.what(), Contains("answered HTTP 200 without a chat completion"));
     }
 }

@@ -1,11 +1,11 @@
 #include "http/chat_client.hpp"
 
+#include "http/chat_answer_reading.hpp"
 #include "http/curl_handles.hpp"
 #include "http/sse_parser.hpp"
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
@@ -29,19 +29,6 @@ std::string chat_url(const EndpointConfig& endpoint)
 }
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// The HTTP status an error event names. vLLM gives an integer; proxies in front of it (LiteLLM) may give a string.
-// Anything else, or a number no status is, counts as the server's own failure (a float's conversion out of range would
-// be undefined).
-int error_event_status(const json& error)
-{
-    const json code = error.is_object() ? error.value("code", json()) : json();
-    const std::string digits = code.is_string() ? code.get<std::string>() : code.is_number_integer() ? code.dump() : "";
-    int status = 0;
-    const auto [end, failure] = std::from_chars(digits.data(), digits.data() + digits.size(), status);
-    const bool whole = failure == std::errc() && end == digits.data() + digits.size();
-    return whole && status >= 100 && status <= 599 ? status : 500;
-}
 
 // A chat completion is text, a stream's event one piece of it: a server that sends far more (a camera's endless
 // video, a file server mistaken for vLLM) is not answering, and would otherwise fill memory until the timeout. 16 MB
@@ -107,26 +94,16 @@ private:
 
     void on_event(std::string_view data)
     {
-        if (data == "[DONE]") {
-            done = true;
-            return;
-        }
-        const json event = json::parse(data, nullptr, false);
-        if (!event.is_object())
-            return;
-        if (event.contains("error"))
-            throw plugin::Error(JV_E_REFUSED, "the server failed mid-answer: " + server_error_message(std::string(data)),
-                                error_event_status(event["error"]));
-        if (event.contains("usage") && event["usage"].is_object())
-            answer.usage = event["usage"];
-        if (!event.contains("choices") || !event["choices"].is_array() || event["choices"].empty())
-            return;
-        const json& choice = event["choices"][0];
-        if (choice.contains("finish_reason") && choice["finish_reason"].is_string())
-            answer.finish_reason = choice["finish_reason"].get<std::string>();
-        const json& delta = choice.value("delta", json::object());
-        if (delta.contains("content") && delta["content"].is_string())
-            emit(delta["content"].get<std::string>());
+        StreamEvent event = read_stream_event(data);
+        done = done || event.done;
+        if (event.error_status)
+            throw plugin::Error(JV_E_REFUSED, "the server failed mid-answer: " + event.error_message, *event.error_status);
+        if (event.usage.is_object())
+            answer.usage = std::move(event.usage);
+        if (event.finish_reason)
+            answer.finish_reason = std::move(*event.finish_reason);
+        if (!event.content.empty())
+            emit(event.content);
     }
 
     void emit(const std::string& piece)
@@ -213,44 +190,13 @@ void cancellable_sleep(std::chrono::milliseconds delay, const plugin::Call& call
 
 ChatAnswer parse_whole_answer(const std::string& url, long status, const std::string& raw)
 {
-    const json doc = json::parse(raw, nullptr, false);
-    if (!doc.is_object() || !doc.contains("choices") || !doc["choices"].is_array() || doc["choices"].empty())
+    std::optional<ChatAnswer> answer = read_whole_answer(raw);
+    if (!answer)
         throw plugin::Error(JV_E_REFUSED, fmt::format("the server at {} answered HTTP {} without a chat completion: {}",
                                                       url, status, server_error_message(raw)),
                             static_cast<int>(status));
-    ChatAnswer answer;
-    const json& choice = doc["choices"][0];
-    const json& message = choice.value("message", json::object());
-    if (message.contains("content") && message["content"].is_string())
-        answer.text = message["content"].get<std::string>();
-    if (choice.contains("finish_reason") && choice["finish_reason"].is_string())
-        answer.finish_reason = choice["finish_reason"].get<std::string>();
-    if (doc.contains("usage") && doc["usage"].is_object())
-        answer.usage = doc["usage"];
-    return answer;
+    return std::move(*answer);
 }
-
-} // namespace
-
-std::string server_error_message(const std::string& body)
-{
-    const auto doc = json::parse(body, nullptr, false);
-    if (doc.is_object()) {
-        if (doc.contains("error") && doc["error"].is_object() && doc["error"].contains("message"))
-            return doc["error"]["message"].is_string() ? doc["error"]["message"].get<std::string>() : doc["error"]["message"].dump();
-        if (doc.contains("message") && doc["message"].is_string())
-            return doc["message"].get<std::string>();
-        if (doc.contains("detail"))
-            return doc["detail"].is_string() ? doc["detail"].get<std::string>() : doc["detail"].dump();
-    }
-    std::string text = body.substr(0, 300);
-    for (char& c : text)
-        if (c == '\n' || c == '\r')
-            c = ' ';
-    return text.empty() ? "(empty body)" : text;
-}
-
-namespace {
 
 // One request, tried again on connection failures and 503 while nothing was answered.
 ChatAnswer send_payload(const EndpointConfig& endpoint, Payload payload, bool stream, const plugin::Call& call,

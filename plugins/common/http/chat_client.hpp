@@ -41,8 +41,4 @@ ChatAnswer send_chat(const EndpointConfig& endpoint, const std::string& body, bo
 ChatAnswer send_chat(const EndpointConfig& endpoint, StreamedBody& body, bool stream, const plugin::Call& call,
                      const std::function<void()>& between_polls);
 
-// The message inside an error body: vLLM's nested {"error": {"message"}}, the older flat {"message"}, or the
-// body's text itself when it is not JSON (a proxy's HTML page).
-std::string server_error_message(const std::string& body);
-
 } // namespace jarvis

@@ -1,6 +1,6 @@
 #include "http/server_models.hpp"
 
-#include "http/chat_client.hpp"
+#include "http/chat_answer_reading.hpp"
 #include "http/curl_handles.hpp"
 
 #include <jarvis/plugin_adapter.hpp>
