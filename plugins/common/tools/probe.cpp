@@ -329,7 +329,9 @@ json run_probe(const ProviderConfig& config, const Loadout& loadout, const std::
         try {
             const json result = json::parse(ask(request.dump()));
             entry["ok"] = true;
-            entry["prompt_tokens"] = result["usage"].value("prompt_tokens", 0);
+            // The server's usage, as it sent it: only an integer is a count (a float's conversion could be undefined).
+            const json tokens = result["usage"].is_object() ? result["usage"].value("prompt_tokens", json()) : json();
+            entry["prompt_tokens"] = tokens.is_number_integer() ? tokens : json(0);
             any_works = true;
         } catch (const plugin::Error& e) {
             if (e.code() == JV_E_CANCELLED)
