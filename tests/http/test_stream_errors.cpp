@@ -4,49 +4,25 @@
 #include "http/chat_answer_reading.hpp"
 #include "http/chat_client.hpp"
 
+#include "recording_server.hpp"
+
 #include <catch2/catch.hpp>
-#include <httplib.h>
 
 #include <string>
-#include <thread>
 
 using namespace jarvis;
 using Catch::Matchers::Contains;
 
 namespace {
 
-// Answers every chat request with `body`.
-class AnsweringServer
+// A chat server on loopback whose first answer is `body` (HTTP 200).
+EndpointConfig answering_with(test::RecordingServer& server, std::string body)
 {
-public:
-    AnsweringServer(const std::string& body, const char* content_type)
-    {
-        server_.Post("/v1/chat/completions", [body, content_type](const httplib::Request&, httplib::Response& res) {
-            res.set_content(body, content_type);
-        });
-        port_ = server_.bind_to_any_port("127.0.0.1");
-        thread_ = std::thread([this] { server_.listen_after_bind(); });
-    }
-    ~AnsweringServer()
-    {
-        server_.stop();
-        thread_.join();
-    }
-    AnsweringServer(const AnsweringServer&) = delete;
-    AnsweringServer& operator=(const AnsweringServer&) = delete;
-
-    EndpointConfig endpoint() const
-    {
-        EndpointConfig e;
-        e.base_url = "http://127.0.0.1:" + std::to_string(port_) + "/v1";
-        return e;
-    }
-
-private:
-    httplib::Server server_;
-    int port_ = 0;
-    std::thread thread_;
-};
+    server.reply_first_with(200, std::move(body));
+    EndpointConfig e;
+    e.base_url = server.base_url();
+    return e;
+}
 
 } // namespace
 
@@ -64,13 +40,14 @@ TEST_CASE("an error event mid-answer fails as refused with the status it names, 
         {"99", 500},           // not an HTTP status
     }));
     // One piece of text, then an error event whose code is `code` (JSON).
-    AnsweringServer server("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"The clip\"}}]}\n\n"
-                           "data: {\"error\":{\"object\":\"error\",\"message\":\"engine died\",\"code\":" + code + "}}\n\n"
-                           "data: [DONE]\n\n",
-                           "text/event-stream");
+    const std::string events = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"The clip\"}}]}\n\n"
+                               "data: {\"error\":{\"object\":\"error\",\"message\":\"engine died\",\"code\":" + code + "}}\n\n"
+                               "data: [DONE]\n\n";
+    test::RecordingServer server;
+    const EndpointConfig endpoint = answering_with(server, events);
     CAPTURE(code);
     try {
-        send_chat(server.endpoint(), std::string(R"({"stream":true})"), true, plugin::Call(nullptr));
+        send_chat(endpoint, std::string(R"({"stream":true})"), true, plugin::Call(nullptr));
         FAIL("the error event did not fail the answer");
     } catch (const plugin::Error& e) {
         CHECK(e.code() == JV_E_REFUSED);
@@ -112,9 +89,10 @@ TEST_CASE("answers of other shapes than a chat completion's read as saying nothi
 
 TEST_CASE("a whole answer whose choice is not an object is refused as no chat completion", "[http][errors]")
 {
-    AnsweringServer server(R"({"choices":[1]})", "application/json");
+    test::RecordingServer server;
+    const EndpointConfig endpoint = answering_with(server, R"({"choices":[1]})");
     try {
-        send_chat(server.endpoint(), std::string(R"({"stream":false})"), false, plugin::Call(nullptr));
+        send_chat(endpoint, std::string(R"({"stream":false})"), false, plugin::Call(nullptr));
         FAIL("the answer was taken");
     } catch (const plugin::Error& e) {
         CHECK(e.code() == JV_E_REFUSED);
