@@ -226,6 +226,26 @@ TEST_CASE("odd sizes and interlaced sources", "[frame_slicer][sizes]")
     }
 }
 
+TEST_CASE("a photo handed over as a video is its one frame", "[frame_slicer][sources]")
+{
+    // FFmpeg reads a .jpg of a photo's size with its image2 demuxer (a tiny one with jpeg_pipe), whose seek left the
+    // picture unreadable once the index had read it. The noise gives the JPEG that size; a PNG is read by png_pipe.
+    for (const std::string name : {"marked_photo.jpg", "marked_photo.png"}) {
+        const auto photo = make_marked_video(name, 640, 384, 24, 1, {"-frames:v", "1"}, "noise=alls=10:allf=t");
+        for (const std::string seek : {"", "#seek=keyframe"}) {
+            INFO(name << seek);
+            const json doc = plan(photo, seek);
+            const std::vector<SentFrame> frames = sent_frames(doc);
+            REQUIRE(frames.size() == 1);
+            CHECK(read_frame_mark(frames[0].picture) == 0);
+            CHECK(frames[0].claimed_s == 0.0);
+            CHECK(doc["media"]["width"] == 640);
+            CHECK(doc["media"]["height"] == 384);
+            CHECK_THAT(doc["warnings"].dump(), Contains(seek.empty() ? "1 distinct frame for" : "1 distinct keyframe for"));
+        }
+    }
+}
+
 TEST_CASE("the video stream is chosen, never cover art, and URLs are read over HTTP", "[frame_slicer][sources]")
 {
     const auto video = make_marked_video("marked_h264_bframes.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "3", "-g", "48", "-pix_fmt", "yuv420p"});

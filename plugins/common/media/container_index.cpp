@@ -2,6 +2,7 @@
 
 #include "media/matroska_segment.hpp"
 #include "media/media_source.hpp"
+#include "media/stream_seek.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -23,7 +24,7 @@ void load_deferred_index(AVFormatContext* fmt, int stream_index)
     // A failed seek leaves the index as it was, and the frames are then found by a scan: nothing to report. The seek
     // also makes the demuxer start at the first keyframe: packets before it (a stream cut mid-GOP) have no keyframe to
     // decode from and would only give damaged pictures.
-    av_seek_frame(fmt, stream_index, st->start_time != AV_NOPTS_VALUE ? st->start_time : 0, AVSEEK_FLAG_BACKWARD);
+    seek_stream(fmt, stream_index, st->start_time != AV_NOPTS_VALUE ? st->start_time : 0, AVSEEK_FLAG_BACKWARD);
 }
 
 void read_index(AVIOContext* pb, const AVStream* st, MediaInfo& info)

@@ -59,8 +59,8 @@ FrameChoice choose_frames(const FrameIndex& index, int64_t count, double fps, st
     for (size_t p : positions)
         c.targets.push_back({p, index.frames[p].pts, index.seconds(index.frames[p].pts)});
     if (static_cast<int64_t>(c.targets.size()) < count)
-        c.warnings.push_back(fmt::format("the clip has {} distinct {} for {} samples; each is sent once", c.targets.size(),
-                                         mode == SeekMode::keyframe ? "keyframes" : "frames", count));
+        c.warnings.push_back(fmt::format("the clip has {} distinct {}{} for {} samples; each is sent once", c.targets.size(),
+                                         mode == SeekMode::keyframe ? "keyframe" : "frame", c.targets.size() == 1 ? "" : "s", count));
     return c;
 }
 

@@ -1,6 +1,7 @@
 #include "media/frame_index.hpp"
 
 #include "media/media_error.hpp"
+#include "media/stream_seek.hpp"
 #include "platform/native_path.hpp"
 
 #include <fmt/format.h>
@@ -219,7 +220,7 @@ public:
                avformat_index_get_entries_count(source_.stream()) > 0;
     }
 
-    bool seek(int64_t pts) { return av_seek_frame(fmt_, source_.stream_index(), pts, AVSEEK_FLAG_BACKWARD) >= 0; }
+    bool seek(int64_t pts) { return seek_stream(fmt_, source_.stream_index(), pts, AVSEEK_FLAG_BACKWARD) >= 0; }
 
     // The next packet of the stream: its pts (or dts), dts and whether it is a keyframe.
     bool next(int64_t& pts, int64_t& dts, bool& key)

@@ -1,6 +1,7 @@
 #include "media/interval_decode_loop.hpp"
 
 #include "media/media_error.hpp"
+#include "media/stream_seek.hpp"
 
 #include <fmt/format.h>
 
@@ -170,9 +171,9 @@ void IntervalDecodeLoop::seek_to(size_t key_position)
     int64_t seek_pts = key_pts;
     bool landed = false;
     for (int attempt = 0; attempt < 6 && !landed; ++attempt) {
-        if (av_seek_frame(fmt, source_.stream_index(), seek_pts, AVSEEK_FLAG_BACKWARD) >= 0 && first_packet_pts() <= key_pts)
+        if (seek_stream(fmt, source_.stream_index(), seek_pts, AVSEEK_FLAG_BACKWARD) >= 0 && first_packet_pts() <= key_pts)
             // Peeking consumed packets; the same seek lands in the same place again.
-            landed = av_seek_frame(fmt, source_.stream_index(), seek_pts, AVSEEK_FLAG_BACKWARD) >= 0;
+            landed = seek_stream(fmt, source_.stream_index(), seek_pts, AVSEEK_FLAG_BACKWARD) >= 0;
         seek_pts -= second << attempt;
     }
     if (!landed)

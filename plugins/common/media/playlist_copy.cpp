@@ -2,6 +2,7 @@
 
 #include "media/media_error.hpp"
 #include "media/mp4_stream_writer.hpp"
+#include "media/stream_seek.hpp"
 #include "platform/native_path.hpp"
 
 #include <fmt/format.h>
@@ -41,7 +42,7 @@ void rewind(MediaSource& source)
 {
     AVStream* in = source.stream();
     const int64_t start = in->start_time != AV_NOPTS_VALUE ? in->start_time : 0;
-    const int rc = av_seek_frame(source.format(), source.stream_index(), start, AVSEEK_FLAG_BACKWARD);
+    const int rc = seek_stream(source.format(), source.stream_index(), start, AVSEEK_FLAG_BACKWARD);
     if (rc < 0)
         throw MediaError(fmt::format("cannot use video '{}': returning to its start failed: {}", source.info().source, av::error_string(rc)));
 }

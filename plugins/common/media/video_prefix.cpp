@@ -2,6 +2,7 @@
 
 #include "media/media_error.hpp"
 #include "media/mp4_stream_writer.hpp"
+#include "media/stream_seek.hpp"
 
 #include <fmt/format.h>
 
@@ -43,8 +44,8 @@ int64_t write_video_prefix(MediaSource& source, const std::string& path, double 
         // Opening may have left the reader past the start: a Matroska file cut short (a recording that crashed) was
         // searched for the cues its header points to beyond its end.
         const int64_t start = in->start_time != AV_NOPTS_VALUE ? in->start_time : 0;
-        if (av_seek_frame(source.format(), source.stream_index(), start, AVSEEK_FLAG_BACKWARD) < 0)
-            check(av_seek_frame(source.format(), -1, 0, AVSEEK_FLAG_BYTE), "returning to its start");
+        if (seek_stream(source.format(), source.stream_index(), start, AVSEEK_FLAG_BACKWARD) < 0)
+            check(seek_stream(source.format(), -1, 0, AVSEEK_FLAG_BYTE), "returning to its start");
 
         av::Packet packet(av_packet_alloc());
         if (!packet)
