@@ -904,6 +904,26 @@ TEST_CASE("a truncated file gives what decodes, with true times and a warning", 
     CHECK(warned);
 }
 
+TEST_CASE("a recording cut short inside its first frame is a video error, not the user's start", "[frame_slicer][damaged]")
+{
+    // A fragmented MP4 (how OBS and phones write while recording) cut inside its first fragment's data: one packet,
+    // partial, of no length. The index's end is its start; no start was asked for, so nothing the user said is wrong.
+    const auto whole = make_marked_video("marked_fragmented.mp4", 320, 192, 24, 2, {"-c:v", "libx264", "-movflags", "frag_keyframe+empty_moov"});
+    const std::string bytes = read_file(whole);
+    const size_t data = bytes.find("mdat");
+    REQUIRE(data != std::string::npos);
+    TempDir dir;
+    const fs::path cut = dir.path() / "cut_in_first_frame.mp4";
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, data + 200);
+    try {
+        plan(cut);
+        FAIL("expected the video to be refused");
+    } catch (const jarvis::vision::Error& e) {
+        CHECK(e.code() == JV_E_MEDIA);
+        CHECK_THAT(e.what(), Contains(cut.string()) && Contains("could be decoded"));
+    }
+}
+
 TEST_CASE("the token budget shrinks frames, then takes fewer, then refuses clearly", "[frame_slicer][budget]")
 {
     const auto video = make_marked_video("marked_budget.mp4", 1280, 720, 10, 10, {"-c:v", "libx264", "-preset", "ultrafast"});

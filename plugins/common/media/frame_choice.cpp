@@ -38,7 +38,9 @@ FrameChoice choose_frames(const FrameIndex& index, int64_t count, double fps, st
     FrameChoice c;
     c.start_s = start_s.value_or(0);
     c.end_s = end_s.value_or(index.end_s);
-    if (c.start_s >= index.end_s)
+    // A video whose frames have no length (one picture, its duration unknown) ends where it starts: it is sampled at
+    // that picture, and a start of 0 (the default) is not the user's to be wrong about.
+    if (c.start_s > 0 && c.start_s >= index.end_s)
         throw ConfigError(fmt::format("start={} is at or after the end of the video ({:.2f} s)", c.start_s, index.end_s));
     if (c.end_s > index.end_s) {
         c.warnings.push_back(fmt::format("end={} is after the end of the video; sampling up to {:.2f} s", c.end_s, index.end_s));
