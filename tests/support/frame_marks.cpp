@@ -36,7 +36,9 @@ unsigned char GrayImage::at(double fx, double fy) const
     return pixels[static_cast<size_t>(y) * width + x];
 }
 
-GrayImage decode_luma(const std::string& bytes)
+GrayImage decode_luma(const std::string& bytes) { return decode_plane(bytes, 0); }
+
+GrayImage decode_plane(const std::string& bytes, int plane)
 {
     // JPEG is what the tests read; the mjpeg decoder takes the whole file as one packet.
     const AVCodec* codec = avcodec_find_decoder(AV_CODEC_ID_MJPEG);
@@ -48,11 +50,12 @@ GrayImage decode_luma(const std::string& bytes)
     AVFrame* frame = av_frame_alloc();
     GrayImage image;
     if (avcodec_send_packet(ctx, packet) >= 0 && avcodec_receive_frame(ctx, frame) >= 0) {
-        image.width = frame->width;
-        image.height = frame->height;
+        // Chroma planes of the 4:2:0 JPEGs this module writes are half the size each way.
+        image.width = plane == 0 ? frame->width : (frame->width + 1) / 2;
+        image.height = plane == 0 ? frame->height : (frame->height + 1) / 2;
         image.pixels.resize(static_cast<size_t>(image.width) * image.height);
         for (int y = 0; y < image.height; ++y)
-            std::copy_n(frame->data[0] + static_cast<ptrdiff_t>(y) * frame->linesize[0], image.width,
+            std::copy_n(frame->data[plane] + static_cast<ptrdiff_t>(y) * frame->linesize[plane], image.width,
                         image.pixels.begin() + static_cast<ptrdiff_t>(y) * image.width);
     }
     av_frame_free(&frame);

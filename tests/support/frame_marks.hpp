@@ -23,6 +23,8 @@ struct GrayImage
     unsigned char at(double fx, double fy) const; // at a fraction of width and height
 };
 GrayImage decode_luma(const std::string& image_bytes);
+// One plane of a 4:2:0 JPEG: 0 luma, 1 and 2 chroma (Cb, Cr).
+GrayImage decode_plane(const std::string& image_bytes, int plane);
 
 // The frame index a marked picture shows, and whether it is upright.
 int read_frame_mark(const GrayImage& image);

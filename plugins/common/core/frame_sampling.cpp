@@ -18,14 +18,6 @@ namespace {
 constexpr double default_fps = 2; // Qwen3-VL's training rate for clips under ~8 minutes
 constexpr int64_t default_max_frames = 768;
 
-
-// HDR transfer functions are converted to 8-bit without tone mapping; say so rather than send flat colours silently.
-bool is_hdr(const MediaSource& source)
-{
-    const auto trc = source.stream()->codecpar->color_trc;
-    return trc == AVCOL_TRC_SMPTE2084 || trc == AVCOL_TRC_ARIB_STD_B67;
-}
-
 // Whether `samples` frames of `media` need few enough keyframe intervals that seeking to each reads less than scanning
 // the whole file: each sample needs about half an interval, so together less than half the video.
 bool few_intervals_needed(const MediaInfo& media, int64_t samples)
@@ -198,7 +190,6 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
             p.warnings.push_back(fmt::format("'{}' has no frames from {:.1f} s to {:.1f} s: a segment of the playlist could "
                                              "not be read (the debug log names it)",
                                              media.source, gap->from_s, gap->to_s));
-    p.hdr = is_hdr(source);
     return p;
 }
 
@@ -222,8 +213,6 @@ SampledFrames extract_planned(const FramePlan& plan, const plugin::Call& call, c
     s.warnings.insert(s.warnings.end(), s.extraction.warnings.begin(), s.extraction.warnings.end());
     if (!s.index->damage.empty())
         s.warnings.push_back(s.index->damage + "; only what decodes is used");
-    if (plan.hdr)
-        s.warnings.push_back("the video is HDR (PQ/HLG); frames are converted to 8-bit without tone mapping and may look flat");
     return s;
 }
 

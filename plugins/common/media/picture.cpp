@@ -13,18 +13,24 @@ extern "C" {
 namespace jarvis {
 namespace {
 
-av::Frame allocate_yuvj420(int width, int height)
+av::Frame allocate_frame(AVPixelFormat format, int width, int height)
 {
     av::Frame f(av_frame_alloc());
     if (!f)
         throw std::bad_alloc();
-    f->format = AV_PIX_FMT_YUVJ420P;
+    f->format = format;
     f->width = width;
     f->height = height;
-    f->color_range = AVCOL_RANGE_JPEG;
-    f->colorspace = AVCOL_SPC_BT470BG;
     if (av_frame_get_buffer(f.get(), 32) < 0)
         throw std::bad_alloc();
+    return f;
+}
+
+av::Frame allocate_yuvj420(int width, int height)
+{
+    av::Frame f = allocate_frame(AV_PIX_FMT_YUVJ420P, width, height);
+    f->color_range = AVCOL_RANGE_JPEG;
+    f->colorspace = AVCOL_SPC_BT470BG;
     return f;
 }
 
@@ -86,18 +92,6 @@ av::Frame PictureConverter::convert(const AVFrame& decoded)
     const int scaled_h = sideways ? width_ : height_;
     const bool interlaced = av::is_interlaced(decoded);
     const int source_h = interlaced ? decoded.height / 2 : decoded.height;
-    const int key[5] = {decoded.width, source_h, decoded.format, swscale_colorspace(decoded), full_range_source(decoded) ? 1 : 0};
-
-    if (!sws_ || std::memcmp(key, sws_key_, sizeof key) != 0) {
-        sws_.reset(sws_getContext(decoded.width, source_h, static_cast<AVPixelFormat>(decoded.format), scaled_w, scaled_h,
-                                  AV_PIX_FMT_YUVJ420P, SWS_BICUBIC, nullptr, nullptr, nullptr));
-        if (!sws_)
-            throw MediaError(std::string("cannot convert pictures from ") + av_get_pix_fmt_name(static_cast<AVPixelFormat>(decoded.format)));
-        // Source matrix and range from the frame; destination JPEG's: BT.601, full range.
-        sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(key[3]), key[4], sws_getCoefficients(SWS_CS_ITU601), 1, 0,
-                                 1 << 16, 1 << 16);
-        std::memcpy(sws_key_, key, sizeof key);
-    }
 
     // An interlaced frame is scaled from its first field alone: every other line, doubled strides.
     const uint8_t* src[4] = {};
@@ -112,9 +106,8 @@ av::Frame PictureConverter::convert(const AVFrame& decoded)
         src[i] = decoded.data[i] + (interlaced ? field * decoded.linesize[i] : 0);
         strides[i] = interlaced ? decoded.linesize[i] * 2 : decoded.linesize[i];
     }
-    av::Frame scaled = allocate_yuvj420(scaled_w, scaled_h);
-    if (sws_scale(sws_.get(), src, strides, 0, source_h, scaled->data, scaled->linesize) <= 0)
-        throw MediaError("cannot scale a decoded picture");
+    av::Frame scaled = is_hdr_transfer(decoded.color_trc) ? scale_hdr(decoded, src, strides, source_h, scaled_w, scaled_h)
+                                                          : scale(decoded, src, strides, source_h, scaled_w, scaled_h);
     if (rotation_ == 0)
         return scaled;
 
@@ -125,6 +118,61 @@ av::Frame PictureConverter::convert(const AVFrame& decoded)
         rotate_plane(scaled->data[plane], scaled->linesize[plane], w, h, rotated->data[plane], rotated->linesize[plane], rotation_);
     }
     return rotated;
+}
+
+// The decoded picture at `width` x `height` in JPEG's YUV, by one swscale pass.
+av::Frame PictureConverter::scale(const AVFrame& decoded, const uint8_t* const src[4], const int strides[4], int source_h, int width,
+                                  int height)
+{
+    const int key[6] = {decoded.width, source_h, decoded.format, swscale_colorspace(decoded), full_range_source(decoded) ? 1 : 0, 0};
+    if (!sws_ || std::memcmp(key, sws_key_, sizeof key) != 0) {
+        sws_.reset(sws_getContext(decoded.width, source_h, static_cast<AVPixelFormat>(decoded.format), width, height, AV_PIX_FMT_YUVJ420P,
+                                  SWS_BICUBIC, nullptr, nullptr, nullptr));
+        if (!sws_)
+            throw MediaError(std::string("cannot convert pictures from ") + av_get_pix_fmt_name(static_cast<AVPixelFormat>(decoded.format)));
+        // Source matrix and range from the frame; destination JPEG's: BT.601, full range.
+        sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(key[3]), key[4], sws_getCoefficients(SWS_CS_ITU601), 1, 0,
+                                 1 << 16, 1 << 16);
+        std::memcpy(sws_key_, key, sizeof key);
+    }
+    av::Frame scaled = allocate_yuvj420(width, height);
+    if (sws_scale(sws_.get(), src, strides, 0, source_h, scaled->data, scaled->linesize) <= 0)
+        throw MediaError("cannot scale a decoded picture");
+    return scaled;
+}
+
+// An HDR picture at `width` x `height`: scaled to 16-bit RGB (still the transfer's signal), tone mapped to 8-bit sRGB,
+// then converted to JPEG's YUV.
+av::Frame PictureConverter::scale_hdr(const AVFrame& decoded, const uint8_t* const src[4], const int strides[4], int source_h, int width,
+                                      int height)
+{
+    const int key[6] = {decoded.width, source_h, decoded.format, swscale_colorspace(decoded), full_range_source(decoded) ? 1 : 0, 1};
+    if (!sws_ || std::memcmp(key, sws_key_, sizeof key) != 0) {
+        sws_.reset(sws_getContext(decoded.width, source_h, static_cast<AVPixelFormat>(decoded.format), width, height, AV_PIX_FMT_GBRP16,
+                                  SWS_BICUBIC, nullptr, nullptr, nullptr));
+        rgb_to_yuv_.reset(sws_getContext(width, height, AV_PIX_FMT_RGB24, width, height, AV_PIX_FMT_YUVJ420P, SWS_BICUBIC, nullptr,
+                                         nullptr, nullptr));
+        if (!sws_ || !rgb_to_yuv_)
+            throw MediaError(std::string("cannot convert HDR pictures from ") +
+                             av_get_pix_fmt_name(static_cast<AVPixelFormat>(decoded.format)));
+        // RGB out is full range whatever the table says; the source's matrix and range are what matter.
+        sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(key[3]), key[4], sws_getCoefficients(key[3]), 1, 0, 1 << 16, 1 << 16);
+        sws_setColorspaceDetails(rgb_to_yuv_.get(), sws_getCoefficients(SWS_CS_ITU601), 1, sws_getCoefficients(SWS_CS_ITU601), 1, 0,
+                                 1 << 16, 1 << 16);
+        std::memcpy(sws_key_, key, sizeof key);
+    }
+    if (!tone_map_ || tone_map_->transfer() != decoded.color_trc || tone_map_->primaries() != decoded.color_primaries)
+        tone_map_.emplace(decoded.color_trc, decoded.color_primaries);
+
+    av::Frame signal = allocate_frame(AV_PIX_FMT_GBRP16, width, height);
+    if (sws_scale(sws_.get(), src, strides, 0, source_h, signal->data, signal->linesize) <= 0)
+        throw MediaError("cannot scale a decoded picture");
+    av::Frame sdr = allocate_frame(AV_PIX_FMT_RGB24, width, height);
+    tone_map_->map(*signal, *sdr);
+    av::Frame scaled = allocate_yuvj420(width, height);
+    if (sws_scale(rgb_to_yuv_.get(), sdr->data, sdr->linesize, 0, height, scaled->data, scaled->linesize) <= 0)
+        throw MediaError("cannot convert a tone-mapped picture");
+    return scaled;
 }
 
 std::string JpegEncoder::encode(const AVFrame& picture)

@@ -1,7 +1,9 @@
 #pragma once
 
 #include "media/av_handles.hpp"
+#include "media/hdr_tone_map.hpp"
 
+#include <optional>
 #include <string>
 
 namespace jarvis {
@@ -9,6 +11,8 @@ namespace jarvis {
 // Turns decoded frames into what a player shows, at the size the model gets, without leaving YUV: swscale goes from
 // the decoder's format (8- or 10-bit, any matrix and range) straight to full-range BT.601 YUV 4:2:0 (what JPEG
 // means), interlaced frames are scaled from one field (no combing), and rotation is applied to the small result.
+// HDR frames (PQ, HLG) are the exception: tone mapping needs light, so they are scaled to 16-bit RGB, mapped to SDR RGB
+// and then converted to that YUV, all at the small size.
 // One converter per thread; it caches its swscale context across frames of one video.
 class PictureConverter
 {
@@ -21,12 +25,18 @@ public:
     av::Frame convert(const AVFrame& decoded);
 
 private:
+    av::Frame scale(const AVFrame& decoded, const uint8_t* const src[4], const int strides[4], int source_h, int width, int height);
+    av::Frame scale_hdr(const AVFrame& decoded, const uint8_t* const src[4], const int strides[4], int source_h, int width, int height);
+
     int width_;
     int height_;
     int rotation_;
     AVFieldOrder field_order_;
     av::Sws sws_;
-    int sws_key_[5] = {-1, -1, -1, -1, -1}; // source width, height, format, colour space, range the context was made for
+    // source width, height, format, colour space, range and whether HDR, that the context was made for
+    int sws_key_[6] = {-1, -1, -1, -1, -1, -1};
+    std::optional<HdrToneMapper> tone_map_;
+    av::Sws rgb_to_yuv_; // HDR: the mapped RGB to JPEG's YUV, at the small size
 };
 
 // Encodes YUVJ420P frames as baseline JPEG with FFmpeg's mjpeg encoder at a fixed quality (2 best .. 31).
