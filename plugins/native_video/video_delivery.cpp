@@ -16,6 +16,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 
 namespace jarvis {
 namespace {
@@ -122,6 +123,10 @@ std::optional<std::string> stream_the_server_would_read(const MediaInfo& media, 
                        torchcodec ? "preferred" : "first", other, media.width, media.height);
 }
 
+// What the server's loader makes of HDR video (OpenCV, PyAV and TorchCodec alike convert it to RGB without tone mapping).
+constexpr std::string_view hdr_unmapped = "it is HDR (PQ or HLG, as phones record): the server's loader converts it to "
+                                          "8-bit colour without tone mapping, so the model would see it flat and dim";
+
 // Why the server's loader, which samples over the frame count the header gives (OpenCV's) and times each frame by its
 // position at the average rate, would fail this video or show the model less of it, or at the wrong times, than we
 // would; nothing when it can sample it well. Frames delivery samples what decodes, at the frames' own times.
@@ -134,6 +139,8 @@ std::optional<std::string> stream_the_server_would_read(const MediaInfo& media, 
 //   and lose every sample past the cut: the model gets the start only, at fewer frames than asked for.
 // - A variable frame rate (a screen recorder that stores a frame only when the picture changes, a phone slowing down
 //   in the dark) makes position / average rate a wrong time: the model would be told when things happen wrongly.
+// - HDR (PQ, HLG) is converted to 8-bit colour by the loader's decoder without tone mapping: the model would see it
+//   flat and dim, where our frames are tone mapped.
 std::optional<std::string> server_sampling_problem(const MediaInfo& media, const std::string& video_decoder)
 {
     if (media.is_playlist)
@@ -154,6 +161,8 @@ std::optional<std::string> server_sampling_problem(const MediaInfo& media, const
         return fmt::format("its frame rate varies: the server's loader times frames by their count at the average rate, "
                            "up to {:.1f} s off their true times",
                            media.average_rate_error_s);
+    if (media.hdr)
+        return std::string(hdr_unmapped) + ", while frames are tone mapped";
     return std::nullopt;
 }
 
@@ -351,6 +360,8 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
                                          "average rate, up to {:.1f} s off their true times; delivery=frames or auto would "
                                          "send the true times",
                                          media.average_rate_error_s));
+    if (media.hdr)
+        v.warnings.push_back(std::string(hdr_unmapped) + "; delivery=frames or auto would send it tone mapped");
     if (sampling_set)
         v.video_kwargs = video_kwargs_for(fps);
     if (setup.loadout.max_pixels || setup.loadout.seek)

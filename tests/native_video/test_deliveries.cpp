@@ -347,6 +347,29 @@ TEST_CASE("a video whose frame rate varies goes as frames, so that the model is 
     CHECK(served["frames"] == 11);
     CHECK(served["timestamps"][1] == 1.4);
 }
+TEST_CASE("an HDR video goes as frames, so that the model sees it tone mapped", "[deliveries][hdr]")
+{
+    // HLG, what phones record: vLLM's loader would hand the model its 10-bit picture converted without tone mapping.
+    TempDir volume;
+    const fs::path video = volume.path() / "phone.mp4";
+    fs::copy_file(make_video("hlg_2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "2", "-c:v", "libx265", "-x265-params",
+                                            "log-level=error", "-pix_fmt", "yuv420p10le", "-color_primaries", "bt2020", "-color_trc",
+                                            "arib-std-b67", "-colorspace", "bt2020nc"}),
+                  video);
+    Emulator emulator({"--allowed-local-media-path", "/mnt/input_data"}, {volume.path()});
+    TempDir dir;
+    json settings = volume_config(emulator, volume.path());
+    const json automatic = run_json(host_args(write_config(dir, settings), "ask", video));
+    CHECK(automatic["media"]["delivery"] == "frames");
+    CHECK_THAT(automatic["media"]["delivery_reason"].get<std::string>(), Contains("HDR") && Contains("tone mapped"));
+    CHECK(described(automatic)["videos"][0]["frames"] == 4);
+
+    settings["loadout"] = loadout + "#delivery=file";
+    const json forced = run_json(host_args(write_config(dir, settings), "ask", video));
+    CHECK(forced["media"]["delivery"] == "file");
+    CHECK_THAT(forced["warnings"].dump(), Contains("HDR") && Contains("without tone mapping"));
+}
+
 TEST_CASE("a video whose first track is a picture goes as frames: the server's loader would read that track", "[deliveries][streams]")
 {
     // A Matroska file with a one-picture PNG track ahead of the video (muxed so by FFmpeg when the cover goes first).

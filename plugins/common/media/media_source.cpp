@@ -2,6 +2,7 @@
 
 #include "media/container_index.hpp"
 #include "media/ffmpeg_log.hpp"
+#include "media/hdr_tone_map.hpp"
 #include "media/hls_playlist.hpp"
 #include "media/media_error.hpp"
 #include "media/playlist_fetch.hpp"
@@ -298,6 +299,7 @@ void MediaSource::describe_stream(int index)
     info.coded_width = par->width;
     info.coded_height = par->height;
     info.rotation_deg = rotation_of(st);
+    info.hdr = is_hdr_transfer(par->color_trc);
 
     std::tie(info.width, info.height) = displayed_size(raw, st);
 

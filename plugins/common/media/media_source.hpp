@@ -42,6 +42,9 @@ struct MediaInfo
     // cover picture or another camera's view have them.
     std::string first_video_stream_if_other;
     std::string best_video_stream_if_other;
+    // A PQ or HLG transfer (phones record HLG by default): our frames are tone mapped; a server's loader shows the
+    // picture without tone mapping, flat and dim.
+    bool hdr = false;
     int64_t size_bytes = -1; // for local files
     // An HLS playlist (.m3u8): its segments are separate files that the demuxer fetches by their own URLs, so the
     // playlist's bytes alone (a copy of them, or what a server's loader fetches) are not a video.
