@@ -113,6 +113,14 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                           *KEYFRAME_EVERY_SECOND),
         # Lossless screen recordings; also a cover picture's codec.
         "png": make_video(folder / "png.mkv", *SOURCE, "-t", "2", "-c:v", "png"),
+        # What phones record: HLG, tone mapped on the way to JPEG.
+        "hdr_hlg": make_video(folder / "hlg.mp4", *SOURCE, "-t", "3", "-c:v", "libx265", "-pix_fmt", "yuv420p10le",
+                              "-x265-params", "log-level=error", "-color_primaries", "bt2020", "-color_trc", "arib-std-b67",
+                              "-colorspace", "bt2020nc", *KEYFRAME_EVERY_SECOND),
+        # Photos handed over as videos: FFmpeg's image2 demuxer reads them (this build has no jpeg_pipe or png_pipe).
+        "photo_jpg": make_video(folder / "photo.jpg", "-f", "lavfi", "-i", "testsrc2=size=640x384,noise=alls=10:allf=t",
+                                "-frames:v", "1"),
+        "photo_png": make_video(folder / "photo.png", "-f", "lavfi", "-i", "testsrc2=size=640x384", "-frames:v", "1"),
     }
 
 

@@ -84,7 +84,7 @@ def test_broken_plugin_files_are_reported_and_the_good_ones_still_load(tmp_path:
 
 # --- the same frames as on Linux -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["h264_bframes", "hevc_10bit", "vp9", "av1", "png", "vfr", "rotated"])
+@pytest.mark.parametrize("kind", ["h264_bframes", "hevc_10bit", "vp9", "av1", "png", "vfr", "rotated", "hdr_hlg"])
 @pytest.mark.parametrize("loadout", [None, NATIVE + "#delivery=frames", f"vllm://{MODEL}#fps=4#seek=keyframe"])
 def test_plan_picks_the_same_frames_as_the_linux_build(videos: dict[str, Path], kind: str, loadout: str | None) -> None:
     linux = plan(linux_host, str(videos[kind]), loadout)
@@ -106,6 +106,15 @@ def test_prompt_tokens_are_counted_as_on_linux(videos: dict[str, Path], prompt: 
     windows = estimate(wine_host, windows_path(videos["h264_bframes"]))
     assert windows == estimate(linux_host, str(videos["h264_bframes"]))
     assert windows["prompt_tokens"] > windows["visual_tokens"]
+
+
+@pytest.mark.parametrize("kind", ["photo_jpg", "photo_png"])
+def test_a_photo_is_its_one_frame_as_on_linux(videos: dict[str, Path], kind: str) -> None:
+    linux = plan(linux_host, str(videos[kind]), None)
+    windows = plan(wine_host, windows_path(videos[kind]), None)
+    assert frame_times(windows) == frame_times(linux)
+    assert len(frame_times(windows)) == 1
+    assert windows["media"]["width"] == 640
 
 
 def test_rotation_is_applied(videos: dict[str, Path]) -> None:
