@@ -106,8 +106,15 @@ av::Frame PictureConverter::convert(const AVFrame& decoded)
         src[i] = decoded.data[i] + (interlaced ? field * decoded.linesize[i] : 0);
         strides[i] = interlaced ? decoded.linesize[i] * 2 : decoded.linesize[i];
     }
-    av::Frame scaled = is_hdr_transfer(decoded.color_trc) ? scale_hdr(decoded, src, strides, source_h, scaled_w, scaled_h)
-                                                          : scale(decoded, src, strides, source_h, scaled_w, scaled_h);
+    // Tone mapping needs light: an HDR picture is scaled to 16-bit RGB first, still the transfer's signal.
+    const bool hdr = is_hdr_transfer(decoded.color_trc);
+    const AVPixelFormat scaled_format = hdr ? AV_PIX_FMT_GBRP16 : AV_PIX_FMT_YUVJ420P;
+    av::Frame scaled = hdr ? allocate_frame(scaled_format, scaled_w, scaled_h) : allocate_yuvj420(scaled_w, scaled_h);
+    if (sws_scale(scaler_from(decoded, source_h, scaled_w, scaled_h, scaled_format), src, strides, 0, source_h, scaled->data,
+                  scaled->linesize) <= 0)
+        throw MediaError("cannot scale a decoded picture");
+    if (hdr)
+        scaled = tone_mapped(decoded, *scaled);
     if (rotation_ == 0)
         return scaled;
 
@@ -120,57 +127,40 @@ av::Frame PictureConverter::convert(const AVFrame& decoded)
     return rotated;
 }
 
-// The decoded picture at `width` x `height` in JPEG's YUV, by one swscale pass.
-av::Frame PictureConverter::scale(const AVFrame& decoded, const uint8_t* const src[4], const int strides[4], int source_h, int width,
-                                  int height)
+// The swscale context from decoded pictures to `out` at `width` x `height`, made anew when the source changes.
+SwsContext* PictureConverter::scaler_from(const AVFrame& decoded, int source_h, int width, int height, AVPixelFormat out)
 {
-    const int key[6] = {decoded.width, source_h, decoded.format, swscale_colorspace(decoded), full_range_source(decoded) ? 1 : 0, 0};
+    const int key[6] = {decoded.width, source_h, decoded.format, swscale_colorspace(decoded), full_range_source(decoded) ? 1 : 0, out};
     if (!sws_ || std::memcmp(key, sws_key_, sizeof key) != 0) {
-        sws_.reset(sws_getContext(decoded.width, source_h, static_cast<AVPixelFormat>(decoded.format), width, height, AV_PIX_FMT_YUVJ420P,
-                                  SWS_BICUBIC, nullptr, nullptr, nullptr));
+        sws_.reset(sws_getContext(decoded.width, source_h, static_cast<AVPixelFormat>(decoded.format), width, height, out, SWS_BICUBIC,
+                                  nullptr, nullptr, nullptr));
         if (!sws_)
             throw MediaError(std::string("cannot convert pictures from ") + av_get_pix_fmt_name(static_cast<AVPixelFormat>(decoded.format)));
-        // Source matrix and range from the frame; destination JPEG's: BT.601, full range.
+        // Source matrix and range from the frame; destination JPEG's: BT.601, full range (RGB out ignores the table).
         sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(key[3]), key[4], sws_getCoefficients(SWS_CS_ITU601), 1, 0,
                                  1 << 16, 1 << 16);
         std::memcpy(sws_key_, key, sizeof key);
     }
-    av::Frame scaled = allocate_yuvj420(width, height);
-    if (sws_scale(sws_.get(), src, strides, 0, source_h, scaled->data, scaled->linesize) <= 0)
-        throw MediaError("cannot scale a decoded picture");
-    return scaled;
+    return sws_.get();
 }
 
-// An HDR picture at `width` x `height`: scaled to 16-bit RGB (still the transfer's signal), tone mapped to 8-bit sRGB,
-// then converted to JPEG's YUV.
-av::Frame PictureConverter::scale_hdr(const AVFrame& decoded, const uint8_t* const src[4], const int strides[4], int source_h, int width,
-                                      int height)
+// An HDR picture's 16-bit RGB signal tone mapped to 8-bit sRGB, then converted to JPEG's YUV.
+av::Frame PictureConverter::tone_mapped(const AVFrame& decoded, const AVFrame& signal)
 {
-    const int key[6] = {decoded.width, source_h, decoded.format, swscale_colorspace(decoded), full_range_source(decoded) ? 1 : 0, 1};
-    if (!sws_ || std::memcmp(key, sws_key_, sizeof key) != 0) {
-        sws_.reset(sws_getContext(decoded.width, source_h, static_cast<AVPixelFormat>(decoded.format), width, height, AV_PIX_FMT_GBRP16,
-                                  SWS_BICUBIC, nullptr, nullptr, nullptr));
-        rgb_to_yuv_.reset(sws_getContext(width, height, AV_PIX_FMT_RGB24, width, height, AV_PIX_FMT_YUVJ420P, SWS_BICUBIC, nullptr,
-                                         nullptr, nullptr));
-        if (!sws_ || !rgb_to_yuv_)
-            throw MediaError(std::string("cannot convert HDR pictures from ") +
-                             av_get_pix_fmt_name(static_cast<AVPixelFormat>(decoded.format)));
-        // RGB out is full range whatever the table says; the source's matrix and range are what matter.
-        sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(key[3]), key[4], sws_getCoefficients(key[3]), 1, 0, 1 << 16, 1 << 16);
-        sws_setColorspaceDetails(rgb_to_yuv_.get(), sws_getCoefficients(SWS_CS_ITU601), 1, sws_getCoefficients(SWS_CS_ITU601), 1, 0,
-                                 1 << 16, 1 << 16);
-        std::memcpy(sws_key_, key, sizeof key);
-    }
     if (!tone_map_ || tone_map_->transfer() != decoded.color_trc || tone_map_->primaries() != decoded.color_primaries)
         tone_map_.emplace(decoded.color_trc, decoded.color_primaries);
-
-    av::Frame signal = allocate_frame(AV_PIX_FMT_GBRP16, width, height);
-    if (sws_scale(sws_.get(), src, strides, 0, source_h, signal->data, signal->linesize) <= 0)
-        throw MediaError("cannot scale a decoded picture");
-    av::Frame sdr = allocate_frame(AV_PIX_FMT_RGB24, width, height);
-    tone_map_->map(*signal, *sdr);
-    av::Frame scaled = allocate_yuvj420(width, height);
-    if (sws_scale(rgb_to_yuv_.get(), sdr->data, sdr->linesize, 0, height, scaled->data, scaled->linesize) <= 0)
+    if (!sdr_ || sdr_->width != signal.width || sdr_->height != signal.height) {
+        sdr_ = allocate_frame(AV_PIX_FMT_RGB24, signal.width, signal.height);
+        rgb_to_yuv_.reset(sws_getContext(signal.width, signal.height, AV_PIX_FMT_RGB24, signal.width, signal.height, AV_PIX_FMT_YUVJ420P,
+                                         SWS_BICUBIC, nullptr, nullptr, nullptr));
+        if (!rgb_to_yuv_)
+            throw MediaError("cannot convert tone-mapped pictures to JPEG's colours");
+        sws_setColorspaceDetails(rgb_to_yuv_.get(), sws_getCoefficients(SWS_CS_ITU601), 1, sws_getCoefficients(SWS_CS_ITU601), 1, 0,
+                                 1 << 16, 1 << 16);
+    }
+    tone_map_->map(signal, *sdr_);
+    av::Frame scaled = allocate_yuvj420(signal.width, signal.height);
+    if (sws_scale(rgb_to_yuv_.get(), sdr_->data, sdr_->linesize, 0, signal.height, scaled->data, scaled->linesize) <= 0)
         throw MediaError("cannot convert a tone-mapped picture");
     return scaled;
 }

@@ -25,18 +25,20 @@ public:
     av::Frame convert(const AVFrame& decoded);
 
 private:
-    av::Frame scale(const AVFrame& decoded, const uint8_t* const src[4], const int strides[4], int source_h, int width, int height);
-    av::Frame scale_hdr(const AVFrame& decoded, const uint8_t* const src[4], const int strides[4], int source_h, int width, int height);
+    SwsContext* scaler_from(const AVFrame& decoded, int source_h, int width, int height, AVPixelFormat out);
+    av::Frame tone_mapped(const AVFrame& decoded, const AVFrame& signal);
 
     int width_;
     int height_;
     int rotation_;
     AVFieldOrder field_order_;
     av::Sws sws_;
-    // source width, height, format, colour space, range and whether HDR, that the context was made for
+    // source width, height, format, colour space, range and the format out, that the context was made for
     int sws_key_[6] = {-1, -1, -1, -1, -1, -1};
+    // HDR: the mapping, its RGB out (reused from frame to frame) and that RGB to JPEG's YUV, at the small size
     std::optional<HdrToneMapper> tone_map_;
-    av::Sws rgb_to_yuv_; // HDR: the mapped RGB to JPEG's YUV, at the small size
+    av::Frame sdr_;
+    av::Sws rgb_to_yuv_;
 };
 
 // Encodes YUVJ420P frames as baseline JPEG with FFmpeg's mjpeg encoder at a fixed quality (2 best .. 31).
