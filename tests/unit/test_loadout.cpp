@@ -121,3 +121,22 @@ TEST_CASE("Jarvis's loadouts parse with their Jarvis meaning and no warning", "[
     CHECK(parse_loadout("vllm://m#stream=false#nativevideo=true").native_video);
     CHECK_FALSE(parse_loadout("vllm://m#stream=false").stream);
 }
+
+TEST_CASE("spaces and line ends around a loadout's parts are ignored, with a warning", "[loadout]")
+{
+    using Catch::Matchers::Contains;
+    const auto l = parse_loadout(" vllm:// Org/Model-X #nativevideo # fps = 1.5 #seek=keyframe \n");
+    CHECK(l.engine == "vllm");
+    CHECK(l.model == "Org/Model-X");
+    CHECK(l.native_video);
+    CHECK(l.fps == 1.5);
+    CHECK(l.seek == jarvis::SeekMode::keyframe);
+    REQUIRE(l.warnings.size() == 1);
+    CHECK_THAT(l.warnings[0], Contains("spaces around its parts are ignored"));
+
+    CHECK(parse_loadout("vllm://m #nativevideo = false").native_video == false);
+    CHECK(parse_loadout("vllm://m\t#stream").stream);
+    CHECK(parse_loadout("vllm://m#fps=2").warnings.empty());
+    // A space inside the name cannot be a served model's: refused rather than sent for a 404.
+    CHECK_THROWS_WITH(parse_loadout("vllm://Qwen3 VL#nativevideo"), Contains("model name 'Qwen3 VL' contains a space"));
+}

@@ -21,6 +21,7 @@ def plugin_for(loadout: str) -> str:
     native = False
     for option in options.split("#") if options else []:
         key, eq, value = option.partition("=")
+        key, value = key.strip(), value.strip()  # as the plugins parse it: spaces around parts are ignored
         if key.lower() != "nativevideo":
             continue
         if not eq:

@@ -26,6 +26,14 @@ JARVIS_LOADOUTS = [
     f"vllm://{MODEL}#nativvideo",
 ]
 
+# Typed by hand or read from YAML with spaces and line ends around the parts: routed as if they were not there.
+SPACED_LOADOUTS = [
+    f"vllm://{MODEL} #nativevideo",
+    f" vllm://{MODEL} # nativevideo = true #ctx=16384\n",
+    f"vllm://{MODEL}#nativevideo = off ",
+    f"vllm://{MODEL}\t#stream",
+]
+
 # The head of Jarvis's system_config/config.yaml as its host loads it (yaml.safe_load), handed over whole.
 JARVIS_CONFIG: dict[str, Any] = {
     "device": "cuda",
@@ -59,7 +67,7 @@ def jarvis_parse_model_string(entry: str) -> dict[str, Any]:
     return {"id": parts[0], "engine": engine.lower(), "params": flags}
 
 
-@pytest.mark.parametrize("loadout", JARVIS_LOADOUTS)
+@pytest.mark.parametrize("loadout", JARVIS_LOADOUTS + SPACED_LOADOUTS)
 def test_routing_agrees_with_jarvis_host(loadout: str) -> None:
     out = subprocess.run([HOST, "--loadout", loadout, "plugins", "--json"], capture_output=True, text=True, check=True)
     selected = [p["name"] for p in json.loads(out.stdout)["plugins"] if p["selected"]]

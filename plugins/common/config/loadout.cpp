@@ -19,6 +19,22 @@ std::string lower(std::string_view s)
     return out;
 }
 
+bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+// Jarvis's YAML and hand-typed command lines bring spaces and line ends around the parts ("vllm://M #nativevideo");
+// kept, they would become part of the model name (the server answers 404) or an unknown flag (the wrong plugin).
+std::string_view trimmed(std::string_view s)
+{
+    while (!s.empty() && is_space(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && is_space(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
+
 [[noreturn]] void fail(std::string_view loadout, const std::string& why)
 {
     throw ConfigError(fmt::format("loadout '{}': {}", loadout, why));
@@ -133,19 +149,28 @@ Loadout parse_loadout(std::string_view text)
     const size_t scheme_end = head.find("://");
     if (scheme_end == std::string_view::npos || scheme_end == 0)
         fail(text, "expected ENGINE://MODEL, for example vllm://QuantTrio/Qwen3-VL-30B-A3B-Instruct-AWQ");
-    out.engine = lower(head.substr(0, scheme_end));
-    out.model = std::string(head.substr(scheme_end + 3));
+    bool spaces_dropped = false;
+    const auto part = [&spaces_dropped](std::string_view s) {
+        const std::string_view t = trimmed(s);
+        spaces_dropped = spaces_dropped || t.size() != s.size();
+        return t;
+    };
+    out.engine = lower(part(head.substr(0, scheme_end)));
+    out.model = std::string(part(head.substr(scheme_end + 3)));
     if (std::find(engines.begin(), engines.end(), out.engine) == engines.end())
         fail(text, fmt::format("unknown engine '{}' (known: vllm, sglang, openai)", out.engine));
     if (out.model.empty())
         fail(text, "the model name is empty");
+    if (std::any_of(out.model.begin(), out.model.end(), is_space))
+        fail(text, fmt::format("the model name '{}' contains a space; served model names have none", out.model));
 
     std::vector<std::string> seen;
     bool near_native_video = false; // a misspelled #nativevideo changes which plugin answers: say so
     size_t pos = first_hash;
     while (pos != std::string_view::npos) {
         const size_t next = text.find('#', pos + 1);
-        const std::string_view option = text.substr(pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1);
+        const std::string_view option =
+            part(text.substr(pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1));
         pos = next;
         if (option.empty()) {
             out.warnings.push_back(fmt::format("loadout '{}': an empty option between '#' signs is ignored", text));
@@ -153,7 +178,7 @@ Loadout parse_loadout(std::string_view text)
         }
 
         const size_t eq = option.find('=');
-        std::string key = lower(option.substr(0, eq));
+        std::string key = lower(eq == std::string_view::npos ? option : part(option.substr(0, eq)));
         if (key == "num_ctx") // Jarvis's name for ctx once parsed (utils/config.py renames it)
             key = "ctx";
         if (std::find(seen.begin(), seen.end(), key) != seen.end())
@@ -172,7 +197,7 @@ Loadout parse_loadout(std::string_view text)
             }
             continue;
         }
-        const std::string_view value = option.substr(eq + 1);
+        const std::string_view value = part(option.substr(eq + 1));
         if (value.empty())
             fail(text, fmt::format("'{}' has no value", key));
 
@@ -209,6 +234,8 @@ Loadout parse_loadout(std::string_view text)
                                                suggestion(key, known_keys, "")));
     }
 
+    if (spaces_dropped)
+        out.warnings.push_back(fmt::format("loadout '{}': spaces around its parts are ignored", text));
     if (near_native_video && !out.native_video)
         out.warnings.push_back(fmt::format("loadout '{}': without #nativevideo the frame_slicer plugin answers (frames as images)", text));
     // A clip starts at 0 unless start= says otherwise: end=0 alone is as empty as end=2 after start=5.
