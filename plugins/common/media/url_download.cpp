@@ -2,50 +2,15 @@
 
 #include "media/media_error.hpp"
 #include "platform/native_path.hpp"
-#include "platform/owned_files.hpp"
 
 #include <fmt/format.h>
 
-#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
 namespace jarvis {
-namespace {
-
 namespace fs = std::filesystem;
-
-// The URL path's extension when it looks like one (".mp4"), so that FFmpeg's probe gets the hint a file name gives.
-std::string extension_of(const std::string& url)
-{
-    const std::string path = url.substr(0, url.find_first_of("?#"));
-    const size_t dot = path.rfind('.');
-    if (dot == std::string::npos || path.find('/', dot) != std::string::npos || path.size() - dot > 6 || path.size() - dot < 2)
-        return ".video";
-    for (size_t i = dot + 1; i < path.size(); ++i)
-        if (!std::isalnum(static_cast<unsigned char>(path[i])))
-            return ".video";
-    return path.substr(dot);
-}
-
-constexpr std::string_view download_prefix = "jarvis-download-";
-
-} // namespace
-
-std::filesystem::path new_copy_path(std::string_view extension)
-{
-    const fs::path temp = fs::temp_directory_path();
-    // Copies of processes that were killed (no destructor ran) go first, so that their room counts.
-    remove_abandoned_files(temp, download_prefix);
-    return owned_file_path(temp, download_prefix, extension);
-}
-
-DownloadedCopy::~DownloadedCopy()
-{
-    std::error_code ec;
-    fs::remove(native_path(path_), ec);
-}
 
 std::shared_ptr<const DownloadedCopy> download_copy(const std::string& url, const MediaSource::InterruptCheck& interrupted,
                                                    const ScanProgress& progress, double io_timeout_s, std::string& why_not)
@@ -65,23 +30,16 @@ std::shared_ptr<const DownloadedCopy> download_copy(const std::string& url, cons
     av::IoContext input(raw);
     const int64_t size = avio_size(input.get());
 
-    std::error_code ec;
     fs::path path;
     try {
-        path = new_copy_path(extension_of(url));
+        path = new_copy_path(copy_extension_for(url));
     } catch (const fs::filesystem_error& e) {
         why_not = fmt::format("no temporary folder ({})", e.what());
         return nullptr;
     }
-    if (size > 0) {
-        const auto space = fs::space(path.parent_path(), ec);
-        // Room for the copy and as much again, so that a copy does not fill the disk for everything else.
-        if (!ec && space.available < static_cast<uintmax_t>(size) * 2) {
-            why_not = fmt::format("{:.0f} MB free in {}, too little for a {:.0f} MB copy", double(space.available) / 1e6,
-                                  utf8_path(path.parent_path()), double(size) / 1e6);
-            return nullptr;
-        }
-    }
+    why_not = too_little_room(path.parent_path(), size);
+    if (!why_not.empty())
+        return nullptr;
     auto copy = std::make_shared<const DownloadedCopy>(utf8_path(path));
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out) {
