@@ -656,7 +656,10 @@ TEST_CASE("an HLS segment whose server goes silent is given up after the I/O tim
 class CountingFileServer
 {
 public:
-    explicit CountingFileServer(const fs::path& file, double stall_at = 0)
+    enum class Ranges { taken, ignored };
+    // With Ranges::ignored it answers as servers without range requests do (Python's http.server, many a dynamic
+    // page): every body whole from its first byte, 200 OK, no "Accept-Ranges".
+    explicit CountingFileServer(const fs::path& file, double stall_at = 0, Ranges ranges = Ranges::taken)
         : bytes_(read_file(file)), name_(file.filename().string()), stall_after_(static_cast<size_t>(stall_at * double(bytes_.size())))
     {
         server_.set_socket_options([](int socket) {
@@ -665,7 +668,11 @@ public:
             ::setsockopt(socket, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
             ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
         });
-        server_.Get("/" + name_, [this](const httplib::Request&, httplib::Response& res) {
+        server_.Get("/" + name_, [this, ranges](const httplib::Request& req, httplib::Response& res) {
+            ++requests_;
+            // httplib applies the ranges it parsed when it writes the response; the request is its own, not const.
+            if (ranges == Ranges::ignored)
+                const_cast<httplib::Request&>(req).ranges.clear();
             res.set_content_provider(bytes_.size(), "application/octet-stream", [this](size_t offset, size_t length, httplib::DataSink& sink) {
                 if ((stall_after_ > 0 && sent_ >= stall_after_) || (stall_from_ > 0 && offset >= stall_from_)) {
                     std::unique_lock lock(mutex_);
@@ -700,6 +707,8 @@ public:
         const double share = double(sent_.exchange(0)) / double(bytes_.size());
         return share;
     }
+    // The requests for the file since the last call.
+    size_t requests() { return requests_.exchange(0); }
 
 private:
     std::string bytes_;
@@ -711,6 +720,7 @@ private:
     bool stopping_ = false;
     httplib::Server server_;
     std::atomic<size_t> sent_{0};
+    std::atomic<size_t> requests_{0};
     int port_ = 0;
     std::thread thread_;
 };
@@ -777,6 +787,45 @@ void interrupt_and_check_clean_up(ChildProcess& host, int signal, const fs::path
     REQUIRE(code);
     CHECK(*code == 130);
     CHECK(files_in(temp).empty());
+}
+
+TEST_CASE("a server without range requests sends the video once, whether its MP4 index is at the end or the start", "[frame_slicer][http][ranges]")
+{
+    const std::vector<std::string> noise = {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "20", "-vf", "noise=alls=60:allf=t",
+                                            "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-bf", "2", "-pix_fmt", "yuv420p"};
+    std::vector<std::string> faststart = noise;
+    faststart.insert(faststart.end(), {"-movflags", "+faststart"});
+    const fs::path index_at_end = make_video("noise_20s_index_at_end.mp4", noise);
+    const fs::path index_first = make_video("noise_20s_index_first.mp4", faststart);
+    TempDir temp;
+    for (const fs::path& video : {index_at_end, index_first}) {
+        // 8 frames spread over the video need most of it; 64 all of it. Either way the only request is the one
+        // that opens it: before, an index at the end was read whole to open the file and again to decode.
+        for (const std::string options : {"#max_frames=8", "#fps=30#max_frames=64"}) {
+            INFO(video.filename().string() << options);
+            CountingFileServer server(video, 0, CountingFileServer::Ranges::ignored);
+            const auto r = run_process({host_binary().string(), "--endpoint", "http://127.0.0.1:9/v1", "--loadout", "vllm://m" + options,
+                                        "plan", "--video", server.url(), "--prompt", "What happens?", "--json"},
+                                       std::chrono::seconds(120), {"TMPDIR=" + temp.path().string()});
+            INFO(r.err);
+            REQUIRE(r.exit_code == 0);
+            const json doc = json::parse(r.out);
+            CHECK(doc["media"]["frames"].size() == (options == "#max_frames=8" ? 8u : 64u));
+            CHECK(server.requests() == 1);
+            const double share = server.share_sent();
+            INFO(share * 100 << "% of the file sent");
+            CHECK(share < 1.1);
+            // The copy it was read into is gone with the plan.
+            CHECK(files_in(temp.path()).empty());
+        }
+    }
+    // The server stalls with 60% sent: once the copy holds part of the file, SIGINT ends the plan and removes it.
+    CountingFileServer server(index_first, 0.6, CountingFileServer::Ranges::ignored);
+    ChildProcess host({host_binary().string(), "--endpoint", "http://127.0.0.1:9/v1", "--loadout", "vllm://m#fps=30#max_frames=64", "plan",
+                       "--video", server.url(), "--prompt", "What happens?", "--json"},
+                      {"TMPDIR=" + temp.path().string()});
+    REQUIRE(download_copy_started(temp.path()));
+    interrupt_and_check_clean_up(host, SIGINT, temp.path());
 }
 
 TEST_CASE("a URL's downloaded copy is removed after the plan and after SIGINT or SIGTERM during the download", "[frame_slicer][http][cancel]")

@@ -119,9 +119,29 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
             log.debug("frames: '{}' is read at {}x{} of its {}x{}, since the frames are {}x{}", media.source, media.width,
                       media.height, width, height, wanted.width, wanted.height);
     }
+    // A URL's copy on this machine's disk: the scan and the decoding read it (the decoding with every core), not the
+    // network twice.
+    const auto read_local_copy = [&](std::shared_ptr<const DownloadedCopy> copy) {
+        p.local_copy = std::move(copy);
+        MediaSource opened = MediaSource::open(p.local_copy->path(), cancelled);
+        const auto scanning = [&](double f) { index_progress(0.9 + 0.1 * f); };
+        p.index = std::make_shared<const FrameIndex>(scan_frame_index(opened, cancelled, scanning));
+        p.request.local_copy = p.local_copy->path();
+        // The decoding reads the copy: its stream, and its codec parameters (a playlist's MP4 copy holds the codec's
+        // headers as MP4 does, not as the segments did).
+        p.request.stream_index = opened.stream_index();
+        p.local_copy_codec = copied_parameters(*opened.stream()->codecpar);
+    };
+    // The copy is most of the work, the scan of it on this machine's disk the rest: one progress, rising.
+    const auto copying = [&](double f) { index_progress(0.9 * f); };
+    // A server without range requests sends each read from the file's start: what opening it read is in a copy
+    // already, and the rest is read on into it, once. (A playlist's text is not the video: its segments are copied.)
+    if (source.reads_url_in_order() && !media.is_playlist)
+        read_local_copy(source.finish_in_order_copy(copying));
     // A full index already at hand is used; otherwise what the frames need is found by seeking where that reads less
     // than a scan: keyframe mode's keyframes, and exact mode's keyframe intervals when few of them are needed.
-    p.index = cached_frame_index(source, cancelled, false, index_progress);
+    if (!p.index)
+        p.index = cached_frame_index(source, cancelled, false, index_progress);
     bool sparse_index = false; // only the keyframe intervals the frames need: the rest is missing by design
     if (!p.index) {
         const double clip = clip_length(media.duration_s);
@@ -136,25 +156,15 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
             p.index = std::make_shared<const FrameIndex>(std::move(*sparse));
         } else if (media.is_url || (media.is_playlist && saved_playlist_names_network(media.source))) {
             // A URL scanned and then decoded would be downloaded about twice: it is downloaded once, into a copy that
-            // both read (and that the decoding may then read with every core). A playlist's bytes are not the video
-            // (its segments are elsewhere, a saved playlist's too): what its segments hold is copied instead.
+            // both read. A playlist's bytes are not the video (its segments are elsewhere, a saved playlist's too):
+            // what its segments hold is copied instead.
             std::string why_not;
-            // The copy is most of the work, the scan of it on this machine's disk the rest: one progress, rising.
-            const auto copying = [&](double f) { index_progress(0.9 * f); };
-            p.local_copy = media.is_playlist ? copy_playlist(source, cancelled, copying, why_not)
-                                             : download_copy(media.source, cancelled, copying, config.video_url.timeout_s, why_not);
-            if (p.local_copy) {
-                MediaSource copy = MediaSource::open(p.local_copy->path(), cancelled);
-                const auto scanning = [&](double f) { index_progress(0.9 + 0.1 * f); };
-                p.index = std::make_shared<const FrameIndex>(scan_frame_index(copy, cancelled, scanning));
-                p.request.local_copy = p.local_copy->path();
-                // The decoding reads the copy: its stream, and its codec parameters (a playlist's MP4 copy holds the
-                // codec's headers as MP4 does, not as the segments did).
-                p.request.stream_index = copy.stream_index();
-                p.local_copy_codec = copied_parameters(*copy.stream()->codecpar);
-            } else {
+            auto copy = media.is_playlist ? copy_playlist(source, cancelled, copying, why_not)
+                                          : download_copy(media.source, cancelled, copying, config.video_url.timeout_s, why_not);
+            if (copy)
+                read_local_copy(std::move(copy));
+            else
                 log.warn("frames: '{}' is read over the network twice: {}", media.source, why_not);
-            }
         }
         if (!p.index)
             p.index = cached_frame_index(source, cancelled, true, index_progress);

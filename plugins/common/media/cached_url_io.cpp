@@ -1,13 +1,20 @@
 #include "media/cached_url_io.hpp"
 
+#include "media/av_handles.hpp"
+#include "media/media_error.hpp"
+#include "platform/native_path.hpp"
+
 extern "C" {
 #include <libavutil/error.h>
 #include <libavutil/mem.h>
 #include <libavutil/opt.h>
 }
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <climits>
+#include <vector>
 
 namespace jarvis {
 namespace {
@@ -32,6 +39,8 @@ std::unique_ptr<CachedUrlIo> CachedUrlIo::open(const std::string& url, std::shar
 {
     std::unique_ptr<CachedUrlIo> io(new CachedUrlIo());
     io->cache_ = std::move(cache);
+    io->url_ = url;
+    io->interrupt_ = interrupt;
     error = avio_open2(&io->network_, url.c_str(), AVIO_FLAG_READ, &interrupt, options);
     if (error < 0)
         return nullptr;
@@ -46,11 +55,36 @@ std::unique_ptr<CachedUrlIo> CachedUrlIo::open(const std::string& url, std::shar
         return nullptr;
     }
     io->outer_->seekable = io->network_->seekable;
+    // Live streams have no length: they are refused as live, not copied.
+    if ((io->network_->seekable & AVIO_SEEKABLE_NORMAL) == 0 && io->size_ > 0 && io->start_in_order_copy(url))
+        io->outer_->seekable = AVIO_SEEKABLE_NORMAL; // any position can be served, behind from the copy, ahead by reading on
     return io;
+}
+
+bool CachedUrlIo::start_in_order_copy(const std::string& url)
+{
+    namespace fs = std::filesystem;
+    fs::path path;
+    try {
+        path = new_copy_path(copy_extension_for(url));
+    } catch (const fs::filesystem_error&) {
+        return false;
+    }
+    if (!too_little_room(path.parent_path(), size_).empty())
+        return false;
+    auto copy = std::make_shared<DownloadedCopy>(utf8_path(path));
+    in_order_file_.open(path, std::ios::in | std::ios::out | std::ios::binary | std::ios::trunc);
+    if (!in_order_file_)
+        return false;
+    in_order_copy_ = std::move(copy);
+    return true;
 }
 
 CachedUrlIo::~CachedUrlIo()
 {
+    // Closed before the copy may be removed: Windows removes no file that is open.
+    in_order_file_.close();
+    in_order_copy_.reset();
     if (outer_ != nullptr)
         av_freep(&outer_->buffer); // FFmpeg may have replaced the buffer given: free the one it holds
     avio_context_free(&outer_);
@@ -80,6 +114,8 @@ int CachedUrlIo::read(void* opaque, uint8_t* buffer, int size)
         return 0;
     if (io->size_ >= 0 && io->position_ >= io->size_)
         return AVERROR_EOF;
+    if (io->in_order_copy_)
+        return io->read_in_order(buffer, size);
     const size_t cached = io->cache_->read(io->position_, buffer, static_cast<size_t>(size));
     if (cached > 0) {
         io->position_ += static_cast<int64_t>(cached);
@@ -101,6 +137,72 @@ int CachedUrlIo::read(void* opaque, uint8_t* buffer, int size)
     io->cache_->store(io->position_, buffer, static_cast<size_t>(got));
     io->position_ += got;
     return got;
+}
+
+int CachedUrlIo::read_in_order(uint8_t* buffer, int size)
+{
+    if (position_ < copied_) {
+        const auto n = static_cast<std::streamsize>(std::min<int64_t>(size, copied_ - position_));
+        in_order_file_.seekg(position_);
+        in_order_file_.read(reinterpret_cast<char*>(buffer), n);
+        if (in_order_file_.gcount() != n) {
+            in_order_file_.clear();
+            return AVERROR(EIO);
+        }
+        position_ += n;
+        return static_cast<int>(n);
+    }
+    // A seek ahead: the bytes on the way are copied too, for the seek back that usually follows (MP4's index at the end).
+    while (copied_ < position_) {
+        const int got = copy_from_network(buffer, static_cast<int>(std::min<int64_t>(size, position_ - copied_)));
+        if (got < 0)
+            return got;
+    }
+    const int got = copy_from_network(buffer, size);
+    if (got > 0)
+        position_ += got;
+    return got;
+}
+
+int CachedUrlIo::copy_from_network(uint8_t* buffer, int size)
+{
+    const int got = avio_read_partial(network_, buffer, size);
+    if (got == 0)
+        return AVERROR_EOF;
+    if (got < 0)
+        return got;
+    in_order_file_.seekp(copied_);
+    in_order_file_.write(reinterpret_cast<const char*>(buffer), got);
+    if (!in_order_file_) {
+        in_order_file_.clear();
+        return AVERROR(EIO); // the room was checked at the start: a disk that filled since, or failed
+    }
+    copied_ += got;
+    return got;
+}
+
+std::shared_ptr<const DownloadedCopy> CachedUrlIo::finish_in_order_copy(const std::function<void(double)>& progress)
+{
+    if (!in_order_copy_)
+        return nullptr;
+    std::vector<uint8_t> buffer(1 << 20);
+    const auto interrupted = [this] { return interrupt_.callback != nullptr && interrupt_.callback(interrupt_.opaque) != 0; };
+    while (copied_ < size_) {
+        if (interrupted())
+            throw MediaCancelled();
+        const int got = copy_from_network(buffer.data(), static_cast<int>(std::min<int64_t>(buffer.size(), size_ - copied_)));
+        if (got == AVERROR_EXIT || interrupted())
+            throw MediaCancelled();
+        if (got < 0)
+            throw MediaError(fmt::format("cannot use video '{}': the download failed after {:.1f} of {:.1f} MB: {}", url_,
+                                         double(copied_) / 1e6, double(size_) / 1e6, av::error_string(got)));
+        if (progress)
+            progress(double(copied_) / double(size_));
+    }
+    in_order_file_.flush();
+    if (!in_order_file_)
+        throw MediaError(fmt::format("cannot use video '{}': writing its copy {} failed", url_, in_order_copy_->path()));
+    return in_order_copy_;
 }
 
 int64_t CachedUrlIo::seek(void* opaque, int64_t offset, int whence)

@@ -1,11 +1,14 @@
 #pragma once
 
+#include "media/downloaded_copy.hpp"
 #include "media/url_range_cache.hpp"
 
 extern "C" {
 #include <libavformat/avio.h>
 }
 
+#include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,17 +40,39 @@ public:
     // segments and variants) resolve against. FFmpeg finds it only in a reader of its own, not in this one.
     const std::string& location() const { return location_; }
 
+    // A server that takes no range requests (no "Accept-Ranges: bytes") sends every body from its first byte: each
+    // seek back would fetch the file again from its start, and an MP4 whose index is at its end would be read whole
+    // to open it and again to decode it. Such a URL of known length is read once, in order, into a temporary copy
+    // that serves every read behind the network's position (the range cache is not used); a seek ahead reads on to
+    // it. Where no copy can be written (no temporary folder, too little room), the cache serves as for any server.
+    bool reads_in_order() const { return in_order_copy_ != nullptr; }
+    // Reads the rest of the URL into that copy, reporting the fraction held, and returns it whole: nothing when the
+    // URL is not read in order. Throws MediaCancelled when the interrupt says so, MediaError naming the URL when the
+    // server or the copy fails.
+    std::shared_ptr<const DownloadedCopy> finish_in_order_copy(const std::function<void(double)>& progress);
+
 private:
     CachedUrlIo() = default;
     static int read(void* opaque, uint8_t* buffer, int size);
     static int64_t seek(void* opaque, int64_t offset, int whence);
+    // Starts the copy of a server without ranges; false (and no copy) where it cannot be written.
+    bool start_in_order_copy(const std::string& url);
+    // The in-order reading: bytes behind the network's position from the copy, the others from the network, each
+    // written to the copy as it arrives. FFmpeg's error codes, as read() returns them.
+    int read_in_order(uint8_t* buffer, int size);
+    int copy_from_network(uint8_t* buffer, int size);
 
     std::shared_ptr<UrlRangeCache> cache_;
     AVIOContext* network_ = nullptr; // FFmpeg's reader of the URL
     AVIOContext* outer_ = nullptr;   // what the demuxer reads
     int64_t position_ = 0;
     int64_t size_ = -1;
+    std::string url_;
     std::string location_;
+    AVIOInterruptCB interrupt_{};
+    std::shared_ptr<DownloadedCopy> in_order_copy_; // set while the URL is read in order
+    std::fstream in_order_file_;                     // its bytes, [0, copied_)
+    int64_t copied_ = 0;                             // the network reader's position
 };
 
 } // namespace jarvis

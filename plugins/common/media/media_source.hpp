@@ -90,6 +90,15 @@ public:
     int stream_index() const { return stream_index_; }
     // A URL's bytes read so far (the header, an index made by seeking), for the decoding's opens; null for a file.
     const std::shared_ptr<UrlRangeCache>& url_cache() const { return url_cache_; }
+    // Whether this URL's server takes no range requests, so that its bytes are read once, in order, into a temporary
+    // copy (CachedUrlIo::reads_in_order): anything else that reads the URL would fetch it from its start again.
+    bool reads_url_in_order() const { return url_io_ && url_io_->reads_in_order(); }
+    // That copy, completed from the network: the whole video on this machine's disk, for the scan and the decoding.
+    // Nothing where the URL is not read in order. Throws MediaCancelled, or MediaError naming the URL.
+    std::shared_ptr<const DownloadedCopy> finish_in_order_copy(const std::function<void(double)>& progress)
+    {
+        return url_io_ ? url_io_->finish_in_order_copy(progress) : nullptr;
+    }
 
 private:
     MediaSource() = default;
