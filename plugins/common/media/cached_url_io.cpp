@@ -54,30 +54,31 @@ std::unique_ptr<CachedUrlIo> CachedUrlIo::open(const std::string& url, std::shar
         error = AVERROR(ENOMEM);
         return nullptr;
     }
+    // Still unseekable to the demuxer where the server is: it then reads no optional part at the end of the file (a
+    // transport stream's last timestamps, a fragmented MP4's index of fragments), which would mean reading up to
+    // there. The seeks it needs still come here, and the copy serves them.
     io->outer_->seekable = io->network_->seekable;
     // Live streams have no length: they are refused as live, not copied.
-    if ((io->network_->seekable & AVIO_SEEKABLE_NORMAL) == 0 && io->size_ > 0 && io->start_in_order_copy(url))
-        io->outer_->seekable = AVIO_SEEKABLE_NORMAL; // any position can be served, behind from the copy, ahead by reading on
+    if ((io->network_->seekable & AVIO_SEEKABLE_NORMAL) == 0 && io->size_ > 0)
+        io->start_in_order_copy(url);
     return io;
 }
 
-bool CachedUrlIo::start_in_order_copy(const std::string& url)
+void CachedUrlIo::start_in_order_copy(const std::string& url)
 {
     namespace fs = std::filesystem;
     fs::path path;
     try {
         path = new_copy_path(copy_extension_for(url));
     } catch (const fs::filesystem_error&) {
-        return false;
+        return;
     }
     if (!too_little_room(path.parent_path(), size_).empty())
-        return false;
+        return;
     auto copy = std::make_shared<DownloadedCopy>(utf8_path(path));
     in_order_file_.open(path, std::ios::in | std::ios::out | std::ios::binary | std::ios::trunc);
-    if (!in_order_file_)
-        return false;
-    in_order_copy_ = std::move(copy);
-    return true;
+    if (in_order_file_)
+        in_order_copy_ = std::move(copy);
 }
 
 CachedUrlIo::~CachedUrlIo()

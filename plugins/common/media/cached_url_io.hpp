@@ -55,8 +55,8 @@ private:
     CachedUrlIo() = default;
     static int read(void* opaque, uint8_t* buffer, int size);
     static int64_t seek(void* opaque, int64_t offset, int whence);
-    // Starts the copy of a server without ranges; false (and no copy) where it cannot be written.
-    bool start_in_order_copy(const std::string& url);
+    // Starts the copy of a server without ranges; none where it cannot be written.
+    void start_in_order_copy(const std::string& url);
     // The in-order reading: bytes behind the network's position from the copy, the others from the network, each
     // written to the copy as it arrives. FFmpeg's error codes, as read() returns them.
     int read_in_order(uint8_t* buffer, int size);
