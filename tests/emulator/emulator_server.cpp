@@ -26,6 +26,10 @@ EmulatorServer::EmulatorServer(EmulatorOptions options)
 {
     // Requests that wait (hangs, slow chunks) hold a thread each; the default pool of 8 is too few for a soak.
     server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
+    // vLLM's server (uvicorn) sets no time limit on a request's body while it arrives; httplib's default of 5 s
+    // refused a body sent while its frames are decoded, paused by a long decode, with 400 and no body. Ten minutes
+    // only frees the thread of a client that went silent.
+    server_->set_read_timeout(600, 0);
     add_routes();
 }
 

@@ -9,6 +9,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -310,6 +311,38 @@ TEST_CASE("URLs: unknown schemes, data URLs without base64, and http fetches wit
 
     media.stop();
     serving.join();
+}
+
+TEST_CASE("a request body that pauses for longer than 5 s is read whole, as vLLM reads it", "[emulator]")
+{
+    // Our bodies are sent while their frames are decoded: a long decode on a busy machine pauses one. uvicorn waits;
+    // httplib's server, by default, gave up after 5 s with 400 and an empty body.
+    // A server that gave up closes the connection: the next chunk's write must fail, not kill the test by SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
+    Emulator emulator;
+    const std::string body = chat_with({{{"type", "text"}, {"text", "What happens?"}}}).dump();
+    httplib::Client client(emulator.root_url());
+    client.set_read_timeout(60, 0);
+    int chunk = 0;
+    const auto r = client.Post("/v1/chat/completions",
+                               [&](size_t, httplib::DataSink& sink) {
+                                   if (chunk == 1)
+                                       std::this_thread::sleep_for(std::chrono::seconds(6)); // the pause under test
+                                   if (chunk < 2) {
+                                       const size_t half = body.size() / 2;
+                                       const std::string part = chunk == 0 ? body.substr(0, half) : body.substr(half);
+                                       sink.write(part.data(), part.size());
+                                   } else {
+                                       sink.done();
+                                   }
+                                   ++chunk;
+                                   return true;
+                               },
+                               "application/json");
+    REQUIRE(r);
+    INFO(r->body);
+    CHECK(r->status == 200);
+    CHECK(json::parse(r->body).at("choices").size() == 1);
 }
 
 TEST_CASE("images are decoded and /v1/models and /health answer", "[emulator]")
