@@ -48,9 +48,10 @@ fs::path make_video(const std::string& name, const std::vector<std::string>& arg
     std::vector<std::string> argv = {"/usr/bin/ffmpeg", "-nostdin", "-v", "error", "-y"};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.push_back(out.string());
-    const ProcessResult r = run_process(argv, std::chrono::seconds(120));
+    // A guard against a hung encoder only: the longest fixture (40 s of HEVC) took over two minutes beside a build.
+    const ProcessResult r = run_process(argv, std::chrono::minutes(10));
     if (r.exit_code != 0)
-        throw std::runtime_error("ffmpeg could not make " + name + ": " + r.err);
+        throw std::runtime_error("ffmpeg could not make " + name + ": " + (r.timed_out ? "it ran for 10 minutes" : r.err));
     return out;
 }
 
