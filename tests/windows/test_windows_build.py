@@ -3,7 +3,6 @@ user would, against the Linux-built emulator and compared with the Linux build."
 
 from __future__ import annotations
 
-import functools
 import http.server
 import json
 import os
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DIST, MODEL, Emulator, linux_host, make_video, windows_path, wine_host
+from conftest import DIST, MODEL, PREFIX, Emulator, linux_host, make_video, windows_path, wine_host
 
 NATIVE = f"vllm://{MODEL}#nativevideo"
 PLUGINS = DIST / "lib" / "jarvis" / "plugins"
@@ -303,12 +302,25 @@ def test_unknown_command_exits_2() -> None:
 
 
 class PlaylistServer:
-    """An HLS playlist and its segments, served from a folder on loopback (Wine's programs reach it there too)."""
+    """A folder served on loopback (Wine's programs reach it there too), an HLS playlist and its segments or a video,
+    by Python's http.server, which takes no range requests: every body whole, from its first byte."""
 
     def __init__(self, folder: Path) -> None:
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-        handler.log_message = lambda *args: None  # type: ignore[method-assign]
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.requests: dict[str, int] = {}
+        requests = self.requests
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                super().__init__(*args, directory=str(folder), **kwargs)
+
+            def do_GET(self) -> None:
+                requests[self.path] = requests.get(self.path, 0) + 1
+                super().do_GET()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -340,6 +352,28 @@ def test_an_hls_playlist_url_gives_the_same_frames_as_on_linux(videos: dict[str,
     assert frame_times(windows) == frame_times(linux)
     assert len(frame_times(windows)) >= 2
     assert windows["media"]["duration_s"] == pytest.approx(linux["media"]["duration_s"])
+
+
+def wine_temporary_copies() -> list[Path]:
+    """Copies of URLs left in the Wine user's temporary folder."""
+    return list((PREFIX / "drive_c" / "users").glob("*/**/Temp/jarvis-download-*"))
+
+
+def test_a_video_from_a_server_without_range_requests_is_read_once_as_on_linux(videos: dict[str, Path], tmp_path: Path) -> None:
+    # Its MP4 index is at the end: opening it reads it whole, into a copy that the decoding then reads too.
+    shutil.copy(videos["h264_bframes"], tmp_path / "clip.mp4")
+    assert b"moov" not in (tmp_path / "clip.mp4").read_bytes()[:4096]
+    server = PlaylistServer(tmp_path)
+    loadout = f"vllm://{MODEL}#fps=10"
+    try:
+        linux = plan(linux_host, server.url("clip.mp4"), loadout)
+        windows = plan(wine_host, server.url("clip.mp4"), loadout)
+    finally:
+        server.close()
+    assert frame_times(windows) == frame_times(linux)
+    assert len(frame_times(windows)) == 30
+    assert server.requests == {"/clip.mp4": 2}  # one each
+    assert wine_temporary_copies() == []
 
 
 def test_a_follow_up_question_continues_from_the_previous_answer(emulator: Emulator, videos: dict[str, Path],
