@@ -532,7 +532,10 @@ TEST_CASE("a master playlist at a URL that does not name one is known by its fir
     make_two_size_site(site.path());
     fs::copy_file(site.path() / "master.m3u8", site.path() / "manifest");
     FolderServer server(site.path());
-    const json doc = plan(server.url("manifest"), "#max_pixels=15360");
+    // Also with no cache of what was read (video_url.cache_mb 0): the first bytes are still looked at.
+    const json config = GENERATE(json::object(), json{{"video_url", {{"cache_mb", 0}}}});
+    INFO(config.dump());
+    const json doc = plan(server.url("manifest"), "#max_pixels=15360", config);
     CHECK(doc["media"]["width"] == 160);
     CHECK(doc["media"]["frames"].size() == 16);
     const auto [small_sent, small_size] = variant_bytes(server, site.path(), "v1");
@@ -798,15 +801,22 @@ TEST_CASE("a server without range requests sends the video once, whether its MP4
     const fs::path index_at_end = make_video("noise_20s_index_at_end.mp4", noise);
     const fs::path index_first = make_video("noise_20s_index_first.mp4", faststart);
     TempDir temp;
-    for (const fs::path& video : {index_at_end, index_first}) {
+    // Also with no cache of what was read (video_url.cache_mb 0): the copy is not that cache, and is made all the same.
+    TempDir settings;
+    const fs::path no_range_cache = settings.path() / "no_range_cache.json";
+    std::ofstream(no_range_cache) << json{{"video_url", {{"cache_mb", 0}}}}.dump();
+    const std::vector<std::pair<fs::path, std::vector<std::string>>> runs = {
+        {index_at_end, {}}, {index_first, {}}, {index_at_end, {"--config", no_range_cache.string()}}};
+    for (const auto& [video, config] : runs) {
         // 8 frames spread over the video need most of it; 64 all of it. Either way the only request is the one
         // that opens it: before, an index at the end was read whole to open the file and again to decode.
         for (const std::string options : {"#max_frames=8", "#fps=30#max_frames=64"}) {
-            INFO(video.filename().string() << options);
+            INFO(video.filename().string() << options << (config.empty() ? "" : ", cache_mb 0"));
             CountingFileServer server(video, 0, CountingFileServer::Ranges::ignored);
-            const auto r = run_process({host_binary().string(), "--endpoint", "http://127.0.0.1:9/v1", "--loadout", "vllm://m" + options,
-                                        "plan", "--video", server.url(), "--prompt", "What happens?", "--json"},
-                                       std::chrono::seconds(120), {"TMPDIR=" + temp.path().string()});
+            std::vector<std::string> args = {host_binary().string(), "--endpoint", "http://127.0.0.1:9/v1", "--loadout", "vllm://m" + options};
+            args.insert(args.end(), config.begin(), config.end());
+            args.insert(args.end(), {"plan", "--video", server.url(), "--prompt", "What happens?", "--json"});
+            const auto r = run_process(args, std::chrono::seconds(120), {"TMPDIR=" + temp.path().string()});
             INFO(r.err);
             REQUIRE(r.exit_code == 0);
             const json doc = json::parse(r.out);

@@ -63,8 +63,9 @@ void read_index(AVIOContext* pb, const AVStream* st, MediaInfo& info)
 void read_matroska_extent(AVFormatContext* fmt, MediaInfo& info, const UrlRangeCache* url_cache)
 {
     AVIOContext* pb = fmt->pb;
-    // A URL's first bytes are read again from its range cache; without one, the check would cost two requests more.
-    if ((info.is_url && !url_cache) || info.index_cut_at_s || !is_matroska(fmt) || pb == nullptr || !(pb->seekable & AVIO_SEEKABLE_NORMAL))
+    // A URL's first bytes are read again from its range cache; without room in one, the check would cost two requests
+    // more.
+    if ((info.is_url && (url_cache == nullptr || url_cache->capacity() == 0)) || info.index_cut_at_s || !is_matroska(fmt) || pb == nullptr || !(pb->seekable & AVIO_SEEKABLE_NORMAL))
         return;
     const int64_t file_size = avio_size(pb);
     const int64_t resume_at = avio_tell(pb);

@@ -188,8 +188,9 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
         m.info_.size_bytes = check_local_file(source);
     }
 
-    const bool cached = m.info_.is_url && url_cache_bytes > 0;
-    const auto new_cache = [&] { return cached ? std::make_shared<UrlRangeCache>(url_cache_bytes) : nullptr; };
+    // Every URL is read through a cache, one of no capacity too (video_url.cache_mb 0): its reader is also what knows
+    // a playlist by its first bytes and copies what a server without range requests sends, so that it is sent once.
+    const auto new_cache = [&] { return m.info_.is_url ? std::make_shared<UrlRangeCache>(url_cache_bytes) : nullptr; };
     const auto open_chosen = [&](bool unless_playlist) {
         if (m.info_.read_url.empty())
             return m.open_input(interrupted, io_timeout_s, new_cache(), unless_playlist);

@@ -69,7 +69,7 @@ public:
     // A URL's bytes are kept as they are read (url_cache()), up to `url_cache_bytes` (0: not kept).
     // With `size_wanted`, an HLS master URL whose variants all give their size is opened at the smallest variant that
     // covers it (hls_playlist.hpp): the others are never fetched. Other masters are opened whole. A URL is known for a
-    // playlist by its path (".m3u8", ".m3u") or, with the cache, by its first bytes.
+    // playlist by its path (".m3u8", ".m3u") or by its first bytes.
     static MediaSource open(const std::string& source, InterruptCheck interrupted = {}, double io_timeout_s = 30,
                             size_t url_cache_bytes = UrlRangeCache::default_capacity, const VariantSizeWanted& size_wanted = {});
 

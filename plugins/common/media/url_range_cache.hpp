@@ -23,13 +23,14 @@ public:
     // Keeps the bytes received at `offset` that are not cached yet, while the cap allows.
     void store(int64_t offset, const uint8_t* data, size_t size);
     size_t bytes_held() const;
+    size_t capacity() const { return capacity_; }
 
     static constexpr size_t default_capacity = 32u << 20;
 
 private:
     mutable std::mutex mutex_;
     std::map<int64_t, std::string> runs_; // start offset -> bytes; runs never overlap
-    size_t capacity_;
+    const size_t capacity_;
     size_t held_ = 0;
 };
 
