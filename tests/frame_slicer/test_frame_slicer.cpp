@@ -838,6 +838,32 @@ TEST_CASE("a server without range requests sends the video once, whether its MP4
     interrupt_and_check_clean_up(host, SIGINT, temp.path());
 }
 
+TEST_CASE("a copy from a server without range requests that cannot be written fails naming the copy and the reason", "[frame_slicer][http][ranges]")
+{
+    const std::vector<std::string> noise = {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "20", "-vf", "noise=alls=60:allf=t",
+                                            "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-bf", "2", "-pix_fmt", "yuv420p"};
+    std::vector<std::string> faststart = noise;
+    faststart.insert(faststart.end(), {"-movflags", "+faststart"});
+    TempDir temp;
+    // The index at the end fails while the file is opened (the copy is written on the way to it), the index first
+    // while the rest is copied: either way the reason is the copy, not the server or damaged data.
+    for (const fs::path& video : {make_video("noise_20s_index_at_end.mp4", noise), make_video("noise_20s_index_first.mp4", faststart)}) {
+        INFO(video.filename().string());
+        CountingFileServer server(video, 0, CountingFileServer::Ranges::ignored);
+        // A file size limit of a few MB (of the 21 MB video) stands in for a disk that fills during the copy: a write
+        // past it fails (EFBIG) rather than ending the process, as its signal is ignored.
+        const auto r = run_process({"/bin/sh", "-c", "ulimit -f 8192 && trap '' XFSZ && exec \"$@\"", "sh", host_binary().string(), "--endpoint",
+                                    "http://127.0.0.1:9/v1", "--loadout", "vllm://m#max_frames=8", "plan", "--video", server.url(),
+                                    "--prompt", "What happens?", "--json"},
+                                   std::chrono::seconds(120), {"TMPDIR=" + temp.path().string()});
+        INFO(r.err);
+        CHECK(r.exit_code == 3);
+        CHECK_THAT(r.err, Contains(server.url()) && Contains("writing its temporary copy " + temp.path().string()) &&
+                              Contains("File too large"));
+        CHECK(files_in(temp.path()).empty());
+    }
+}
+
 TEST_CASE("a URL's downloaded copy is removed after the plan and after SIGINT or SIGTERM during the download", "[frame_slicer][http][cancel]")
 {
     const auto video = make_video("noise_gop30_60s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "60", "-vf",

@@ -13,6 +13,7 @@ extern "C" {
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <vector>
 
@@ -172,11 +173,16 @@ int CachedUrlIo::copy_from_network(uint8_t* buffer, int size)
         return AVERROR_EOF;
     if (got < 0)
         return got;
+    errno = 0;
     in_order_file_.seekp(copied_);
     in_order_file_.write(reinterpret_cast<const char*>(buffer), got);
     if (!in_order_file_) {
+        // The room was checked at the start: a disk that filled since, a file size limit, or a failing disk.
+        const int error = errno != 0 ? errno : EIO;
         in_order_file_.clear();
-        return AVERROR(EIO); // the room was checked at the start: a disk that filled since, or failed
+        copy_write_error_ = fmt::format("writing its temporary copy {} failed after {:.1f} of {:.1f} MB: {}", in_order_copy_->path(),
+                                        double(copied_) / 1e6, double(size_) / 1e6, av::error_string(AVERROR(error)));
+        return AVERROR(error);
     }
     copied_ += got;
     return got;
@@ -194,6 +200,8 @@ std::shared_ptr<const DownloadedCopy> CachedUrlIo::finish_in_order_copy(const st
         const int got = copy_from_network(buffer.data(), static_cast<int>(std::min<int64_t>(buffer.size(), size_ - copied_)));
         if (got == AVERROR_EXIT || interrupted())
             throw MediaCancelled();
+        if (got < 0 && !copy_write_error_.empty())
+            throw MediaError(fmt::format("cannot use video '{}': {}", url_, copy_write_error_));
         if (got < 0)
             throw MediaError(fmt::format("cannot use video '{}': the download failed after {:.1f} of {:.1f} MB: {}", url_,
                                          double(copied_) / 1e6, double(size_) / 1e6, av::error_string(got)));

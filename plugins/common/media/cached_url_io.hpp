@@ -50,6 +50,9 @@ public:
     // URL is not read in order. Throws MediaCancelled when the interrupt says so, MediaError naming the URL when the
     // server or the copy fails.
     std::shared_ptr<const DownloadedCopy> finish_in_order_copy(const std::function<void(double)>& progress);
+    // Why writing that copy failed (a disk that filled since the room was checked, a file size limit), naming the
+    // copy; empty while it has not. Reads then fail with the error, which a demuxer may report as damaged data.
+    const std::string& copy_write_error() const { return copy_write_error_; }
 
 private:
     CachedUrlIo() = default;
@@ -73,6 +76,7 @@ private:
     std::shared_ptr<DownloadedCopy> in_order_copy_; // set while the URL is read in order
     std::fstream in_order_file_;                     // its bytes, [0, copied_)
     int64_t copied_ = 0;                             // the network reader's position
+    std::string copy_write_error_;
 };
 
 } // namespace jarvis

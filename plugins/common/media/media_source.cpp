@@ -131,6 +131,7 @@ bool MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
         // Cut short by the interrupt check, a read can fail with any error: the reason is the cancellation.
         if (rc == AVERROR_EXIT || interrupt_requested(interrupted_.get()) != 0)
             throw MediaCancelled();
+        fail_if_copy_failed();
         std::string detail = take_last_ffmpeg_error();
         if (rc == AVERROR_INVALIDDATA)
             fail(source, "not a video file FFmpeg can read (" + (detail.empty() ? "invalid data" : detail) + ")");
@@ -141,6 +142,13 @@ bool MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
     }
     format_.reset(raw);
     return true;
+}
+
+void MediaSource::fail_if_copy_failed() const
+{
+    // The demuxer may take the failed read for damage ("invalid data"): the copy's failure is the reason.
+    if (url_io_ && !url_io_->copy_write_error().empty())
+        fail(info_.source, url_io_->copy_write_error());
 }
 
 int64_t expected_frame_count(const MediaInfo& media)
@@ -222,8 +230,10 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
         rc = avformat_find_stream_info(raw, nullptr);
         if (rc == AVERROR_EXIT || (rc < 0 && interrupt_requested(m.interrupted_.get()) != 0))
             throw MediaCancelled();
-        if (rc < 0)
+        if (rc < 0) {
+            m.fail_if_copy_failed();
             fail(source, "cannot read stream information: " + av::error_string(rc));
+        }
     }
 
     const int chosen = choose_video_stream(raw);
