@@ -655,7 +655,8 @@ TEST_CASE("an HLS segment whose server goes silent is given up after the I/O tim
 // Serves one file as a web server does (Range requests) and counts the bytes it sent. A small send buffer keeps what
 // is in flight when a client closes a connection to seek elsewhere to a few hundred KB. With `stall_at` (a share of
 // the file) it stops sending once that much is sent in all, as a stalled server does, until it is destroyed; after
-// `stall_from` (a share) it sends nothing at or past that offset of the file.
+// `stall_from` (a share) it sends nothing at or past that offset of the file; after `close_from`, it closes the
+// connection there, the body cut short of its announced length.
 class CountingFileServer
 {
 public:
@@ -677,6 +678,8 @@ public:
             if (ranges == Ranges::ignored)
                 const_cast<httplib::Request&>(req).ranges.clear();
             res.set_content_provider(bytes_.size(), "application/octet-stream", [this](size_t offset, size_t length, httplib::DataSink& sink) {
+                if (close_from_ > 0 && offset >= close_from_)
+                    return false;
                 if ((stall_after_ > 0 && sent_ >= stall_after_) || (stall_from_ > 0 && offset >= stall_from_)) {
                     std::unique_lock lock(mutex_);
                     released_.wait(lock, [this] { return stopping_; });
@@ -704,6 +707,7 @@ public:
     }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/" + name_; }
     void stall_from(double share) { stall_from_ = static_cast<size_t>(share * double(bytes_.size())); }
+    void close_from(double share) { close_from_ = static_cast<size_t>(share * double(bytes_.size())); }
     // The share of the file sent since the last call.
     double share_sent()
     {
@@ -718,6 +722,7 @@ private:
     std::string name_;
     size_t stall_after_ = 0;
     std::atomic<size_t> stall_from_{0};
+    std::atomic<size_t> close_from_{0};
     std::mutex mutex_;
     std::condition_variable released_;
     bool stopping_ = false;
@@ -861,6 +866,41 @@ TEST_CASE("a copy from a server without range requests that cannot be written fa
         CHECK_THAT(r.err, Contains(server.url()) && Contains("writing its temporary copy " + temp.path().string()) &&
                               Contains("File too large"));
         CHECK(files_in(temp.path()).empty());
+    }
+}
+
+TEST_CASE("a server without range requests that cuts its body short or goes silent is named as the reason", "[frame_slicer][http][ranges]")
+{
+    const std::vector<std::string> noise = {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "20", "-vf", "noise=alls=60:allf=t",
+                                            "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-bf", "2", "-pix_fmt", "yuv420p"};
+    std::vector<std::string> faststart = noise;
+    faststart.insert(faststart.end(), {"-movflags", "+faststart"});
+    TempDir temp;
+    TempDir settings;
+    const fs::path config = settings.path() / "jarvis.json";
+    std::ofstream(config) << json{{"video_url", {{"timeout_s", 2}}}}.dump();
+    // With the index at the end the demuxer, finding no index, would say "moov atom not found"; with it first the
+    // failure comes while the rest is copied. Either way the server is the reason, and how far it got.
+    for (const fs::path& video : {make_video("noise_20s_index_at_end.mp4", noise), make_video("noise_20s_index_first.mp4", faststart)}) {
+        for (const bool silent : {false, true}) {
+            INFO(video.filename().string() << (silent ? ", silent at half" : ", closed at half"));
+            CountingFileServer server(video, 0, CountingFileServer::Ranges::ignored);
+            if (silent)
+                server.stall_from(0.5);
+            else
+                server.close_from(0.5);
+            const auto r = run_process({host_binary().string(), "--endpoint", "http://127.0.0.1:9/v1", "--config", config.string(), "--loadout",
+                                        "vllm://m#max_frames=8", "plan", "--video", server.url(), "--prompt", "What happens?", "--json"},
+                                       std::chrono::seconds(120), {"TMPDIR=" + temp.path().string()});
+            INFO(r.err);
+            CHECK(r.exit_code == 3);
+            CHECK_THAT(r.err, Contains(server.url()) && Contains(" of 21.0 MB") &&
+                                  (Contains("its server stopped sending after 10.") || Contains("its server ended the body after 10.")));
+            if (silent)
+                CHECK_THAT(r.err, Contains("timed out"));
+            CHECK(server.requests() == 1);
+            CHECK(files_in(temp.path()).empty());
+        }
     }
 }
 

@@ -50,9 +50,10 @@ public:
     // URL is not read in order. Throws MediaCancelled when the interrupt says so, MediaError naming the URL when the
     // server or the copy fails.
     std::shared_ptr<const DownloadedCopy> finish_in_order_copy(const std::function<void(double)>& progress);
-    // Why writing that copy failed (a disk that filled since the room was checked, a file size limit), naming the
-    // copy; empty while it has not. Reads then fail with the error, which a demuxer may report as damaged data.
-    const std::string& copy_write_error() const { return copy_write_error_; }
+    // Why that copy stopped short of the URL's length: its server ended the body or stopped sending, or writing the
+    // copy failed (a disk that filled since the room was checked, a file size limit; the copy is named). Empty while
+    // it has not. The read that failed returns the error, which a demuxer may report as damaged data.
+    const std::string& copy_error() const { return copy_error_; }
 
 private:
     CachedUrlIo() = default;
@@ -76,7 +77,7 @@ private:
     std::shared_ptr<DownloadedCopy> in_order_copy_; // set while the URL is read in order
     std::fstream in_order_file_;                     // its bytes, [0, copied_)
     int64_t copied_ = 0;                             // the network reader's position
-    std::string copy_write_error_;
+    std::string copy_error_;
 };
 
 } // namespace jarvis

@@ -147,8 +147,8 @@ bool MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
 void MediaSource::fail_if_copy_failed() const
 {
     // The demuxer may take the failed read for damage ("invalid data"): the copy's failure is the reason.
-    if (url_io_ && !url_io_->copy_write_error().empty())
-        fail(info_.source, url_io_->copy_write_error());
+    if (url_io_ && !url_io_->copy_error().empty())
+        fail(info_.source, url_io_->copy_error());
 }
 
 int64_t expected_frame_count(const MediaInfo& media)
