@@ -129,16 +129,23 @@ int CachedUrlIo::read(void* opaque, uint8_t* buffer, int size)
     if (avio_tell(io->network_) != io->position_) {
         const int64_t at = avio_seek(io->network_, io->position_, SEEK_SET);
         if (at < 0)
-            return static_cast<int>(at);
+            return io->network_failed(static_cast<int>(at), io->position_);
     }
     const int got = avio_read_partial(io->network_, buffer, wanted);
-    if (got == 0)
-        return AVERROR_EOF;
-    if (got < 0)
-        return got;
+    if (got <= 0)
+        return io->network_failed(got, io->position_);
     io->cache_->store(io->position_, buffer, static_cast<size_t>(got));
     io->position_ += got;
     return got;
+}
+
+int CachedUrlIo::network_failed(int error, int64_t at)
+{
+    // Short of the length the server gave: the demuxer would report the missing bytes as damage ("moov atom not found"
+    // for an MP4 whose index is at the end), where the reason is the server.
+    if (at < size_ && error != AVERROR_EXIT && read_error_.empty())
+        read_error_ = in_order_copy_ ? why_body_stopped(error, at, size_) : why_range_read_stopped(error, at, size_);
+    return error == 0 ? AVERROR_EOF : error;
 }
 
 int CachedUrlIo::read_in_order(uint8_t* buffer, int size)
@@ -169,19 +176,8 @@ int CachedUrlIo::read_in_order(uint8_t* buffer, int size)
 int CachedUrlIo::copy_from_network(uint8_t* buffer, int size)
 {
     const int got = avio_read_partial(network_, buffer, size);
-    if (got <= 0) {
-        // Short of the length the server gave: the demuxer would report the missing bytes as damage ("moov atom not
-        // found" for an MP4 whose index is at the end), the reason is the server.
-        if (copied_ < size_ && got != AVERROR_EXIT && copy_error_.empty())
-            copy_error_ = got == 0 || got == AVERROR_EOF
-                              ? fmt::format("its server ended the body after {:.1f} of {:.1f} MB, short of the length it gave",
-                                            double(copied_) / 1e6, double(size_) / 1e6)
-                              : fmt::format("its server stopped sending after {:.1f} of {:.1f} MB ({})", double(copied_) / 1e6,
-                                            double(size_) / 1e6,
-                                            // FFmpeg's HTTP reader says EIO when the body ends short, and for other failures.
-                                            got == AVERROR(EIO) ? "the connection ended or failed" : av::error_string(got));
-        return got == 0 ? AVERROR_EOF : got;
-    }
+    if (got <= 0)
+        return network_failed(got, copied_);
     errno = 0;
     in_order_file_.seekp(copied_);
     in_order_file_.write(reinterpret_cast<const char*>(buffer), got);
@@ -189,7 +185,7 @@ int CachedUrlIo::copy_from_network(uint8_t* buffer, int size)
         // The room was checked at the start: a disk that filled since, a file size limit, or a failing disk.
         const int error = errno != 0 ? errno : EIO;
         in_order_file_.clear();
-        copy_error_ = fmt::format("writing its temporary copy {} failed after {:.1f} of {:.1f} MB: {}", in_order_copy_->path(),
+        read_error_ = fmt::format("writing its temporary copy {} failed after {:.1f} of {:.1f} MB: {}", in_order_copy_->path(),
                                         double(copied_) / 1e6, double(size_) / 1e6, av::error_string(AVERROR(error)));
         return AVERROR(error);
     }
@@ -210,7 +206,7 @@ std::shared_ptr<const DownloadedCopy> CachedUrlIo::finish_in_order_copy(const st
         if (got == AVERROR_EXIT || interrupted())
             throw MediaCancelled();
         if (got < 0)
-            throw MediaError(fmt::format("cannot use video '{}': {}", url_, copy_error_.empty() ? av::error_string(got) : copy_error_));
+            throw MediaError(fmt::format("cannot use video '{}': {}", url_, read_error_.empty() ? av::error_string(got) : read_error_));
         if (progress)
             progress(double(copied_) / double(size_));
     }

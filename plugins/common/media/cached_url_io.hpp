@@ -50,10 +50,10 @@ public:
     // URL is not read in order. Throws MediaCancelled when the interrupt says so, MediaError naming the URL when the
     // server or the copy fails.
     std::shared_ptr<const DownloadedCopy> finish_in_order_copy(const std::function<void(double)>& progress);
-    // Why that copy stopped short of the URL's length: its server ended the body or stopped sending, or writing the
-    // copy failed (a disk that filled since the room was checked, a file size limit; the copy is named). Empty while
-    // it has not. The read that failed returns the error, which a demuxer may report as damaged data.
-    const std::string& copy_error() const { return copy_error_; }
+    // Why reading the URL stopped short of its length: its server ended a body or stopped sending, or writing the
+    // in-order copy failed (a disk that filled since the room was checked, a file size limit; the copy is named).
+    // Empty while nothing has. The read that failed returns the error, which a demuxer may report as damaged data.
+    const std::string& read_error() const { return read_error_; }
 
 private:
     CachedUrlIo() = default;
@@ -65,6 +65,8 @@ private:
     // written to the copy as it arrives. FFmpeg's error codes, as read() returns them.
     int read_in_order(uint8_t* buffer, int size);
     int copy_from_network(uint8_t* buffer, int size);
+    // Keeps why a read from the network at `at` failed (`error`, 0 for an ended body), and returns the error to give.
+    int network_failed(int error, int64_t at);
 
     std::shared_ptr<UrlRangeCache> cache_;
     AVIOContext* network_ = nullptr; // FFmpeg's reader of the URL
@@ -77,7 +79,7 @@ private:
     std::shared_ptr<DownloadedCopy> in_order_copy_; // set while the URL is read in order
     std::fstream in_order_file_;                     // its bytes, [0, copied_)
     int64_t copied_ = 0;                             // the network reader's position
-    std::string copy_error_;
+    std::string read_error_;
 };
 
 } // namespace jarvis

@@ -1,7 +1,12 @@
 #include "media/downloaded_copy.hpp"
 
+#include "media/av_handles.hpp"
 #include "platform/native_path.hpp"
 #include "platform/owned_files.hpp"
+
+extern "C" {
+#include <libavutil/error.h>
+}
 
 #include <fmt/format.h>
 
@@ -13,6 +18,13 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view download_prefix = "jarvis-download-";
+
+std::string connection_failure(int error)
+{
+    // FFmpeg's HTTP reader says EIO when a body ends short of its length ("Stream ends prematurely"), and for other
+    // failures of the connection.
+    return error == AVERROR(EIO) ? "the connection ended or failed" : av::error_string(error);
+}
 
 } // namespace
 
@@ -52,6 +64,21 @@ DownloadedCopy::~DownloadedCopy()
 {
     std::error_code ec;
     fs::remove(native_path(path_), ec);
+}
+
+std::string why_body_stopped(int error, int64_t received, int64_t size)
+{
+    const std::string got = size > 0 ? fmt::format("{:.1f} of {:.1f} MB", double(received) / 1e6, double(size) / 1e6)
+                                     : fmt::format("{:.1f} MB", double(received) / 1e6);
+    if (error == 0 || error == AVERROR_EOF)
+        return fmt::format("its server ended the body after {}{}", got, size > 0 ? ", short of the length it gave" : "");
+    return fmt::format("its server stopped sending after {} ({})", got, connection_failure(error));
+}
+
+std::string why_range_read_stopped(int error, int64_t at, int64_t size)
+{
+    return fmt::format("its server sent nothing from byte {} of its {} on ({})", at, size,
+                       error == 0 || error == AVERROR_EOF ? "the body ended" : connection_failure(error));
 }
 
 } // namespace jarvis

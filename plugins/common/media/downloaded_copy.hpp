@@ -36,4 +36,10 @@ std::string copy_extension_for(const std::string& url);
 // again, so that a copy does not fill the disk for everything else.
 std::string too_little_room(const std::filesystem::path& folder, int64_t size);
 
+// Why a URL's body stopped after `received` bytes of `size` (unknown: -1), from the FFmpeg error its reader gave
+// (AVERROR_EOF or 0 for a body that ended): the server named as the reason, and how far it got.
+std::string why_body_stopped(int error, int64_t received, int64_t size);
+// The same for a read by ranges that failed at offset `at` of the file.
+std::string why_range_read_stopped(int error, int64_t at, int64_t size);
+
 } // namespace jarvis

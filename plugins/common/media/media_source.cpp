@@ -131,7 +131,7 @@ bool MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
         // Cut short by the interrupt check, a read can fail with any error: the reason is the cancellation.
         if (rc == AVERROR_EXIT || interrupt_requested(interrupted_.get()) != 0)
             throw MediaCancelled();
-        fail_if_copy_failed();
+        fail_if_read_failed();
         std::string detail = take_last_ffmpeg_error();
         if (rc == AVERROR_INVALIDDATA)
             fail(source, "not a video file FFmpeg can read (" + (detail.empty() ? "invalid data" : detail) + ")");
@@ -144,11 +144,11 @@ bool MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
     return true;
 }
 
-void MediaSource::fail_if_copy_failed() const
+void MediaSource::fail_if_read_failed() const
 {
-    // The demuxer may take the failed read for damage ("invalid data"): the copy's failure is the reason.
-    if (url_io_ && !url_io_->copy_error().empty())
-        fail(info_.source, url_io_->copy_error());
+    // The demuxer may take a failed read for damage ("invalid data"): the server, or the copy, is the reason.
+    if (url_io_ && !url_io_->read_error().empty())
+        fail(info_.source, url_io_->read_error());
 }
 
 int64_t expected_frame_count(const MediaInfo& media)
@@ -231,7 +231,7 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
         if (rc == AVERROR_EXIT || (rc < 0 && interrupt_requested(m.interrupted_.get()) != 0))
             throw MediaCancelled();
         if (rc < 0) {
-            m.fail_if_copy_failed();
+            m.fail_if_read_failed();
             fail(source, "cannot read stream information: " + av::error_string(rc));
         }
     }

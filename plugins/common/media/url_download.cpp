@@ -62,7 +62,7 @@ std::shared_ptr<const DownloadedCopy> download_copy(const std::string& url, cons
             // that close is the end; a copy cut short by a failure decodes as a truncated file does.
             if (size < 0 && received > 0 && n == AVERROR(EIO))
                 break;
-            throw fail(fmt::format("the download failed after {:.1f} MB: {}", double(received) / 1e6, av::error_string(n)));
+            throw fail(why_body_stopped(n, received, size));
         }
         out.write(reinterpret_cast<const char*>(buffer.data()), n);
         if (!out) {
@@ -79,7 +79,7 @@ std::shared_ptr<const DownloadedCopy> download_copy(const std::string& url, cons
         return nullptr;
     }
     if (size > 0 && received < size)
-        throw fail(fmt::format("the download ended after {:.1f} of {:.1f} MB", double(received) / 1e6, double(size) / 1e6));
+        throw fail(why_body_stopped(AVERROR_EOF, received, size));
     return copy;
 }
 
