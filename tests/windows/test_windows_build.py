@@ -303,9 +303,10 @@ def test_unknown_command_exits_2() -> None:
 
 class PlaylistServer:
     """A folder served on loopback (Wine's programs reach it there too), an HLS playlist and its segments or a video,
-    by Python's http.server, which takes no range requests: every body whole, from its first byte."""
+    by Python's http.server, which takes no range requests: every body whole, from its first byte. With `cut_at` (a
+    share), each body is cut there: its whole length is announced, that much sent, and the connection closed."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, cut_at: float | None = None) -> None:
         self.requests: dict[str, int] = {}
         requests = self.requests
 
@@ -315,7 +316,15 @@ class PlaylistServer:
 
             def do_GET(self) -> None:
                 requests[self.path] = requests.get(self.path, 0) + 1
-                super().do_GET()
+                if cut_at is None:
+                    super().do_GET()
+                    return
+                body = (folder / self.path.lstrip("/")).read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[:int(len(body) * cut_at)])
+                self.close_connection = True
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -372,6 +381,24 @@ def test_a_video_from_a_server_without_range_requests_is_read_once_as_on_linux(v
         server.close()
     assert frame_times(windows) == frame_times(linux)
     assert len(frame_times(windows)) == 30
+    assert server.requests == {"/clip.mp4": 2}  # one each
+    assert wine_temporary_copies() == []
+
+
+def test_a_server_that_cuts_a_video_short_is_named_as_the_reason_as_on_linux(videos: dict[str, Path], tmp_path: Path) -> None:
+    # The index at the end is never sent: the demuxer alone would say "moov atom not found".
+    shutil.copy(videos["h264_bframes"], tmp_path / "clip.mp4")
+    server = PlaylistServer(tmp_path, cut_at=0.5)
+    args = ["plan", "--video", server.url("clip.mp4"), "--prompt", "what happens?"]
+    try:
+        linux = linux_host(*args)
+        windows = wine_host(*args)
+    finally:
+        server.close()
+    assert (windows.code, linux.code) == (3, 3), windows.stderr
+    for run in (windows, linux):
+        assert server.url("clip.mp4") in run.stderr
+        assert "its server stopped sending after" in run.stderr or "its server ended the body after" in run.stderr, run.stderr
     assert server.requests == {"/clip.mp4": 2}  # one each
     assert wine_temporary_copies() == []
 

@@ -212,7 +212,7 @@ std::shared_ptr<const DownloadedCopy> CachedUrlIo::finish_in_order_copy(const st
     }
     in_order_file_.flush();
     if (!in_order_file_)
-        throw MediaError(fmt::format("cannot use video '{}': writing its copy {} failed", url_, in_order_copy_->path()));
+        throw MediaError(fmt::format("cannot use video '{}': writing its temporary copy {} failed", url_, in_order_copy_->path()));
     return in_order_copy_;
 }
 
