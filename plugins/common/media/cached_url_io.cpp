@@ -186,7 +186,7 @@ int CachedUrlIo::copy_from_network(uint8_t* buffer, int size)
         const int error = errno != 0 ? errno : EIO;
         in_order_file_.clear();
         read_error_ = fmt::format("writing its temporary copy {} failed after {:.1f} of {:.1f} MB: {}", in_order_copy_->path(),
-                                        double(copied_) / 1e6, double(size_) / 1e6, av::error_string(AVERROR(error)));
+                                  double(copied_) / 1e6, double(size_) / 1e6, av::error_string(AVERROR(error)));
         return AVERROR(error);
     }
     copied_ += got;

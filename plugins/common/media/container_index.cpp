@@ -65,7 +65,8 @@ void read_matroska_extent(AVFormatContext* fmt, MediaInfo& info, const UrlRangeC
     AVIOContext* pb = fmt->pb;
     // A URL's first bytes are read again from its range cache; without room in one, the check would cost two requests
     // more.
-    if ((info.is_url && (url_cache == nullptr || url_cache->capacity() == 0)) || info.index_cut_at_s || !is_matroska(fmt) || pb == nullptr || !(pb->seekable & AVIO_SEEKABLE_NORMAL))
+    const bool url_without_room = info.is_url && (url_cache == nullptr || url_cache->capacity() == 0);
+    if (url_without_room || info.index_cut_at_s || !is_matroska(fmt) || pb == nullptr || !(pb->seekable & AVIO_SEEKABLE_NORMAL))
         return;
     const int64_t file_size = avio_size(pb);
     const int64_t resume_at = avio_tell(pb);

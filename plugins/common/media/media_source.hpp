@@ -105,10 +105,10 @@ private:
     // Opens the demuxer for info_.read_from() with the interrupt check installed and, for a URL, its I/O timeout;
     // fails naming the source and the reason. With `unless_playlist`, a cached URL whose first bytes are a playlist's
     // is not opened: false, for its variant to be chosen first.
-    // Throws MediaError with the reason when reading a URL stopped short (its server, or writing its in-order copy).
-    void fail_if_read_failed() const;
     bool open_input(InterruptCheck interrupted, double io_timeout_s, std::shared_ptr<UrlRangeCache> url_cache,
                     bool unless_playlist = false);
+    // Throws MediaError with the reason when reading a URL stopped short (its server, or writing its in-order copy).
+    void fail_if_read_failed() const;
     // Sets info_.read_url to the variant of an HLS master `size_wanted` chooses, where the master allows a choice.
     void choose_variant_before_opening(const InterruptCheck& interrupted, double io_timeout_s, const VariantSizeWanted& size_wanted);
     // Makes `index` the stream read and info_ its description; fails naming the source where it cannot be decoded.
