@@ -798,14 +798,19 @@ void interrupt_and_check_clean_up(ChildProcess& host, int signal, const fs::path
     CHECK(files_in(temp).empty());
 }
 
-TEST_CASE("a server without range requests sends the video once, whether its MP4 index is at the end or the start", "[frame_slicer][http][ranges]")
+// 20 s of noise (nothing to compress: 21 MB) with a keyframe every second, as MP4 with its index at the end and first.
+std::pair<fs::path, fs::path> noise_20s_mp4s()
 {
     const std::vector<std::string> noise = {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "20", "-vf", "noise=alls=60:allf=t",
                                             "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-bf", "2", "-pix_fmt", "yuv420p"};
     std::vector<std::string> faststart = noise;
     faststart.insert(faststart.end(), {"-movflags", "+faststart"});
-    const fs::path index_at_end = make_video("noise_20s_index_at_end.mp4", noise);
-    const fs::path index_first = make_video("noise_20s_index_first.mp4", faststart);
+    return {make_video("noise_20s_index_at_end.mp4", noise), make_video("noise_20s_index_first.mp4", faststart)};
+}
+
+TEST_CASE("a server without range requests sends the video once, whether its MP4 index is at the end or the start", "[frame_slicer][http][ranges]")
+{
+    const auto [index_at_end, index_first] = noise_20s_mp4s();
     TempDir temp;
     // Also with no cache of what was read (video_url.cache_mb 0): the copy is not that cache, and is made all the same.
     TempDir settings;
@@ -846,14 +851,11 @@ TEST_CASE("a server without range requests sends the video once, whether its MP4
 
 TEST_CASE("a copy from a server without range requests that cannot be written fails naming the copy and the reason", "[frame_slicer][http][ranges]")
 {
-    const std::vector<std::string> noise = {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "20", "-vf", "noise=alls=60:allf=t",
-                                            "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-bf", "2", "-pix_fmt", "yuv420p"};
-    std::vector<std::string> faststart = noise;
-    faststart.insert(faststart.end(), {"-movflags", "+faststart"});
+    const auto [index_at_end, index_first] = noise_20s_mp4s();
     TempDir temp;
     // The index at the end fails while the file is opened (the copy is written on the way to it), the index first
     // while the rest is copied: either way the reason is the copy, not the server or damaged data.
-    for (const fs::path& video : {make_video("noise_20s_index_at_end.mp4", noise), make_video("noise_20s_index_first.mp4", faststart)}) {
+    for (const fs::path& video : {index_at_end, index_first}) {
         INFO(video.filename().string());
         CountingFileServer server(video, 0, CountingFileServer::Ranges::ignored);
         // A file size limit of a few MB (of the 21 MB video) stands in for a disk that fills during the copy: a write
@@ -872,12 +874,7 @@ TEST_CASE("a copy from a server without range requests that cannot be written fa
 
 TEST_CASE("a server that cuts its body short or goes silent is named as the reason, with or without range requests", "[frame_slicer][http][ranges]")
 {
-    const std::vector<std::string> noise = {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "20", "-vf", "noise=alls=60:allf=t",
-                                            "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-bf", "2", "-pix_fmt", "yuv420p"};
-    std::vector<std::string> faststart = noise;
-    faststart.insert(faststart.end(), {"-movflags", "+faststart"});
-    const fs::path index_at_end = make_video("noise_20s_index_at_end.mp4", noise);
-    const fs::path index_first = make_video("noise_20s_index_first.mp4", faststart);
+    const auto [index_at_end, index_first] = noise_20s_mp4s();
     TempDir temp;
     TempDir settings;
     const fs::path config = settings.path() / "jarvis.json";
