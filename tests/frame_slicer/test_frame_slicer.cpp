@@ -112,6 +112,7 @@ TEST_CASE("every image sent is the frame whose time it claims, for many codecs",
     {
         std::string name;
         std::vector<std::string> encoder;
+        double fps = 24;
     };
     const std::vector<Case> cases = {
         {"marked_h264_bframes.mp4", {"-c:v", "libx264", "-bf", "3", "-g", "48", "-pix_fmt", "yuv420p"}},
@@ -122,11 +123,14 @@ TEST_CASE("every image sent is the frame whose time it claims, for many codecs",
         {"marked_hevc10.mkv", {"-c:v", "libx265", "-pix_fmt", "yuv420p10le", "-x265-params", "log-level=error:keyint=40:bframes=4"}},
         {"marked_vp9.webm", {"-c:v", "libvpx-vp9", "-b:v", "400k", "-g", "40", "-deadline", "realtime", "-cpu-used", "8"}},
         {"marked_av1.mkv", {"-c:v", "libaom-av1", "-b:v", "300k", "-g", "40", "-cpu-used", "8", "-row-mt", "1"}},
+        // Screen recorders' GIFs: each frame stores only what changed (one keyframe); delays are in 1/100 s, so 25 fps.
+        {"marked_screen.gif", {"-c:v", "gif", "-gifflags", "+offsetting+transdiff"}, 25},
+        {"marked_wmv2.wmv", {"-c:v", "wmv2", "-b:v", "600k", "-g", "40"}},
     };
     for (const auto& c : cases) {
         DYNAMIC_SECTION(c.name)
         {
-            const auto video = make_marked_video(c.name, 320, 192, 24, 4, c.encoder);
+            const auto video = make_marked_video(c.name, 320, 192, c.fps, 4, c.encoder);
             const json doc = plan(video);
             CHECK(doc["plugin"] == "frame_slicer");
             CHECK(doc["media"]["width"] == 320);
@@ -135,7 +139,7 @@ TEST_CASE("every image sent is the frame whose time it claims, for many codecs",
             CHECK(frames.size() == 8); // 4 s at the default 2 fps
             check_frames_are_true(frames, true_frame_times(video));
             for (size_t k = 0; k < frames.size(); ++k) // played-at on a 0.5 s grid of a 24 fps video
-                CHECK(frames[k].claimed_s == Approx(0.5 * double(k)).margin(1.0 / 24));
+                CHECK(frames[k].claimed_s == Approx(0.5 * double(k)).margin(1.0 / c.fps));
             CHECK(doc["estimate"]["visual_tokens"].get<int>() > 8 * 60);
             // Keyframe mode finds its keyframes by seeking, in every container: still true times.
             check_frames_are_true(sent_frames(plan(video, "#seek=keyframe")), true_frame_times(video));
@@ -1214,6 +1218,7 @@ TEST_CASE("bad input exits 3 with one line naming the file and the reason", "[fr
     const auto text = dir.path() / "notes.mp4";
     std::ofstream(text) << "not a video\n";
     const auto audio = make_video("audio_only.m4a", {"-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-c:a", "aac"});
+    const auto animated_webp = make_video("animated.webp", {"-f", "lavfi", "-i", "testsrc2=size=64x48:rate=5", "-t", "1", "-c:v", "libwebp", "-loop", "0"});
     // H.264 stored under a codec tag no decoder knows.
     const auto unknown_codec = make_video("unknown_codec.mov", {"-i", sample_video().string(), "-t", "1", "-c:v", "copy", "-tag:v", "ABCD", "-strict", "-2"});
     // Unreadable: root reads anything, so the host runs without the capabilities that let it.
@@ -1234,6 +1239,7 @@ TEST_CASE("bad input exits 3 with one line naming the file and the reason", "[fr
         {empty.string(), "the file is empty"},
         {text.string(), "not a video file"},
         {audio.string(), "no video stream"},
+        {animated_webp.string(), "it is an animated WebP, which this FFmpeg cannot decode"},
         {unknown_codec.string(), "its video codec with tag 'ABCD' is not supported"},
         {locked.string(), "cannot read it: Permission denied"},
         {missing_url, "404"},

@@ -302,7 +302,10 @@ void MediaSource::describe_stream(int index)
         fail(source, fmt::format("its video codec {} is not supported by this FFmpeg", codec));
     }
     if (par->width <= 0 || par->height <= 0)
-        fail(source, "its video stream has no picture size (damaged header?)");
+        fail(source, par->codec_id == AV_CODEC_ID_WEBP && is_animated_webp(raw->pb)
+                         ? "it is an animated WebP, which this FFmpeg cannot decode (it decodes still WebP pictures only): "
+                           "convert it to MP4 or GIF first"
+                         : "its video stream has no picture size (damaged header?)");
 
     MediaInfo& info = info_;
     info.container = raw->iformat != nullptr ? raw->iformat->name : "";
