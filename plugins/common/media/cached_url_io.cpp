@@ -14,6 +14,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <vector>
 
@@ -46,6 +47,9 @@ std::unique_ptr<CachedUrlIo> CachedUrlIo::open(const std::string& url, std::shar
     if (error < 0)
         return nullptr;
     io->size_ = avio_size(io->network_);
+    int64_t rw_timeout_us = 0;
+    if (av_opt_get_int(io->network_, "rw_timeout", AV_OPT_SEARCH_CHILDREN, &rw_timeout_us) >= 0 && rw_timeout_us > 0)
+        io->io_timeout_s_ = double(rw_timeout_us) / 1e6;
     io->location_ = location_after_redirects(io->network_, url);
     auto* buffer = static_cast<unsigned char*>(av_malloc(buffer_size));
     if (buffer != nullptr)
@@ -126,25 +130,29 @@ int CachedUrlIo::read(void* opaque, uint8_t* buffer, int size)
     // From the network, up to the next cached byte (not fetched twice).
     const int64_t next_cached = io->cache_->next_cached_after(io->position_);
     const int wanted = static_cast<int>(std::min<int64_t>(size, next_cached - io->position_));
+    const auto started = std::chrono::steady_clock::now();
+    const auto waited_s = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
     if (avio_tell(io->network_) != io->position_) {
         const int64_t at = avio_seek(io->network_, io->position_, SEEK_SET);
         if (at < 0)
-            return io->network_failed(static_cast<int>(at), io->position_);
+            return io->network_failed(static_cast<int>(at), io->position_, waited_s());
     }
     const int got = avio_read_partial(io->network_, buffer, wanted);
     if (got <= 0)
-        return io->network_failed(got, io->position_);
+        return io->network_failed(got, io->position_, waited_s());
     io->cache_->store(io->position_, buffer, static_cast<size_t>(got));
     io->position_ += got;
     return got;
 }
 
-int CachedUrlIo::network_failed(int error, int64_t at)
+int CachedUrlIo::network_failed(int error, int64_t at, double waited_s)
 {
     // Short of the length the server gave: the demuxer would report the missing bytes as damage ("moov atom not found"
-    // for an MP4 whose index is at the end), where the reason is the server.
+    // for an MP4 whose index is at the end), where the reason is the server. A range read that waited out the I/O
+    // timeout timed out, though FFmpeg's reader, having reconnected once, reports only EIO.
     if (at < size_ && error != AVERROR_EXIT && read_error_.empty())
-        read_error_ = in_order_copy_ ? why_body_stopped(error, at, size_) : why_range_read_stopped(error, at, size_);
+        read_error_ = in_order_copy_ ? why_body_stopped(error, at, size_)
+                                     : why_range_read_stopped(error, at, size_, io_timeout_s_ > 0 && waited_s >= io_timeout_s_ ? waited_s : 0);
     return error == 0 ? AVERROR_EOF : error;
 }
 

@@ -65,14 +65,16 @@ private:
     // written to the copy as it arrives. FFmpeg's error codes, as read() returns them.
     int read_in_order(uint8_t* buffer, int size);
     int copy_from_network(uint8_t* buffer, int size);
-    // Keeps why a read from the network at `at` failed (`error`, 0 for an ended body), and returns the error to give.
-    int network_failed(int error, int64_t at);
+    // Keeps why a read from the network at `at` failed (`error`, 0 for an ended body; `waited_s` the time the read
+    // took), and returns the error to give.
+    int network_failed(int error, int64_t at, double waited_s = 0);
 
     std::shared_ptr<UrlRangeCache> cache_;
     AVIOContext* network_ = nullptr; // FFmpeg's reader of the URL
     AVIOContext* outer_ = nullptr;   // what the demuxer reads
     int64_t position_ = 0;
     int64_t size_ = -1;
+    double io_timeout_s_ = 0; // the reader's rw_timeout (video_url.timeout_s); 0 when it has none
     std::string url_;
     std::string location_;
     AVIOInterruptCB interrupt_{};

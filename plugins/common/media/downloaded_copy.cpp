@@ -75,10 +75,12 @@ std::string why_body_stopped(int error, int64_t received, int64_t size)
     return fmt::format("its server stopped sending after {} ({})", got, connection_failure(error));
 }
 
-std::string why_range_read_stopped(int error, int64_t at, int64_t size)
+std::string why_range_read_stopped(int error, int64_t at, int64_t size, double timed_out_after_s)
 {
-    return fmt::format("its server sent nothing from byte {} of its {} on ({})", at, size,
-                       error == 0 || error == AVERROR_EOF ? "the body ended" : connection_failure(error));
+    const std::string reason = timed_out_after_s > 0 ? fmt::format("timed out: nothing arrived for {:.1f} s", timed_out_after_s)
+                               : error == 0 || error == AVERROR_EOF ? std::string("the body ended")
+                                                                    : connection_failure(error);
+    return fmt::format("its server sent nothing from byte {} of its {} on ({})", at, size, reason);
 }
 
 } // namespace jarvis

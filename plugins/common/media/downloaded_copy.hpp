@@ -39,7 +39,8 @@ std::string too_little_room(const std::filesystem::path& folder, int64_t size);
 // Why a URL's body stopped after `received` bytes of `size` (unknown: -1), from the FFmpeg error its reader gave
 // (AVERROR_EOF or 0 for a body that ended): the server named as the reason, and how far it got.
 std::string why_body_stopped(int error, int64_t received, int64_t size);
-// The same for a read by ranges that failed at offset `at` of the file.
-std::string why_range_read_stopped(int error, int64_t at, int64_t size);
+// The same for a read by ranges that failed at offset `at` of the file; `timed_out_after_s` (0: it did not) when the
+// read waited out the I/O timeout.
+std::string why_range_read_stopped(int error, int64_t at, int64_t size, double timed_out_after_s = 0);
 
 } // namespace jarvis
