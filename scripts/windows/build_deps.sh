@@ -133,8 +133,9 @@ static_zlib() {
     cp /usr/$host/lib/libz.a "$ZLIB_PREFIX/lib/"
 }
 
-# Only what the plugins and the probe use: the decoders of the videos users have (AV1 through dav1d), the containers
-# they come in, HLS playlists (their AES-128 segments through the crypto protocol), JPEG and MPEG-4 encoders (frames to
+# Only what the plugins and the probe use: the decoders of the videos users have (AV1 through dav1d; GIF, as ScreenToGif
+# and ShareX record the screen; WMV, as older Windows tools saved video; WebP pictures, as browsers save images), the
+# containers they come in, HLS playlists (their AES-128 segments through the crypto protocol), JPEG and MPEG-4 encoders (frames to
 # the model, the probe's test video), scaling, and the file and HTTP(S) protocols (Schannel, Windows' own TLS). Audio
 # is never decoded.
 ffmpeg_configuration=(
@@ -144,10 +145,10 @@ ffmpeg_configuration=(
     --disable-everything --disable-avdevice --disable-avfilter --disable-postproc --disable-swresample
     --enable-avcodec --enable-avformat --enable-swscale --enable-network
     --enable-libdav1d --pkg-config=pkg-config --pkg-config-flags=--static --enable-zlib
-    --enable-decoder=h264,hevc,vp8,vp9,mpeg4,mpeg2video,mpeg1video,mjpeg,prores,h263,theora,png,libdav1d
+    --enable-decoder=h264,hevc,vp8,vp9,mpeg4,mpeg2video,mpeg1video,mjpeg,prores,h263,theora,png,libdav1d,gif,webp,wmv1,wmv2,wmv3,vc1
     --enable-encoder=mjpeg,mpeg4
-    --enable-parser=h264,hevc,vp8,vp9,mpeg4video,mpegvideo,mjpeg,png,av1
-    --enable-demuxer=mov,matroska,avi,mpegts,flv,h264,hevc,m4v,mjpeg,image2,ogg,mpegps,ivf,hls
+    --enable-parser=h264,hevc,vp8,vp9,mpeg4video,mpegvideo,mjpeg,png,av1,vc1
+    --enable-demuxer=mov,matroska,avi,mpegts,flv,h264,hevc,m4v,mjpeg,image2,ogg,mpegps,ivf,hls,gif,asf
     --enable-muxer=mp4,mov
     --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb,vp9_superframe_split
     --enable-protocol=file,http,https,tcp,tls,crypto

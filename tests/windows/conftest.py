@@ -121,6 +121,15 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "photo_jpg": make_video(folder / "photo.jpg", "-f", "lavfi", "-i", "testsrc2=size=640x384,noise=alls=10:allf=t",
                                 "-frames:v", "1"),
         "photo_png": make_video(folder / "photo.png", "-f", "lavfi", "-i", "testsrc2=size=640x384", "-frames:v", "1"),
+        # As browsers save pictures.
+        "photo_webp": make_video(folder / "photo.webp", "-f", "lavfi", "-i", "testsrc2=size=640x384", "-frames:v", "1",
+                                 "-c:v", "libwebp"),
+        "animated_webp": make_video(folder / "animated.webp", *SOURCE, "-t", "1", "-c:v", "libwebp", "-loop", "0"),
+        # What ScreenToGif and ShareX record: each frame stores only what changed since the one before (one keyframe).
+        "gif": make_video(folder / "screen.gif", *SOURCE, "-t", "3", "-c:v", "gif", "-gifflags", "+offsetting+transdiff"),
+        # As older Windows tools saved video (WMV 8 in ASF: the WMV 9 and VC-1 decoders come along, FFmpeg has no
+        # encoder for them).
+        "wmv": make_video(folder / "old.wmv", *SOURCE, "-t", "3", "-c:v", "wmv2", "-b:v", "600k", *KEYFRAME_EVERY_SECOND),
     }
 
 

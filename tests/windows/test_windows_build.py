@@ -3,6 +3,7 @@ user would, against the Linux-built emulator and compared with the Linux build."
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import os
@@ -46,6 +47,23 @@ def plan(run, video: str, loadout: str | None = None) -> dict:
 
 def frame_times(document: dict) -> list[tuple[float, int, int]]:
     return [(f["pts_s"], f["width"], f["height"]) for f in document["media"]["frames"]]
+
+
+def sent_lumas(document: dict) -> list[bytes]:
+    """The luma of every picture a frame_slicer plan's request carries, decoded by the Linux ffmpeg."""
+    lumas = []
+    for message in document["request"]["messages"]:
+        for part in message["content"] if isinstance(message["content"], list) else []:
+            if part.get("type") == "image_url":
+                jpeg = base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
+                lumas.append(subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "image2pipe", "-i", "-", "-f", "rawvideo",
+                                             "-pix_fmt", "gray", "-"], input=jpeg, capture_output=True, check=True).stdout)
+    return lumas
+
+
+def mean_difference(a: bytes, b: bytes) -> float:
+    assert len(a) == len(b) > 0
+    return sum(abs(x - y) for x, y in zip(a, b)) / len(a)
 
 
 # --- loading -------------------------------------------------------------------------------------------------------
@@ -107,7 +125,37 @@ def test_prompt_tokens_are_counted_as_on_linux(videos: dict[str, Path], prompt: 
     assert windows["prompt_tokens"] > windows["visual_tokens"]
 
 
-@pytest.mark.parametrize("kind", ["photo_jpg", "photo_png"])
+@pytest.mark.parametrize("kind", ["gif", "wmv"])
+@pytest.mark.parametrize("loadout", [None, NATIVE + "#delivery=frames"])
+def test_screen_recorder_gifs_and_wmv_give_the_same_frames_as_on_linux(videos: dict[str, Path], kind: str,
+                                                                       loadout: str | None) -> None:
+    linux = plan(linux_host, str(videos[kind]), loadout)
+    windows = plan(wine_host, windows_path(videos[kind]), loadout)
+    assert frame_times(windows) == frame_times(linux)
+    assert len(frame_times(windows)) == 6  # 3 s at the default 2 fps
+    assert windows["estimate"] == linux["estimate"]
+
+
+@pytest.mark.parametrize("kind", ["gif", "wmv"])
+def test_screen_recorder_gifs_and_wmv_show_the_pictures_the_linux_build_shows(videos: dict[str, Path], kind: str) -> None:
+    # A GIF frame decoded without the ones before it would be mostly empty: the pictures, not only their times.
+    linux = sent_lumas(plan(linux_host, str(videos[kind])))
+    windows = sent_lumas(plan(wine_host, windows_path(videos[kind])))
+    assert len(windows) == len(linux) == 6
+    for w, l in zip(windows, linux):
+        assert mean_difference(w, l) < 1.0
+    assert len({bytes(w) for w in windows}) == 6  # the pattern moves: six different pictures
+
+
+def test_an_animated_webp_is_named_as_on_linux(videos: dict[str, Path]) -> None:
+    linux = linux_host("plan", "--video", str(videos["animated_webp"]), "--prompt", "?")
+    windows = wine_host("plan", "--video", windows_path(videos["animated_webp"]), "--prompt", "?")
+    assert linux.code == windows.code == 3
+    assert "it is an animated WebP, which this FFmpeg cannot decode" in windows.stderr
+    assert windows.stderr.replace("\r", "").split("':", 1)[1] == linux.stderr.split("':", 1)[1]
+
+
+@pytest.mark.parametrize("kind", ["photo_jpg", "photo_png", "photo_webp"])
 def test_a_photo_is_its_one_frame_as_on_linux(videos: dict[str, Path], kind: str) -> None:
     linux = plan(linux_host, str(videos[kind]), None)
     windows = plan(wine_host, windows_path(videos[kind]), None)
