@@ -1032,6 +1032,32 @@ TEST_CASE("keyframe seeking sends only keyframes, with their true times", "[fram
         CHECK(keys.at(static_cast<size_t>(read_frame_mark(f.picture))));
 }
 
+TEST_CASE("keyframe seeking on a clip with one keyframe decodes its frames exactly, and says so", "[frame_slicer][keyframe]")
+{
+    // A screen recorder's GIF (no index: scanned) and an MP4 whose only keyframe is its first (its keyframes are found
+    // by seeking, then it is scanned): seek=keyframe alone would send one still picture.
+    const std::vector<fs::path> videos = {
+        make_marked_video("marked_screen.gif", 320, 192, 25, 4, {"-c:v", "gif", "-gifflags", "+offsetting+transdiff"}),
+        make_marked_video("marked_one_keyframe.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-g", "1000", "-sc_threshold", "0", "-bf", "2"})};
+    for (const auto& video : videos) {
+        INFO(video.filename().string());
+        const auto keys = keyframe_flags(video);
+        REQUIRE(std::count(keys.begin(), keys.end(), true) == 1);
+        const json doc = plan(video, "#seek=keyframe");
+        CHECK(doc["media"]["seek"] == "exact");
+        CHECK_THAT(doc["warnings"].dump(), Contains("the clip has one keyframe, which seek=keyframe would send alone: its 8 frames"));
+        const auto frames = sent_frames(doc);
+        CHECK(frames.size() == 8);
+        check_frames_are_true(frames, true_frame_times(video));
+        // The same pictures as asking for exact frames.
+        std::vector<double> exact_times;
+        for (const auto& f : sent_frames(plan(video)))
+            exact_times.push_back(f.claimed_s);
+        for (size_t k = 0; k < frames.size() && k < exact_times.size(); ++k)
+            CHECK(frames[k].claimed_s == Approx(exact_times[k]));
+    }
+}
+
 TEST_CASE("a truncated file gives what decodes, with true times and a warning", "[frame_slicer][damaged]")
 {
     // The header (moov first) promises 6 s; the data stops halfway.

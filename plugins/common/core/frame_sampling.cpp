@@ -172,9 +172,30 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
     call.throw_if_cancelled();
     log.debug("frames: index of {} frames in {:.3f} s", p.index->frames.size(), seconds_since(started));
 
-    const double clip_s = clip_length(p.index->end_s);
-    const FrameBudget budget = budget_for(clip_s);
+    FrameBudget budget = budget_for(clip_length(p.index->end_s));
     p.choice = choose_frames(*p.index, budget.frames, fps, loadout.start_s, loadout.end_s, p.mode);
+    // One keyframe for the whole clip (a GIF stores only its first picture whole; some streams refresh without
+    // keyframes): keyframe mode would send that one picture, and the model would see a still where the video moves.
+    // Its frames are decoded exactly instead, from that keyframe on, when that gives more than one.
+    if (p.mode == SeekMode::keyframe && p.choice.targets.size() < 2 && budget.frames >= 2) {
+        // The keyframes were found by seeking: the scan starts from the first packet again.
+        if (sparse_index)
+            source.rewind_to_start();
+        std::shared_ptr<const FrameIndex> full = sparse_index ? cached_frame_index(source, cancelled, true, index_progress) : p.index;
+        const FrameBudget full_budget = budget_for(clip_length(full->end_s));
+        FrameChoice exact = choose_frames(*full, full_budget.frames, fps, loadout.start_s, loadout.end_s, SeekMode::exact);
+        if (exact.targets.size() >= 2) {
+            log.debug("frames: '{}' has one keyframe in the clip: exact frames instead", media.source);
+            exact.warnings.push_back(fmt::format("the clip has one keyframe, which seek=keyframe would send alone: its {} frames are "
+                                                 "decoded exactly instead (seek=exact)",
+                                                 exact.targets.size()));
+            p.index = std::move(full);
+            sparse_index = false;
+            budget = full_budget;
+            p.choice = std::move(exact);
+            p.mode = SeekMode::exact;
+        }
+    }
 
     ExtractionRequest& request = p.request;
     request.source = media.source;

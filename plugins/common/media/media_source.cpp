@@ -6,6 +6,7 @@
 #include "media/hls_playlist.hpp"
 #include "media/media_error.hpp"
 #include "media/playlist_fetch.hpp"
+#include "media/stream_seek.hpp"
 #include "media/video_streams.hpp"
 #include "platform/file_access.hpp"
 #include "platform/native_path.hpp"
@@ -275,6 +276,15 @@ void MediaSource::choose_variant_before_opening(const InterruptCheck& interrupte
     const hls::Variant& chosen = hls::smallest_variant_covering(*variants, width, height);
     if (is_http_url(chosen.url))
         info_.read_url = chosen.url;
+}
+
+void MediaSource::rewind_to_start()
+{
+    const AVStream* in = stream();
+    const int64_t start = in->start_time != AV_NOPTS_VALUE ? in->start_time : 0;
+    const int rc = seek_stream(format(), stream_index_, start, AVSEEK_FLAG_BACKWARD);
+    if (rc < 0)
+        throw MediaError(fmt::format("cannot use video '{}': returning to its start failed: {}", info_.source, av::error_string(rc)));
 }
 
 void MediaSource::describe_stream(int index)

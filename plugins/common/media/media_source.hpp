@@ -84,6 +84,10 @@ public:
     // Returns whether it switched; info() then describes that variant. Only before anything is read.
     bool use_smallest_variant_covering(int width, int height);
 
+    // Back to the stream's first packet, for a reading from the start after others (seeks, a copy). Throws
+    // MediaError naming the source when the demuxer cannot seek there.
+    void rewind_to_start();
+
     const MediaInfo& info() const { return info_; }
     AVFormatContext* format() const { return format_.get(); }
     AVStream* stream() const { return format_->streams[stream_index_]; }

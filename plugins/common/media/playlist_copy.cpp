@@ -2,7 +2,6 @@
 
 #include "media/media_error.hpp"
 #include "media/mp4_stream_writer.hpp"
-#include "media/stream_seek.hpp"
 #include "platform/native_path.hpp"
 
 #include <fmt/format.h>
@@ -35,16 +34,6 @@ void check_room(const fs::path& path, int64_t written, double share_done)
     if (!ec && double(space.available) < (whole - double(written)) + whole)
         throw CopyAbandoned{fmt::format("{:.0f} MB free in {}, too little for a copy of about {:.0f} MB",
                                         double(space.available) / 1e6, utf8_path(path.parent_path()), whole / 1e6)};
-}
-
-// Back to the first packet, for the caller's own reading of the playlist.
-void rewind(MediaSource& source)
-{
-    AVStream* in = source.stream();
-    const int64_t start = in->start_time != AV_NOPTS_VALUE ? in->start_time : 0;
-    const int rc = seek_stream(source.format(), source.stream_index(), start, AVSEEK_FLAG_BACKWARD);
-    if (rc < 0)
-        throw MediaError(fmt::format("cannot use video '{}': returning to its start failed: {}", source.info().source, av::error_string(rc)));
 }
 
 // Copies every packet of the chosen stream into the MP4 at `path`.
@@ -123,7 +112,7 @@ std::shared_ptr<const DownloadedCopy> copy_playlist(MediaSource& source, const M
         why_not = failure.what();
     }
     copy.reset();
-    rewind(source);
+    source.rewind_to_start();
     return nullptr;
 }
 
