@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (preset fuzz: clang, ASan/UBSan) and runs each for SECONDS (default 60), seeded with
 # what the tests use: Jarvis's loadouts, configuration and request documents, a streamed answer, H.264 from x264, HLS playlists,
-# small MP4, MPEG-TS, Matroska, WebM and AVI files (probing, indexing and frame extraction), chat requests carrying real media
+# small MP4, MPEG-TS, Matroska, WebM, AVI, GIF and WMV files (probing, indexing and frame extraction), chat requests carrying real media
 # in data: URLs (the emulator), HTTP requests and ranges (the media server), prompts in many scripts (the tokenizer).
 # Crashes are written to build/fuzz/crashes/<target>/; each one found becomes a test.
 # Usage: scripts/fuzz.sh [SECONDS]
@@ -20,14 +20,19 @@ if [ ! -s "$out/seeds/h264/x264.h264" ]; then
         "$out/seeds/h264/interlaced.h264"
 fi
 
+tiny=(-f lavfi -i testsrc2=size=64x48:rate=5 -t 1)
 if [ ! -s "$out/seeds/container/h264.mp4" ]; then
     # Small real files of the containers users have: the fuzzer mutates their boxes, headers and packets.
-    tiny=(-f lavfi -i testsrc2=size=64x48:rate=5 -t 1)
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v libx264 -bf 2 "$out/seeds/container/h264.mp4"
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v libx264 -f mpegts "$out/seeds/container/h264.ts"
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v libx264 "$out/seeds/container/h264.mkv"
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v libvpx-vp9 -deadline realtime "$out/seeds/container/vp9.webm"
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v mpeg4 "$out/seeds/container/mpeg4.avi"
+fi
+if [ ! -s "$out/seeds/container/screen.gif" ]; then
+    # What screen recorders and older Windows tools save (the Windows build reads them too).
+    ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v gif "$out/seeds/container/screen.gif"
+    ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v wmv2 "$out/seeds/container/wmv2.wmv"
 fi
 
 if [ ! -s "$out/seeds/emulator/video_mp4.json" ]; then
