@@ -34,6 +34,12 @@ if [ ! -s "$out/seeds/container/screen.gif" ]; then
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v gif "$out/seeds/container/screen.gif"
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v wmv2 "$out/seeds/container/wmv2.wmv"
 fi
+if [ ! -s "$out/seeds/container/photo.heic" ]; then
+    # Phones' photos: a HEIC (refused by its brands) and an AVIF (read through the MP4 demuxer's item boxes).
+    ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=64x48 -frames:v 1 "$out/seeds/photo.png"
+    heif-enc -q 50 "$out/seeds/photo.png" -o "$out/seeds/container/photo.heic" > /dev/null
+    heif-enc --avif -q 50 "$out/seeds/photo.png" -o "$out/seeds/container/photo.avif" > /dev/null
+fi
 
 if [ ! -s "$out/seeds/emulator/video_mp4.json" ]; then
     # Chat requests with real media in data: URLs, as the deliveries send them: an image, a video file, a frame list.

@@ -16,8 +16,8 @@ packages=(
   libcpp-httplib-dev libssl-dev
   # Qwen3's tokenizer: its pre-tokenizer's Unicode classes (PCRE2) and NFC normalization (libunistring)
   libpcre2-dev libunistring-dev
-  # ABI checks, test media
-  abigail-tools binutils ffmpeg util-linux curl
+  # ABI checks, test media (heif-enc: the HEIC and AVIF pictures phones and browsers save)
+  abigail-tools binutils ffmpeg util-linux curl libheif-examples
   # the Python package: installed offline into a venv, tested with pytest, type-checked with mypy
   python3 python3-venv python3-pip python3-setuptools python3-wheel python3-pytest python3-mypy
   # the documents' JSON schemas (docs/schemas) checked against real outputs

@@ -253,6 +253,14 @@ TEST_CASE("a photo handed over as a video is its one frame", "[frame_slicer][sou
             CHECK_THAT(doc["warnings"].dump(), Contains(seek.empty() ? "1 distinct frame for" : "1 distinct keyframe for"));
         }
     }
+    // An AVIF as libheif writes it (one item, no movie box): FFmpeg 5.1 reads it, as only a HEIC is refused.
+    TempDir dir;
+    const fs::path avif = dir.path() / "marked_photo.avif";
+    const auto png = make_marked_video("marked_photo.png", 640, 384, 24, 1, {"-frames:v", "1"}, "noise=alls=10:allf=t");
+    REQUIRE(run_process({"/usr/bin/heif-enc", "--avif", "-q", "90", png.string(), "-o", avif.string()}).exit_code == 0);
+    const std::vector<SentFrame> frames = sent_frames(plan(avif));
+    REQUIRE(frames.size() == 1);
+    CHECK(read_frame_mark(frames[0].picture) == 0);
 }
 
 TEST_CASE("the video stream is chosen, never cover art, and URLs are read over HTTP", "[frame_slicer][sources]")
@@ -1253,6 +1261,11 @@ TEST_CASE("bad input exits 3 with one line naming the file and the reason", "[fr
     std::ofstream(text) << "not a video\n";
     const auto audio = make_video("audio_only.m4a", {"-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-c:a", "aac"});
     const auto animated_webp = make_video("animated.webp", {"-f", "lavfi", "-i", "testsrc2=size=64x48:rate=5", "-t", "1", "-c:v", "libwebp", "-loop", "0"});
+    // An iPhone's photo: HEVC in HEIF, which FFmpeg 5.1 calls "moov atom not found".
+    const auto heic = dir.path() / "photo.heic";
+    REQUIRE(run_process({"/usr/bin/heif-enc", "-q", "50", make_video("heic_source.png", {"-f", "lavfi", "-i", "testsrc2=size=64x48", "-frames:v", "1"}).string(),
+                         "-o", heic.string()})
+                .exit_code == 0);
     // H.264 stored under a codec tag no decoder knows.
     const auto unknown_codec = make_video("unknown_codec.mov", {"-i", sample_video().string(), "-t", "1", "-c:v", "copy", "-tag:v", "ABCD", "-strict", "-2"});
     // Unreadable: root reads anything, so the host runs without the capabilities that let it.
@@ -1274,6 +1287,7 @@ TEST_CASE("bad input exits 3 with one line naming the file and the reason", "[fr
         {text.string(), "not a video file"},
         {audio.string(), "no video stream"},
         {animated_webp.string(), "it is an animated WebP, which this FFmpeg cannot decode"},
+        {heic.string(), "it is a HEIC picture (HEIF, as phones save photos), which this FFmpeg cannot read"},
         {unknown_codec.string(), "its video codec with tag 'ABCD' is not supported"},
         {locked.string(), "cannot read it: Permission denied"},
         {missing_url, "404"},

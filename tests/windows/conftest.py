@@ -74,6 +74,13 @@ def make_video(path: Path, *args: str) -> Path:
     return path
 
 
+def heif_picture(path: Path, *args: str) -> Path:
+    """A HEIF picture as libheif writes it (one item, no movie box), of a 640x384 test pattern."""
+    png = make_video(path.with_suffix(".source.png"), "-f", "lavfi", "-i", "testsrc2=size=640x384", "-frames:v", "1")
+    subprocess.run(["heif-enc", *args, "-q", "90", str(png), "-o", str(path)], check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
 SOURCE = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25"]
 KEYFRAME_EVERY_SECOND = ["-g", "25"]
 
@@ -125,6 +132,9 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "photo_webp": make_video(folder / "photo.webp", "-f", "lavfi", "-i", "testsrc2=size=640x384", "-frames:v", "1",
                                  "-c:v", "libwebp"),
         "animated_webp": make_video(folder / "animated.webp", *SOURCE, "-t", "1", "-c:v", "libwebp", "-loop", "0"),
+        # As phones save photos (HEIC: refused, named) and as browsers and phones save AVIF (read).
+        "heic": heif_picture(folder / "photo.heic"),
+        "photo_avif": heif_picture(folder / "photo.avif", "--avif"),
         # What ScreenToGif and ShareX record: each frame stores only what changed since the one before (one keyframe).
         "gif": make_video(folder / "screen.gif", *SOURCE, "-t", "3", "-c:v", "gif", "-gifflags", "+offsetting+transdiff"),
         # As older Windows tools saved video (WMV 8 in ASF: the WMV 9 and VC-1 decoders come along, FFmpeg has no

@@ -147,15 +147,17 @@ def test_screen_recorder_gifs_and_wmv_show_the_pictures_the_linux_build_shows(vi
     assert len(set(windows)) == 6  # the pattern moves: six different pictures
 
 
-def test_an_animated_webp_is_named_as_on_linux(videos: dict[str, Path]) -> None:
-    linux = linux_host("plan", "--video", str(videos["animated_webp"]), "--prompt", "?")
-    windows = wine_host("plan", "--video", windows_path(videos["animated_webp"]), "--prompt", "?")
+@pytest.mark.parametrize("kind, named", [("animated_webp", "it is an animated WebP, which this FFmpeg cannot decode"),
+                                         ("heic", "it is a HEIC picture (HEIF, as phones save photos), which this FFmpeg cannot read")])
+def test_a_picture_ffmpeg_cannot_read_is_named_as_on_linux(videos: dict[str, Path], kind: str, named: str) -> None:
+    linux = linux_host("plan", "--video", str(videos[kind]), "--prompt", "?")
+    windows = wine_host("plan", "--video", windows_path(videos[kind]), "--prompt", "?")
     assert linux.code == windows.code == 3
-    assert "it is an animated WebP, which this FFmpeg cannot decode" in windows.stderr
+    assert named in windows.stderr
     assert windows.stderr.replace("\r", "").split("':", 1)[1] == linux.stderr.split("':", 1)[1]
 
 
-@pytest.mark.parametrize("kind", ["photo_jpg", "photo_png", "photo_webp"])
+@pytest.mark.parametrize("kind", ["photo_jpg", "photo_png", "photo_webp", "photo_avif"])
 def test_a_photo_is_its_one_frame_as_on_linux(videos: dict[str, Path], kind: str) -> None:
     linux = plan(linux_host, str(videos[kind]), None)
     windows = plan(wine_host, windows_path(videos[kind]), None)

@@ -5,6 +5,7 @@
 #include "media/hdr_tone_map.hpp"
 #include "media/hls_playlist.hpp"
 #include "media/media_error.hpp"
+#include "media/picture_signatures.hpp"
 #include "media/playlist_fetch.hpp"
 #include "media/stream_seek.hpp"
 #include "media/video_streams.hpp"
@@ -17,6 +18,7 @@ extern "C" {
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -59,6 +61,18 @@ int64_t check_local_file(const std::string& path)
 }
 
 } // namespace
+
+// A file's first `size` bytes (fewer when it is shorter or cannot be read), to tell what it is where FFmpeg could not.
+std::string file_head(const std::string& url, int size)
+{
+    AVIOContext* raw = nullptr;
+    if (avio_open(&raw, url.c_str(), AVIO_FLAG_READ) < 0)
+        return {};
+    const av::IoContext io(raw);
+    std::string head(static_cast<size_t>(size), '\0');
+    head.resize(static_cast<size_t>(std::max(0, avio_read(io.get(), reinterpret_cast<unsigned char*>(head.data()), size))));
+    return head;
+}
 
 bool is_http_url(const std::string& source)
 {
@@ -134,8 +148,15 @@ bool MediaSource::open_input(InterruptCheck interrupted, double io_timeout_s, st
             throw MediaCancelled();
         fail_if_read_failed();
         std::string detail = take_last_ffmpeg_error();
-        if (rc == AVERROR_INVALIDDATA)
+        if (rc == AVERROR_INVALIDDATA) {
+            // Enough for a "ftyp" box's brands.
+            constexpr int head_size = 64;
+            const std::string kind = heif_kind(url_io_ ? url_io_->peek(head_size) : info_.is_url ? "" : file_head(url, head_size));
+            if (!kind.empty())
+                fail(source, "it is a " + kind + " picture (HEIF, as phones save photos), which this FFmpeg cannot read: convert it to "
+                             "JPEG or PNG first");
             fail(source, "not a video file FFmpeg can read (" + (detail.empty() ? "invalid data" : detail) + ")");
+        }
         // FFmpeg's HTTP client says only EIO, and logs nothing, when it gives up following redirects.
         if (rc == AVERROR(EIO) && info_.is_url && detail.empty())
             detail = "its server redirected it more than 8 times (a redirect loop?) or gave an answer that is not a video";

@@ -9,7 +9,6 @@ extern "C" {
 #include <fmt/format.h>
 
 #include <cmath>
-#include <cstring>
 #include <utility>
 
 namespace jarvis {
@@ -106,16 +105,6 @@ bool header_describes_video(const AVFormatContext* fmt)
             return false;
     }
     return any_video;
-}
-
-bool is_animated_webp(AVIOContext* io)
-{
-    // RIFF, size, WEBP, then the extended header's chunk: VP8X, its size, and the flags byte (bit 1: animation).
-    constexpr int header_bytes = 21;
-    unsigned char header[header_bytes] = {};
-    if (io == nullptr || avio_seek(io, 0, SEEK_SET) < 0 || avio_read(io, header, header_bytes) != header_bytes)
-        return false;
-    return std::memcmp(header, "RIFF", 4) == 0 && std::memcmp(header + 8, "WEBPVP8X", 8) == 0 && (header[20] & 0x02) != 0;
 }
 
 } // namespace jarvis

@@ -41,9 +41,4 @@ void read_only_stream(AVFormatContext* fmt, int chosen);
 // decodes frames just to look at them, can be left out. The pixel format is not asked for: headers rarely carry it.
 bool header_describes_video(const AVFormatContext* fmt);
 
-// Whether the file `io` reads is an animated WebP (its VP8X header's animation flag): FFmpeg 5.1, which this module is
-// built with on Linux and Windows, decodes still WebP pictures only, and reports an animated one as a stream without a
-// picture size. Leaves `io` just past that header.
-bool is_animated_webp(AVIOContext* io);
-
 } // namespace jarvis
