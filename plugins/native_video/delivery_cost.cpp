@@ -10,6 +10,7 @@ DeliveryRates delivery_rates(const DeliveryCostConfig& configured)
     r.server_decode_ms_per_megapixel = configured.server_decode_ms_per_megapixel.value_or(r.server_decode_ms_per_megapixel);
     r.upload_mb_per_s = configured.upload_mb_per_s.value_or(r.upload_mb_per_s);
     r.volume_read_mb_per_s = configured.volume_read_mb_per_s.value_or(r.volume_read_mb_per_s);
+    r.stage_copy_mb_per_s = configured.stage_copy_mb_per_s.value_or(r.stage_copy_mb_per_s);
     return r;
 }
 
@@ -61,7 +62,7 @@ double delivery_seconds(std::string_view delivery, const VideoWork& work, const 
     const double mb = double(work.file_bytes) / 1e6;
     const double server_decode = double(work.server_decoded) * work.megapixels * rates.server_decode_ms_per_megapixel / 1000;
     if (delivery == "file")
-        return mb / rates.volume_read_mb_per_s + server_decode;
+        return double(work.staged_copy_bytes) / 1e6 / rates.stage_copy_mb_per_s + mb / rates.volume_read_mb_per_s + server_decode;
     if (delivery == "http")
         return mb / rates.upload_mb_per_s + server_decode;
     if (delivery == "data")

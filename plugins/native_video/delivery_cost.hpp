@@ -24,6 +24,7 @@ struct DeliveryRates
     double jpeg_ms_per_megapixel = 4.0;          // encoding a sampled frame at the size the model takes
     double upload_mb_per_s = default_upload_mb_per_s;           // this machine to the server (http, data, frames)
     double volume_read_mb_per_s = default_volume_read_mb_per_s; // the server reading the shared volume (file)
+    double stage_copy_mb_per_s = default_stage_copy_mb_per_s;   // file: copying a video on another volume into it
     double client_read_mb_per_s = 500;           // our frame index's pass over the file (exact mode)
 };
 
@@ -40,6 +41,7 @@ struct VideoWork
     double megapixels = 0;            // a decoded frame (coded size)
     double sent_megapixels = 0;       // a sampled frame at the size the model takes
     int64_t file_bytes = 0;
+    int64_t staged_copy_bytes = 0;    // file: copied into the shared volume first (the video is on another volume)
 };
 
 // The work of `media` when the server samples at `server_fps` and our frames delivery takes `sampled` frames.
@@ -55,7 +57,8 @@ int64_t expected_client_frames(const VideoWork& work, const DeliveryRates& rates
 // Seconds our exact decode is expected to take for the frames delivery.
 double expected_client_decode_seconds(const VideoWork& work, const DeliveryRates& rates);
 
-// Seconds until the server holds the frames. Pointer deliveries: the server reads the file (file: from the volume;
+// Seconds until the server holds the frames. Pointer deliveries: the server reads the file (file: from the volume,
+// after our copy into it where the video is on another volume;
 // http: from us over the network; data: inside the request) and decodes every frame up to its last sample. frames:
 // we decode the needed part of each keyframe interval, encode JPEGs and upload them; the server decodes only those.
 double delivery_seconds(std::string_view delivery, const VideoWork& work, const DeliveryRates& rates);

@@ -27,6 +27,18 @@ std::string staged_name(const fs::path& video)
     return utf8_path(owned_file_path({}, staged_prefix, "-" + safe_file_name(video.filename())));
 }
 
+// Room left beside a staged copy: the disk is not filled to its last byte.
+constexpr uintmax_t copy_headroom_bytes = 256ULL << 20;
+
+// Where videos are staged: the staging folder if it is there, else the volume, where it would be made (on the same
+// volume either way).
+fs::path staging_folder_or_volume(const fs::path& volume_root)
+{
+    std::error_code ec;
+    const fs::path dir = volume_root / staging_dir;
+    return fs::is_directory(dir, ec) ? dir : volume_root;
+}
+
 // What killed processes left: staged videos, and copies cut short under their temporary name.
 void remove_leftovers(const fs::path& dir)
 {
@@ -35,6 +47,12 @@ void remove_leftovers(const fs::path& dir)
 }
 
 } // namespace
+
+std::string readable_size(uintmax_t bytes)
+{
+    const double mb = double(bytes) / 1e6;
+    return mb >= 1000 ? fmt::format("{:.1f} GB", mb / 1000) : mb >= 10 ? fmt::format("{:.0f} MB", mb) : fmt::format("{:.1f} MB", mb);
+}
 
 std::string random_token(int bits)
 {
@@ -65,22 +83,36 @@ std::string StagedFile::preview_relative_path(const fs::path& video)
     return std::string(staging_dir) + "/" + staged_name(video);
 }
 
-std::optional<std::string> staging_problem(const fs::path& volume_root)
+bool staging_copies(const fs::path& video, const fs::path& volume_root)
+{
+    return !can_hard_link(video, staging_folder_or_volume(volume_root));
+}
+
+std::optional<std::string> staging_problem(const fs::path& volume_root, const fs::path& video)
 {
     std::error_code ec;
     if (!fs::is_directory(volume_root, ec))
         return fmt::format("input_data.host_path '{}' does not exist or is not a directory", utf8_path(volume_root));
-    // The staging folder if it is there, else the volume, where it would be made.
-    const fs::path dir = volume_root / staging_dir;
-    const fs::path& where = fs::is_directory(dir, ec) ? dir : volume_root;
+    const fs::path where = staging_folder_or_volume(volume_root);
     if (const auto why = cannot_write_into(where))
         return fmt::format("input_data.host_path '{}' is not writable: {}", utf8_path(volume_root), *why);
+    if (!staging_copies(video, volume_root))
+        return std::nullopt;
+    // A copy that fills the disk fails at its end, having taken the room speech and the server need meanwhile.
+    const auto size = fs::file_size(video, ec);
+    if (ec)
+        return std::nullopt; // the video's own error comes where it is read
+    const fs::space_info space = fs::space(where, ec);
+    if (!ec && space.available < size + copy_headroom_bytes)
+        return fmt::format("input_data.host_path '{}' has {} free, too little for a copy of '{}' ({}), which is on another "
+                           "volume (a hard link, which takes no room, needs the video on the volume's own drive)",
+                           utf8_path(volume_root), readable_size(space.available), utf8_path(video), readable_size(size));
     return std::nullopt;
 }
 
-StagedFile::StagedFile(const fs::path& video, const fs::path& volume_root)
+StagedFile::StagedFile(const fs::path& video, const fs::path& volume_root, const std::function<bool(double)>& copying)
 {
-    if (const auto problem = staging_problem(volume_root))
+    if (const auto problem = staging_problem(volume_root, video))
         throw ConfigError(*problem);
     std::error_code ec;
     const fs::path dir = volume_root / staging_dir;
@@ -97,12 +129,16 @@ StagedFile::StagedFile(const fs::path& video, const fs::path& volume_root)
         return;
     }
     const fs::path part = dir / native_path(std::string(part_prefix) + name);
-    fs::copy_file(video, part, fs::copy_options::overwrite_existing, ec);
+    const uintmax_t bytes = fs::file_size(video, ec);
+    const double size = ec ? 0.0 : double(bytes);
+    ec = copy_file_reporting(video, part, [&](int64_t copied) { return !copying || copying(size > 0 ? double(copied) / size : 1.0); });
     if (!ec)
         fs::rename(part, path_, ec);
     if (ec) {
         std::error_code ignored;
         fs::remove(part, ignored);
+        if (ec == std::errc::operation_canceled)
+            throw MediaCancelled();
         throw ConfigError(fmt::format("cannot stage '{}' into input_data.host_path '{}': {}", utf8_path(video), utf8_path(volume_root),
                                       ec.message()));
     }

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -14,8 +16,11 @@ namespace jarvis {
 class StagedFile
 {
 public:
-    // Throws ConfigError when the volume is missing or not writable, MediaError when the video cannot be read.
-    StagedFile(const std::filesystem::path& video, const std::filesystem::path& volume_root);
+    // A copy tells `copying` the fraction written (a 10 GB recording takes a minute or more), and stops when it returns
+    // false: MediaCancelled, nothing left behind. Throws ConfigError when the volume is missing or not writable, or has
+    // no room for a copy, and when the copy fails.
+    StagedFile(const std::filesystem::path& video, const std::filesystem::path& volume_root,
+               const std::function<bool(double fraction)>& copying = {});
     ~StagedFile();
     StagedFile(const StagedFile&) = delete;
     StagedFile& operator=(const StagedFile&) = delete;
@@ -34,9 +39,16 @@ private:
     bool linked_ = false;
 };
 
-// Why videos cannot be staged into the volume at `volume_root` (missing, not a folder, not writable), or nothing
-// when they can. No side effects: plan and ask ask the same question and get the same answer.
-std::optional<std::string> staging_problem(const std::filesystem::path& volume_root);
+// Whether staging `video` into the volume at `volume_root` copies it (it is on another volume: another drive, or a
+// filesystem without hard links) rather than linking it: what delivery=auto counts as the file delivery's cost.
+bool staging_copies(const std::filesystem::path& video, const std::filesystem::path& volume_root);
+
+// Why `video` cannot be staged into the volume at `volume_root` (missing, not a folder, not writable, too little room
+// for a copy), or nothing when it can. No side effects: plan and ask ask the same question and get the same answer.
+std::optional<std::string> staging_problem(const std::filesystem::path& volume_root, const std::filesystem::path& video);
+
+// "4.2 GB", "150 MB", "0.3 MB": a size as a user compares it with what Explorer or df shows.
+std::string readable_size(uintmax_t bytes);
 
 // An unguessable token: `bits` random bits as lower-case hex.
 std::string random_token(int bits = 128);

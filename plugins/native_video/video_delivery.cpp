@@ -280,12 +280,19 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
     std::string volume_note;
     std::optional<DeliveryMode> pointer;
     std::string pointer_why;
+    int64_t staged_copy_bytes = 0; // file: a video on another volume is copied into the shared one first
     if (config.input_data.configured() && endpoint_is_local(config.endpoint.base_url)) {
         // A video outside the volume is staged into it: only a volume that takes files will do.
-        const auto problem = volume_url(media, config.input_data) ? std::nullopt : staging_problem(native_path(config.input_data.host_path));
+        const bool outside = !volume_url(media, config.input_data);
+        const fs::path volume_root = native_path(config.input_data.host_path);
+        const auto problem = outside ? staging_problem(volume_root, native_path(media.source)) : std::nullopt;
         if (!problem) {
             pointer = DeliveryMode::file;
             pointer_why = "a shared volume is configured and the server is on this machine";
+            if (outside && staging_copies(native_path(media.source), volume_root)) {
+                staged_copy_bytes = std::max<int64_t>(0, media.size_bytes);
+                pointer_why += fmt::format(" (the video is on another volume: it would be copied into it, {})", readable_size(staged_copy_bytes));
+            }
         } else {
             volume_note = "the video cannot be staged (" + *problem + "); ";
         }
@@ -299,7 +306,8 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
                                                           : volume_note + "no advertised host"};
     if (const auto unsampled = server_sampling_problem(media, config.vllm.video_decoder))
         return {DeliveryMode::frames, pointer_why + ", but " + *unsampled};
-    const VideoWork work = expected_work(media, loadout, config.vllm.video_decoder);
+    VideoWork work = expected_work(media, loadout, config.vllm.video_decoder);
+    work.staged_copy_bytes = staged_copy_bytes;
     const double pointer_s = delivery_seconds(to_string(*pointer), work, rates);
     const double frames_s = delivery_seconds("frames", work, rates);
     const nlohmann::json estimates = {{std::string(to_string(*pointer)), pointer_s}, {"frames", frames_s}};
@@ -378,16 +386,26 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
         const std::string container = config.input_data.container_path;
         std::string relative;
         if (for_real) {
-            v.staged = std::make_unique<StagedFile>(native_path(media.source), native_path(config.input_data.host_path));
+            const auto copying = [&call](double fraction) {
+                call.progress("staging", fraction);
+                return !call.cancelled();
+            };
+            v.staged = std::make_unique<StagedFile>(native_path(media.source), native_path(config.input_data.host_path), copying);
             relative = v.staged->relative_path();
             v.staged_into_volume = true;
         } else {
-            if (const auto problem = staging_problem(native_path(config.input_data.host_path)))
+            const fs::path video = native_path(media.source);
+            const fs::path volume_root = native_path(config.input_data.host_path);
+            if (const auto problem = staging_problem(volume_root, video))
                 throw ConfigError(*problem); // what ask would say
-            relative = StagedFile::preview_relative_path(native_path(media.source));
+            relative = StagedFile::preview_relative_path(video);
             v.staged_into_volume = true;
-            v.warnings.push_back("the video is outside the shared volume: it is staged into it when asking (a hard link on "
-                                 "the same filesystem, else a copy) and removed afterwards");
+            v.warnings.push_back(staging_copies(video, volume_root)
+                                     ? fmt::format("the video is outside the shared volume, on another volume: it is copied into it "
+                                                   "when asking ({}) and removed afterwards",
+                                                   readable_size(std::max<int64_t>(0, media.size_bytes)))
+                                     : std::string("the video is outside the shared volume: it is linked into it when asking (a hard "
+                                                   "link: no copy) and removed afterwards"));
         }
         const auto url = map_host_path(config.input_data.host_path + "/" + relative,
                                        config.input_data.host_path, container);

@@ -105,17 +105,27 @@ TEST_CASE("file: a video outside the volume is staged for the request and remove
     TempDir dir;
     const fs::path config = write_config(dir, volume_config(emulator, volume.path()));
 
-    const json plan = run_json(host_args(config, "plan", sample_video()));
-    CHECK(plan["media"]["staged"] == true);
-    CHECK_THAT(plan["request"]["messages"][0]["content"][0]["video_url"]["url"].get<std::string>(),
-               Contains("file:///mnt/input_data/.jarvis-staging/jarvis-"));
-    CHECK(staged_files(volume.path()) == 0); // plan has no side effects
+    // Beside the volume, on its filesystem (linked), and on tmpfs, another filesystem (copied).
+    std::string other_filesystem = "/dev/shm/jarvis-test-XXXXXX";
+    REQUIRE(mkdtemp(other_filesystem.data()) != nullptr);
+    const fs::path on_other_filesystem = fs::path(other_filesystem) / "clip.mp4";
+    fs::copy_file(sample_video(), on_other_filesystem);
+    for (const auto& [video, staged_as] : {std::pair{sample_video(), "linked into it"}, std::pair{on_other_filesystem, "copied into it"}}) {
+        INFO(video);
+        const json plan = run_json(host_args(config, "plan", video));
+        CHECK(plan["media"]["staged"] == true);
+        CHECK_THAT(plan["request"]["messages"][0]["content"][0]["video_url"]["url"].get<std::string>(),
+                   Contains("file:///mnt/input_data/.jarvis-staging/jarvis-"));
+        CHECK_THAT(plan["warnings"].dump(), Contains(staged_as));
+        CHECK(staged_files(volume.path()) == 0); // plan has no side effects
 
-    const json result = run_json(host_args(config, "ask", sample_video()));
-    CHECK(result["media"]["delivery"] == "file");
-    CHECK(result["media"]["staged"] == true);
-    CHECK(described(result)["videos"][0]["sha256"] == sha256_hex_of_file(sample_video()));
-    CHECK(staged_files(volume.path()) == 0);
+        const json result = run_json(host_args(config, "ask", video));
+        CHECK(result["media"]["delivery"] == "file");
+        CHECK(result["media"]["staged"] == true);
+        CHECK(described(result)["videos"][0]["sha256"] == sha256_hex_of_file(video));
+        CHECK(staged_files(volume.path()) == 0);
+    }
+    fs::remove_all(other_filesystem);
 }
 
 TEST_CASE("file: a server without --allowed-local-media-path is answered through frames, once", "[deliveries][fallback]")

@@ -4,6 +4,7 @@
 #include "media/frame_extractor.hpp"
 #include "media/frame_index.hpp"
 #include "media/matroska_segment.hpp"
+#include "media/media_error.hpp"
 #include "media/media_source.hpp"
 #include "platform/owned_files.hpp"
 #include "staged_file.hpp"
@@ -12,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sys/wait.h>
@@ -126,6 +128,67 @@ TEST_CASE("staging links on the same filesystem, copies across filesystems, and 
     CHECK(jarvis::safe_file_name("Mi vídeo (1).MOV") == "Mi_v__deo__1_.MOV");
 }
 
+namespace {
+
+// A folder on tmpfs: another filesystem than the temporary directory's, so staging between them copies.
+class OtherFilesystemDir
+{
+public:
+    OtherFilesystemDir()
+    {
+        std::string path = "/dev/shm/jarvis-test-XXXXXX";
+        REQUIRE(mkdtemp(path.data()) != nullptr);
+        path_ = path;
+    }
+    ~OtherFilesystemDir() { fs::remove_all(path_); }
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+// A file of `bytes` that takes no room (sparse): what a long recording's size is to staging's decisions.
+fs::path sparse_file(const fs::path& path, uintmax_t bytes)
+{
+    std::ofstream(path).close();
+    fs::resize_file(path, bytes);
+    return path;
+}
+
+} // namespace
+
+TEST_CASE("a copy into the volume reports its progress and stops when cancelled, leaving nothing", "[delivery][staging][cancel]")
+{
+    jarvis::test::TempDir videos;
+    OtherFilesystemDir volume;
+    // 10 MB of varied bytes: three parts of the copy.
+    std::string bytes(10'000'000, '\0');
+    for (size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] = static_cast<char>(i * 2654435761U >> 24);
+    const fs::path video = videos.path() / "recording.mp4";
+    std::ofstream(video, std::ios::binary) << bytes;
+    REQUIRE(jarvis::staging_copies(video, volume.path()));
+
+    std::vector<double> fractions;
+    {
+        jarvis::StagedFile staged(video, volume.path(), [&](double f) {
+            fractions.push_back(f);
+            return true;
+        });
+        CHECK_FALSE(staged.linked());
+        CHECK(jarvis::test::read_file(staged.path()) == bytes);
+    }
+    REQUIRE(fractions.size() >= 3);
+    CHECK(std::is_sorted(fractions.begin(), fractions.end()));
+    CHECK(fractions.front() < 0.5);
+    CHECK(fractions.back() == 1.0);
+
+    int asked = 0;
+    CHECK_THROWS_AS(jarvis::StagedFile(video, volume.path(), [&](double) { return ++asked < 2; }), jarvis::MediaCancelled);
+    CHECK(asked == 2);
+    CHECK(fs::is_empty(volume.path() / ".jarvis-staging")); // neither the copy nor its part
+}
+
 TEST_CASE("staging removes what killed processes left: staged videos and copies cut short", "[delivery][staging]")
 {
     jarvis::test::TempDir volume;
@@ -231,6 +294,63 @@ TEST_CASE("auto weighs server-side decoding against frames: long videos go as fr
     const auto forced = jarvis::decide_delivery(long_video, jarvis::parse_loadout("vllm://m#nativevideo#delivery=file"), config);
     CHECK(forced.mode == jarvis::DeliveryMode::file);
     CHECK(forced.estimates_s.is_null());
+}
+
+TEST_CASE("auto counts the copy of a video on another volume into the shared one", "[delivery][cost][staging]")
+{
+    jarvis::test::TempDir volume;
+    jarvis::test::TempDir beside; // the volume's filesystem: a hard link
+    OtherFilesystemDir other;     // another filesystem: a copy
+    jarvis::ProviderConfig config;
+    config.input_data = {volume.path().string(), "/data"};
+    const auto loadout = jarvis::parse_loadout("vllm://m#nativevideo");
+    // 10 seconds of a phone's 1080p at 120 Mbit/s: 150 MB.
+    const auto clip_in = [](const fs::path& dir) {
+        auto media = described_video(sparse_file(dir / "clip.mp4", 150'000'000).string(), 10, 1920, 1080, 250);
+        media.size_bytes = 150'000'000;
+        return media;
+    };
+    const auto linked = jarvis::decide_delivery(clip_in(beside.path()), loadout, config);
+    const auto copied = jarvis::decide_delivery(clip_in(other.path()), loadout, config);
+    INFO(linked.why << "\n" << copied.why);
+    CHECK(linked.mode == jarvis::DeliveryMode::file);
+    CHECK_THAT(linked.why, !Contains("copied"));
+    CHECK_THAT(copied.why, Contains("the video is on another volume: it would be copied into it, 150 MB"));
+    // 150 MB at the assumed 150 MB/s.
+    CHECK(copied.estimates_s.at("file").get<double>() == Approx(linked.estimates_s.at("file").get<double>() + 1.0));
+    CHECK(copied.mode == jarvis::DeliveryMode::frames);
+    // A machine whose drives copy fast (delivery_costs.stage_copy_mb_per_s) keeps the file delivery.
+    jarvis::DeliveryRates fast_drives;
+    fast_drives.stage_copy_mb_per_s = 3000;
+    const auto fast = jarvis::decide_delivery(clip_in(other.path()), loadout, config, fast_drives);
+    CHECK(fast.mode == jarvis::DeliveryMode::file);
+    CHECK(fast.estimates_s.at("file").get<double>() == Approx(linked.estimates_s.at("file").get<double>() + 0.05));
+}
+
+TEST_CASE("a video on another volume is not copied into one without room for it, and auto does not choose file", "[delivery][staging]")
+{
+    jarvis::test::TempDir videos;
+    OtherFilesystemDir volume;
+    // Larger than the tmpfs (half this machine's memory) holds.
+    const fs::path video = sparse_file(videos.path() / "recording.mkv", uintmax_t(1) << 40);
+    const auto problem = jarvis::staging_problem(volume.path(), video);
+    REQUIRE(problem);
+    CHECK_THAT(*problem, Contains(volume.path().string()) && Contains("free, too little for a copy of '" + video.string() + "' (1099.5 GB)"));
+    CHECK_THROWS_WITH(jarvis::StagedFile(video, volume.path()), Contains("too little for a copy"));
+    CHECK(fs::is_empty(volume.path()));
+
+    // On the volume's own filesystem it is linked, which takes no room.
+    jarvis::test::TempDir same_volume;
+    CHECK_FALSE(jarvis::staging_problem(same_volume.path(), video));
+    CHECK_FALSE(jarvis::staging_copies(video, same_volume.path()));
+
+    jarvis::ProviderConfig config;
+    config.input_data = {volume.path().string(), "/data"};
+    auto media = described_video(video.string(), 10, 1280, 720, 250);
+    media.size_bytes = int64_t(1) << 40;
+    const auto choice = jarvis::decide_delivery(media, jarvis::parse_loadout("vllm://m#nativevideo"), config);
+    CHECK(choice.mode == jarvis::DeliveryMode::frames);
+    CHECK_THAT(choice.why, Contains("the video cannot be staged") && Contains("too little for a copy"));
 }
 
 TEST_CASE("auto sends a one-frame video as frames: the server's loader would take one frame, Qwen3-VL refuses fewer than two", "[delivery]")

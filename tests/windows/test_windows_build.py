@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -221,8 +222,9 @@ def place_on_drive_c(folder: Path, video: Path, *parts: str) -> Path:
     return target
 
 
-def test_file_delivery_stages_a_user_video_into_the_volume_by_hard_link(drive_c_folder: Path, videos: dict[str, Path]) -> None:
-    video = place_on_drive_c(drive_c_folder, videos["h264_bframes"], "Users", "Łukasz", "Videos", "klip ąę 漢字.mp4")
+def stage_and_ask(drive_c_folder: Path, video: Path, staged_as: str, staged_name: str, links: str) -> None:
+    """plan says how `video` is staged into a volume on C:, and ask through the file delivery gives the server the
+    video under a safe name (`staged_name`, a regular expression) with `links` names, removed afterwards."""
     volume = drive_c_folder / "input_data"
     volume.mkdir()
     emulator = Emulator("--allowed-local-media-path", str(volume))
@@ -231,16 +233,31 @@ def test_file_delivery_stages_a_user_video_into_the_volume_by_hard_link(drive_c_
         planned = json.loads(wine_host("--loadout", NATIVE, *args, "plan", "--video", windows_path(video), "--prompt", "?",
                                        "--json").stdout)
         assert planned["media"]["delivery"] == "file" and planned["media"]["staged"] is True
+        assert staged_as in " ".join(planned["warnings"])
         answer = ask(emulator, windows_path(video), NATIVE + "#delivery=file", *args)
     finally:
         emulator.stop()
     assert answer["media"]["delivery"] == "file" and answer["media"]["staged"] is True
     assert received_videos(answer)[0]["frames"] >= 2
-    # Staged under a safe name, read by the server through the volume, and gone afterwards.
     log = emulator.wait_for_log("/.jarvis-staging/jarvis-")
-    assert re.search(r"read \S+/\.jarvis-staging/jarvis-p\d+-m[0-9a-f]{8}-\d+-\d+-klip_+\.mp4 \(\d+ bytes, 2 links\)", log), log
+    pattern = r"read \S+/\.jarvis-staging/jarvis-p\d+-m[0-9a-f]{8}-\d+-\d+-" + staged_name + r" \(\d+ bytes, " + links + r"\)"
+    assert re.search(pattern, log), log
     assert list((volume / ".jarvis-staging").iterdir()) == []
     assert video.exists()
+
+
+def test_file_delivery_stages_a_user_video_into_the_volume_by_hard_link(drive_c_folder: Path, videos: dict[str, Path]) -> None:
+    video = place_on_drive_c(drive_c_folder, videos["h264_bframes"], "Users", "Łukasz", "Videos", "klip ąę 漢字.mp4")
+    stage_and_ask(drive_c_folder, video, "it is linked into it when asking (a hard link: no copy)", r"klip_+\.mp4", "2 links")
+
+
+def test_file_delivery_copies_a_video_from_another_volume(drive_c_folder: Path, videos: dict[str, Path]) -> None:
+    # Wine's Z: drive on tmpfs: another filesystem than C:'s, so the hard link fails as across Windows drives, and
+    # the video is copied (CopyFileExW, with progress) into the volume.
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as other:
+        video = Path(other) / "clip.mp4"
+        shutil.copyfile(videos["h264_bframes"], video)
+        stage_and_ask(drive_c_folder, video, "on another volume: it is copied into it when asking", r"clip\.mp4", "1 links")
 
 
 def test_probe_measures_on_a_user_video_and_removes_what_a_killed_probe_left(drive_c_folder: Path) -> None:

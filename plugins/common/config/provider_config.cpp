@@ -149,7 +149,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
     }
     if (doc.contains("delivery_costs")) {
         const json& d = doc.at("delivery_costs");
-        r.only_keys(d, "delivery_costs", {"server_decode_ms_per_megapixel", "upload_mb_per_s", "volume_read_mb_per_s"});
+        r.only_keys(d, "delivery_costs", {"server_decode_ms_per_megapixel", "upload_mb_per_s", "volume_read_mb_per_s", "stage_copy_mb_per_s"});
         const auto positive = [&](const char* key, std::optional<double>& out) {
             if (!d.contains(key))
                 return;
@@ -160,6 +160,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
         positive("server_decode_ms_per_megapixel", c.delivery_costs.server_decode_ms_per_megapixel);
         positive("upload_mb_per_s", c.delivery_costs.upload_mb_per_s);
         positive("volume_read_mb_per_s", c.delivery_costs.volume_read_mb_per_s);
+        positive("stage_copy_mb_per_s", c.delivery_costs.stage_copy_mb_per_s);
     }
     if (doc.contains("vllm")) {
         const json& v = doc.at("vllm");

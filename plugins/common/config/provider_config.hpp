@@ -61,6 +61,9 @@ inline constexpr double reference_decode_ms_per_megapixel = 2.2;
 // Assumed until probe measures them: this machine's upload to the server, and the server's reading of the volume.
 inline constexpr double default_upload_mb_per_s = 100;
 inline constexpr double default_volume_read_mb_per_s = 400;
+// Copying a video from one drive to another, reading one and writing the other: a hard disk, where long recordings
+// are often kept, gives 100-200 MB/s, SSDs several times that. Assumed, not measured: set it for the machine.
+inline constexpr double default_stage_copy_mb_per_s = 150;
 
 // What auto's cost model assumes about the server and the link to it (native_video's delivery_cost.hpp); each
 // overrides the default measured on a 2-core machine.
@@ -69,6 +72,7 @@ struct DeliveryCostConfig
     std::optional<double> server_decode_ms_per_megapixel; // the server's video loader, per decoded frame
     std::optional<double> upload_mb_per_s;                // this machine to the server
     std::optional<double> volume_read_mb_per_s;           // the server reading the shared volume
+    std::optional<double> stage_copy_mb_per_s;           // copying a video from another volume into the shared one
 };
 
 // Inline (data:) delivery of whole videos.

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
+#include <system_error>
 
 namespace jarvis {
 
@@ -14,5 +17,15 @@ std::optional<std::string> cannot_write_into(const std::filesystem::path& dir);
 
 // Makes `link` a second name of `target` when both are on one volume; false (and nothing made) otherwise.
 bool hard_link_if_same_volume(const std::filesystem::path& target, const std::filesystem::path& link);
+
+// Whether hard_link_if_same_volume would link `target` into `dir`: both on one volume (on Windows also one whose
+// filesystem has hard links, which FAT and exFAT have not). False where either cannot be looked at.
+bool can_hard_link(const std::filesystem::path& target, const std::filesystem::path& dir);
+
+// Copies `from` into `to` (created, or replaced), telling `progress` the bytes copied so far as it goes; when it
+// returns false the copy stops with std::errc::operation_canceled. Where it fails or stops, `to` may be left partly
+// written: the caller removes it.
+std::error_code copy_file_reporting(const std::filesystem::path& from, const std::filesystem::path& to,
+                                    const std::function<bool(int64_t copied)>& progress);
 
 } // namespace jarvis

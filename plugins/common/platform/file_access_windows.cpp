@@ -1,5 +1,6 @@
 #include "platform/file_access.hpp"
 
+#include <string>
 #include <system_error>
 
 #include <windows.h>
@@ -44,6 +45,53 @@ std::optional<std::string> cannot_write_into(const std::filesystem::path& dir)
     if (h.value == INVALID_HANDLE_VALUE && ::GetLastError() != ERROR_FILE_EXISTS)
         return last_error_text();
     return std::nullopt;
+}
+
+bool can_hard_link(const std::filesystem::path& target, const std::filesystem::path& dir)
+{
+    // Attributes only (no read access asked, so an open video does not stand in the way); a folder opens with backup
+    // semantics.
+    const auto open_attributes = [](const std::filesystem::path& p) {
+        return Handle{::CreateFileW(p.c_str(), FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                                    OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr)};
+    };
+    const Handle file = open_attributes(target);
+    const Handle folder = open_attributes(dir);
+    BY_HANDLE_FILE_INFORMATION file_info{};
+    BY_HANDLE_FILE_INFORMATION folder_info{};
+    if (file.value == INVALID_HANDLE_VALUE || folder.value == INVALID_HANDLE_VALUE || !::GetFileInformationByHandle(file.value, &file_info) ||
+        !::GetFileInformationByHandle(folder.value, &folder_info) || file_info.dwVolumeSerialNumber != folder_info.dwVolumeSerialNumber)
+        return false;
+    // FAT and exFAT (USB sticks, SD cards) have no hard links. Judged by the filesystem's name, not by the flag
+    // FILE_SUPPORTS_HARD_LINKS, which Wine leaves out although it makes links.
+    wchar_t filesystem[MAX_PATH + 1] = {};
+    if (!::GetVolumeInformationByHandleW(folder.value, nullptr, 0, nullptr, nullptr, nullptr, filesystem, MAX_PATH + 1))
+        return true;
+    const std::wstring name = filesystem;
+    return name != L"FAT" && name != L"FAT32" && name != L"exFAT";
+}
+
+namespace {
+
+DWORD CALLBACK copy_progress(LARGE_INTEGER, LARGE_INTEGER transferred, LARGE_INTEGER, LARGE_INTEGER, DWORD, DWORD, HANDLE, HANDLE, LPVOID data)
+{
+    const auto& progress = *static_cast<const std::function<bool(int64_t)>*>(data);
+    return progress && !progress(transferred.QuadPart) ? PROGRESS_CANCEL : PROGRESS_CONTINUE;
+}
+
+} // namespace
+
+// CopyFileExW copies as Explorer does (the system's buffering, sparse files and attributes kept) and asks the
+// routine between parts; cancelled, it removes what it wrote.
+std::error_code copy_file_reporting(const std::filesystem::path& from, const std::filesystem::path& to,
+                                    const std::function<bool(int64_t)>& progress)
+{
+    if (::CopyFileExW(from.c_str(), to.c_str(), &copy_progress, const_cast<std::function<bool(int64_t)>*>(&progress), nullptr, 0))
+        return {};
+    const DWORD error = ::GetLastError();
+    if (error == ERROR_REQUEST_ABORTED)
+        return std::make_error_code(std::errc::operation_canceled);
+    return {static_cast<int>(error), std::system_category()};
 }
 
 // CreateHardLinkW refuses links across volumes (ERROR_NOT_SAME_DEVICE) by itself.
