@@ -106,9 +106,8 @@ TEST_CASE("file: a video outside the volume is staged for the request and remove
     const fs::path config = write_config(dir, volume_config(emulator, volume.path()));
 
     // Beside the volume, on its filesystem (linked), and on tmpfs, another filesystem (copied).
-    std::string other_filesystem = "/dev/shm/jarvis-test-XXXXXX";
-    REQUIRE(mkdtemp(other_filesystem.data()) != nullptr);
-    const fs::path on_other_filesystem = fs::path(other_filesystem) / "clip.mp4";
+    const TempDir other_filesystem("/dev/shm");
+    const fs::path on_other_filesystem = other_filesystem.path() / "clip.mp4";
     fs::copy_file(sample_video(), on_other_filesystem);
     for (const auto& [video, staged_as] : {std::pair{sample_video(), "linked into it"}, std::pair{on_other_filesystem, "copied into it"}}) {
         INFO(video);
@@ -125,7 +124,6 @@ TEST_CASE("file: a video outside the volume is staged for the request and remove
         CHECK(described(result)["videos"][0]["sha256"] == sha256_hex_of_file(video));
         CHECK(staged_files(volume.path()) == 0);
     }
-    fs::remove_all(other_filesystem);
 }
 
 TEST_CASE("file: a server without --allowed-local-media-path is answered through frames, once", "[deliveries][fallback]")

@@ -13,9 +13,11 @@
 namespace jarvis::test {
 namespace fs = std::filesystem;
 
-TempDir::TempDir()
+TempDir::TempDir() : TempDir(fs::temp_directory_path()) {}
+
+TempDir::TempDir(const fs::path& parent)
 {
-    std::string pattern = (fs::temp_directory_path() / "jarvis-test-XXXXXX").string();
+    std::string pattern = (parent / "jarvis-test-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr)
         throw std::runtime_error("mkdtemp failed");
     path_ = pattern;

@@ -7,11 +7,13 @@
 
 namespace jarvis::test {
 
-// A directory removed with everything in it when the object goes.
+// A directory removed with everything in it when the object goes; in the temporary directory, or in `parent`
+// (/dev/shm, a tmpfs, for another filesystem than the temporary directory's).
 class TempDir
 {
 public:
     TempDir();
+    explicit TempDir(const std::filesystem::path& parent);
     ~TempDir();
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;

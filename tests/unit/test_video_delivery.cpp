@@ -23,6 +23,13 @@ namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 using jarvis::map_host_path;
 
+namespace {
+
+// tmpfs: another filesystem than the temporary directory's, so staging between them copies.
+const fs::path other_filesystem = "/dev/shm";
+
+} // namespace
+
 TEST_CASE("host paths inside the volume map to percent-encoded file:/// URLs under the container path", "[delivery][paths]")
 {
     CHECK(map_host_path("/srv/input_data/clips/my trip/día 1#.mp4", "/srv/input_data", "/data/") ==
@@ -105,11 +112,9 @@ TEST_CASE("staging links on the same filesystem, copies across filesystems, and 
     const fs::path video = jarvis::test::sample_video();
     const std::string bytes = jarvis::test::read_file(video);
     jarvis::test::TempDir same_fs; // beside the video, in the temporary directory
-    std::string shm_root = "/dev/shm/jarvis-test-XXXXXX"; // tmpfs: another filesystem
-    REQUIRE(mkdtemp(shm_root.data()) != nullptr);
-    const fs::path other_fs = shm_root;
+    jarvis::test::TempDir other_fs(other_filesystem);
 
-    for (const auto& [volume, expect_link] : {std::pair{same_fs.path(), true}, std::pair{other_fs, false}}) {
+    for (const auto& [volume, expect_link] : {std::pair{same_fs.path(), true}, std::pair{other_fs.path(), false}}) {
         INFO(volume);
         fs::path staged_path;
         {
@@ -124,28 +129,10 @@ TEST_CASE("staging links on the same filesystem, copies across filesystems, and 
         }
         CHECK_FALSE(fs::exists(staged_path));
     }
-    fs::remove_all(other_fs);
     CHECK(jarvis::safe_file_name("Mi vídeo (1).MOV") == "Mi_v__deo__1_.MOV");
 }
 
 namespace {
-
-// A folder on tmpfs: another filesystem than the temporary directory's, so staging between them copies.
-class OtherFilesystemDir
-{
-public:
-    OtherFilesystemDir()
-    {
-        std::string path = "/dev/shm/jarvis-test-XXXXXX";
-        REQUIRE(mkdtemp(path.data()) != nullptr);
-        path_ = path;
-    }
-    ~OtherFilesystemDir() { fs::remove_all(path_); }
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 // A file of `bytes` that takes no room (sparse): what a long recording's size is to staging's decisions.
 fs::path sparse_file(const fs::path& path, uintmax_t bytes)
@@ -160,7 +147,7 @@ fs::path sparse_file(const fs::path& path, uintmax_t bytes)
 TEST_CASE("a copy into the volume reports its progress and stops when cancelled, leaving nothing", "[delivery][staging][cancel]")
 {
     jarvis::test::TempDir videos;
-    OtherFilesystemDir volume;
+    jarvis::test::TempDir volume(other_filesystem);
     // 10 MB of varied bytes: three parts of the copy.
     std::string bytes(10'000'000, '\0');
     for (size_t i = 0; i < bytes.size(); ++i)
@@ -300,7 +287,7 @@ TEST_CASE("auto counts the copy of a video on another volume into the shared one
 {
     jarvis::test::TempDir volume;
     jarvis::test::TempDir beside; // the volume's filesystem: a hard link
-    OtherFilesystemDir other;     // another filesystem: a copy
+    jarvis::test::TempDir other(other_filesystem); // another filesystem: a copy
     jarvis::ProviderConfig config;
     config.input_data = {volume.path().string(), "/data"};
     const auto loadout = jarvis::parse_loadout("vllm://m#nativevideo");
@@ -330,7 +317,7 @@ TEST_CASE("auto counts the copy of a video on another volume into the shared one
 TEST_CASE("a video on another volume is not copied into one without room for it, and auto does not choose file", "[delivery][staging]")
 {
     jarvis::test::TempDir videos;
-    OtherFilesystemDir volume;
+    jarvis::test::TempDir volume(other_filesystem);
     // Larger than the tmpfs (half this machine's memory) holds.
     const fs::path video = sparse_file(videos.path() / "recording.mkv", uintmax_t(1) << 40);
     const auto problem = jarvis::staging_problem(volume.path(), video);

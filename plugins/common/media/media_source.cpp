@@ -60,8 +60,6 @@ int64_t check_local_file(const std::string& path)
     return static_cast<int64_t>(size);
 }
 
-} // namespace
-
 // A file's first `size` bytes (fewer when it is shorter or cannot be read), to tell what it is where FFmpeg could not.
 std::string file_head(const std::string& url, int size)
 {
@@ -73,6 +71,8 @@ std::string file_head(const std::string& url, int size)
     head.resize(static_cast<size_t>(std::max(0, avio_read(io.get(), reinterpret_cast<unsigned char*>(head.data()), size))));
     return head;
 }
+
+} // namespace
 
 bool is_http_url(const std::string& source)
 {
