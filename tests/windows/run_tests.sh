@@ -10,9 +10,11 @@ shift || true
 export JARVIS_WINDOWS_DIST=$PWD/build/windows/dist
 export JARVIS_TEST_HOST=$PWD/$linux_build/bin/jarvis-host
 export JARVIS_TEST_EMULATOR=$PWD/$linux_build/bin/vlm-emulator
-# A Wine prefix of the suite's own, quiet, and without the Mono and Gecko installers' dialogs.
+# A Wine prefix of the suite's own, quiet, and without the Mono and Gecko installers' dialogs. Wine's errors about
+# virtual memory stay on: its loader's rare failures to start a program, and a stack overflow it cannot report as an
+# exception, would otherwise end the program with exit code 1 and not a word (conftest.py, wine_failed_to_start).
 export WINEPREFIX=$PWD/build/windows/wineprefix
-export WINEDEBUG=-all
+export WINEDEBUG=-all,err+virtual
 export WINEDLLOVERRIDES="mscoree,mshtml="
 unset DISPLAY
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DIST, MODEL, PREFIX, Emulator, linux_host, make_video, windows_path, wine_host
+from conftest import (DIST, MODEL, PREFIX, Emulator, Run, linux_host, make_video, windows_path, wine_failed_to_start,
+                      wine_host)
 
 NATIVE = f"vllm://{MODEL}#nativevideo"
 PLUGINS = DIST / "lib" / "jarvis" / "plugins"
@@ -65,6 +66,21 @@ def sent_lumas(document: dict) -> list[bytes]:
 def mean_difference(a: bytes, b: bytes) -> float:
     assert len(a) == len(b) > 0
     return sum(abs(x - y) for x, y in zip(a, b)) / len(a)
+
+
+# --- the suite's own footing ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("run, wine_failed", [
+    (Run(1, "", ""), True),
+    (Run(1, "", "0024:err:virtual:virtual_alloc_first_teb wine: failed to map the shared user data: c0000018\n"), True),
+    (Run(1, "", "jarvis-host: internal error: bad allocation\n"), False),
+    (Run(1, '{"error": {"exit_code": 1}}\n', ""), False),
+    (Run(1, "", "0030:err:virtual:virtual_setup_exception stack overflow 96 bytes addr 0x1 stack 0x2\n"), False),
+    (Run(5, "", "wine: Unhandled page fault on write access to 0000000000000000\n"), False),
+    (Run(3, "", ""), False),
+])
+def test_only_a_start_wine_itself_failed_is_taken_for_one(run: Run, wine_failed: bool) -> None:
+    assert wine_failed_to_start(run) == wine_failed
 
 
 # --- loading -------------------------------------------------------------------------------------------------------
