@@ -85,7 +85,7 @@ TEST_CASE("a new name carries this process and machine, and differs each time", 
     CHECK_FALSE(fs::exists(a)); // nothing is created
 }
 
-TEST_CASE("only files of a gone writer, or unwritten for a day, are removed", "[media][owned_files]")
+TEST_CASE("only files of a gone writer, or unwritten for a day and not this process's, are removed", "[media][owned_files]")
 {
     TempDir dir;
     const std::string mark = this_machine_mark(dir.path());
@@ -97,6 +97,8 @@ TEST_CASE("only files of a gone writer, or unwritten for a day, are removed", "[
     // Within the grace a writer of the same machine name in another process-id namespace may still write it.
     const fs::path killed_just_now = file_written(dir.path(), owned_name(gone, mark), 0s);
     const fs::path mine = file_written(dir.path(), owned_name(jarvis::current_process_id(), mark), 2min);
+    // A hard link staged by this process has the time of the week-old video it names: still in use.
+    const fs::path mine_old = file_written(dir.path(), owned_name(jarvis::current_process_id(), mark), 24h * 7);
     const fs::path parents = file_written(dir.path(), owned_name(::getppid(), mark), 2min);
     // Another machine's process ids say nothing here: only a day unwritten counts.
     const fs::path other_machine = file_written(dir.path(), owned_name(gone, other_mark), 2min);
@@ -114,7 +116,7 @@ TEST_CASE("only files of a gone writer, or unwritten for a day, are removed", "[
     CHECK_FALSE(fs::exists(killed_long_ago));
     CHECK_FALSE(fs::exists(other_machine_old));
     CHECK_FALSE(fs::exists(unmarked_old));
-    for (const fs::path& kept : {killed_just_now, mine, parents, other_machine, unmarked, not_ours, folder}) {
+    for (const fs::path& kept : {killed_just_now, mine, mine_old, parents, other_machine, unmarked, not_ours, folder}) {
         INFO(kept);
         CHECK(fs::exists(kept));
     }

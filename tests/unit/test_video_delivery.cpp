@@ -218,6 +218,19 @@ TEST_CASE("staging removes what killed processes left: staged videos and copies 
     }
 }
 
+TEST_CASE("a link to a week-old video, staged by this process, is not taken for a leftover by its next staging",
+          "[delivery][staging]")
+{
+    jarvis::test::TempDir volume;
+    const fs::path old_video = volume.path() / "last week.mp4";
+    fs::copy_file(jarvis::test::sample_video(), old_video);
+    fs::last_write_time(old_video, fs::file_time_type::clock::now() - std::chrono::hours(24 * 7));
+    jarvis::StagedFile first(old_video, volume.path());
+    REQUIRE(first.linked()); // a link has its video's time: a week unwritten
+    jarvis::StagedFile second(jarvis::test::sample_video(), volume.path()); // a question asked meanwhile
+    CHECK(fs::exists(first.path()));
+}
+
 namespace {
 
 // A video described as the container would describe it, without the file: the cost model reads nothing else.

@@ -86,8 +86,12 @@ size_t remove_abandoned_files(const fs::path& dir, std::string_view prefix, cons
             continue;
         const auto unwritten = now - written;
         const std::optional<Owner> owner = owner_of(std::string_view(name).substr(prefix.size()));
-        const bool writer_gone = owner && owner->machine == this_machine_mark() && owner->pid != current_process_id() &&
-                                 !process_is_running(owner->pid) && unwritten > rules.dead_writer_grace;
+        const bool this_machine = owner && owner->machine == this_machine_mark();
+        // This process's own files are in use, however old their time: a hard link has the time of the video it names,
+        // a Windows copy keeps its original's, and a copy kept for follow-up questions may outlive a day.
+        if (this_machine && owner->pid == current_process_id())
+            continue;
+        const bool writer_gone = this_machine && !process_is_running(owner->pid) && unwritten > rules.dead_writer_grace;
         if ((writer_gone || unwritten > rules.unwritten_limit) && fs::remove(it->path(), file_ec))
             ++removed;
     }

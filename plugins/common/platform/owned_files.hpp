@@ -21,7 +21,7 @@ struct AbandonRules
     // machine name in another process-id namespace (a container sharing the folder) may still be writing it.
     std::chrono::seconds dead_writer_grace{60};
     // Any file of `prefix` unwritten this long goes, whoever wrote it (another machine on a shared folder, an id
-    // reused by another program, a name from before owners were marked).
+    // reused by another program, a name from before owners were marked), except this process's own.
     std::chrono::hours unwritten_limit{24};
 };
 
