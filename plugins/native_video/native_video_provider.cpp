@@ -98,7 +98,7 @@ std::string key_for(const MediaInfo& media, const CallSetup& setup, const Provid
 
 NativeVideoProvider::NativeVideoProvider(plugin::Host host, std::string_view config_json)
     : config_(with_status_codes([&] { return parse_provider_config(std::string(config_json), "configuration"); })),
-      log_(host)
+      log_(host), staged_copies_(shared_staged_copies())
 {
 }
 
@@ -117,6 +117,8 @@ json NativeVideoProvider::summary(const MediaInfo& media, const DeliveryDecision
         media_doc["frames"] = video.frame_list;
     if (video.staged_into_volume)
         media_doc["staged"] = true;
+    if (!video.staged_copy.empty())
+        media_doc["staged_copy"] = video.staged_copy;
     int64_t text_tokens = qwen::question_text_tokens(setup.request.prompt);
     json warnings = with_setup_warnings(setup, video.warnings);
     if (turn.earlier) {
@@ -150,12 +152,12 @@ json NativeVideoProvider::summary(const MediaInfo& media, const DeliveryDecision
 NativeVideoProvider::Prepared NativeVideoProvider::prepare_turn(DeliveryMode mode, MediaSource& source, CallSetup& setup,
                                                                 std::optional<Conversation>& earlier, bool continues,
                                                                 const plugin::Call& call, bool for_real,
-                                                                std::vector<std::unique_ptr<StagedFile>>& staged) const
+                                                                std::vector<std::shared_ptr<const StagedFile>>& staged) const
 {
     static const std::optional<Conversation> no_conversation;
     const std::optional<Conversation>& conversation = continues ? earlier : no_conversation;
     Prepared p{{}, key_for(source.info(), setup, config_, mode), {}};
-    p.video = prepare_video(mode, source, setup, config_, call, log_, for_real, p.key);
+    p.video = prepare_video(mode, source, setup, config_, call, log_, for_real, p.key, staged_copies_.get());
     try {
         p.turn = conversation_turn(conversation, p.key, setup, p.video.estimate);
     } catch (const ConfigError&) {
@@ -167,7 +169,7 @@ NativeVideoProvider::Prepared NativeVideoProvider::prepare_turn(DeliveryMode mod
             staged.push_back(std::move(p.video.staged));
         setup.loadout.max_frames = *fit;
         p.key = key_for(source.info(), setup, config_, mode);
-        p.video = prepare_video(mode, source, setup, config_, call, log_, for_real, p.key);
+        p.video = prepare_video(mode, source, setup, config_, call, log_, for_real, p.key, staged_copies_.get());
         earlier->max_frames = *fit;
         earlier->media_key = p.key;
         p.turn = conversation_turn(conversation, p.key, setup, p.video.estimate);
@@ -189,7 +191,7 @@ std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Cal
         call.progress("probe", -1);
         MediaSource source = open_video(setup, call, FrameUse::video); // a playlist goes as frames
         const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_, delivery_rates(config_.delivery_costs));
-        std::vector<std::unique_ptr<StagedFile>> none_staged; // a plan stages nothing
+        std::vector<std::shared_ptr<const StagedFile>> none_staged; // a plan stages nothing
         const Prepared p = prepare_turn(decision.mode, source, setup, earlier, true, call, false, none_staged);
         json doc = summary(source.info(), decision, p.video, setup, p.turn);
         doc["request"] = json::parse(video_chat_body(p.video, setup, p.turn));
@@ -243,7 +245,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
         call.progress("probe", -1);
         // Declared before the source, so that staged files are removed after it is closed: Windows refuses to delete
         // a name of a file that is open (a hard link is another name of the video the source holds).
-        std::vector<std::unique_ptr<StagedFile>> staged_files;
+        std::vector<std::shared_ptr<const StagedFile>> staged_files;
         MediaSource source = open_video(setup, call, FrameUse::video); // a playlist goes as frames
         const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_, delivery_rates(config_.delivery_costs));
         log_.info("native_video: delivering {} as {} ({})", source.info().source, to_string(decision.mode), decision.why);

@@ -45,7 +45,7 @@ private:
     };
     Prepared prepare_turn(DeliveryMode mode, MediaSource& source, CallSetup& setup, std::optional<Conversation>& earlier,
                           bool continues, const plugin::Call& call, bool for_real,
-                          std::vector<std::unique_ptr<StagedFile>>& staged) const;
+                          std::vector<std::shared_ptr<const StagedFile>>& staged) const;
     // The image path: frames as timestamped images, for servers that take no video.
     nlohmann::json ask_with_images(MediaSource& source, const CallSetup& setup, plugin::Call& call, double media_s) const;
     // The request's video, with the URL settings; an HLS master at the variant frames made for `use` need.
@@ -54,6 +54,8 @@ private:
     ProviderConfig config_;
     PluginLog log_;
     FfmpegLogRoute ffmpeg_log_route_;
+    // Videos copied into the shared volume, kept for follow-up questions (every provider of the process shares it).
+    std::shared_ptr<StagedCopies> staged_copies_;
 };
 
 } // namespace jarvis

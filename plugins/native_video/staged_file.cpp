@@ -132,6 +132,10 @@ StagedFile::StagedFile(const fs::path& video, const fs::path& volume_root, const
     const uintmax_t bytes = fs::file_size(video, ec);
     const double size = ec ? 0.0 : double(bytes);
     ec = copy_file_reporting(video, part, [&](int64_t copied) { return !copying || copying(size > 0 ? double(copied) / size : 1.0); });
+    // Dated now, as a POSIX copy is: Windows' copy keeps the original's time, and another process's staging would take
+    // a copy of a week-old recording for a day-old leftover (platform/owned_files.hpp).
+    if (!ec)
+        fs::last_write_time(part, fs::file_time_type::clock::now(), ec);
     if (!ec)
         fs::rename(part, path_, ec);
     if (ec) {

@@ -322,7 +322,8 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
 }
 
 PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,
-                            const plugin::Call& call, const PluginLog& log, bool for_real, const std::string& media_key)
+                            const plugin::Call& call, const PluginLog& log, bool for_real, const std::string& media_key,
+                            StagedCopies* staged_copies)
 {
     const MediaInfo& media = source.info();
     PreparedVideo v;
@@ -385,24 +386,36 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
         // Outside the volume: staged into it for the request.
         const std::string container = config.input_data.container_path;
         std::string relative;
+        const fs::path video = native_path(media.source);
+        const fs::path volume_root = native_path(config.input_data.host_path);
+        v.staged_into_volume = true;
         if (for_real) {
             const auto copying = [&call](double fraction) {
                 call.progress("staging", fraction);
                 return !call.cancelled();
             };
-            v.staged = std::make_unique<StagedFile>(native_path(media.source), native_path(config.input_data.host_path), copying);
+            if (staged_copies) {
+                auto staged = staged_copies->stage(video, volume_root, copying);
+                v.staged = std::move(staged.file);
+                if (!v.staged->linked())
+                    v.staged_copy = staged.reused ? "reused" : "made";
+            } else {
+                v.staged = std::make_shared<const StagedFile>(video, volume_root, copying);
+                if (!v.staged->linked())
+                    v.staged_copy = "made";
+            }
             relative = v.staged->relative_path();
-            v.staged_into_volume = true;
+        } else if (const auto kept = staged_copies ? staged_copies->kept_copy_of(video, volume_root) : nullptr) {
+            relative = kept->relative_path();
+            v.warnings.push_back("the video is outside the shared volume, on another volume: the copy made for an earlier question "
+                                 "is used (no copy)");
         } else {
-            const fs::path video = native_path(media.source);
-            const fs::path volume_root = native_path(config.input_data.host_path);
             if (const auto problem = staging_problem(volume_root, video))
                 throw ConfigError(*problem); // what ask would say
             relative = StagedFile::preview_relative_path(video);
-            v.staged_into_volume = true;
             v.warnings.push_back(staging_copies(video, volume_root)
                                      ? fmt::format("the video is outside the shared volume, on another volume: it is copied into it "
-                                                   "when asking ({}) and removed afterwards",
+                                                   "when asking ({}) and the copy is kept for follow-up questions",
                                                    readable_size(std::max<int64_t>(0, media.size_bytes)))
                                      : std::string("the video is outside the shared volume: it is linked into it when asking (a hard "
                                                    "link: no copy) and removed afterwards"));

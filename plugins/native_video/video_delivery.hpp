@@ -9,7 +9,7 @@
 #include "delivery_cost.hpp"
 #include "http/media_server.hpp"
 #include "media/media_source.hpp"
-#include "staged_file.hpp"
+#include "staged_copies.hpp"
 
 #include <jarvis/plugin_adapter.hpp>
 #include <nlohmann/json.hpp>
@@ -57,18 +57,21 @@ struct PreparedVideo
     // URL, kwargs, frame list and warnings; until then the estimate is the plan's.
     std::optional<FramePlan> frames_plan;
     bool staged_into_volume = false;   // file: the video is staged into the volume (a plan: would be, when asking)
+    std::string staged_copy;           // file, staged by a copy: "made", or "reused" (the copy kept from an earlier question)
     qwen::VideoEstimate estimate;
     std::vector<std::string> warnings;
-    std::unique_ptr<StagedFile> staged;
+    std::shared_ptr<const StagedFile> staged;
     std::unique_ptr<MediaServer> server;
 };
 
 // Prepares `mode` for this request. With `for_real` false (plan) nothing is staged or served: URLs are previews.
 // The frames delivery's encoded frames are kept in the client's media cache under `media_key`, so that the same
 // frames asked for again (a follow-up) are not decoded twice; when asking, frames not in the cache are only planned
-// (frames_plan), to be decoded while the request goes out.
+// (frames_plan), to be decoded while the request goes out. A video copied into the volume is kept in `staged_copies`
+// (when given) for the next question about it.
 PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,
-                            const plugin::Call& call, const PluginLog& log, bool for_real, const std::string& media_key = {});
+                            const plugin::Call& call, const PluginLog& log, bool for_real, const std::string& media_key = {},
+                            StagedCopies* staged_copies = nullptr);
 
 // The frames delivery's data URL, piece by piece, so that it can be sent as the frames come: the prefix, each JPEG
 // base64-encoded (after a comma but the first), then the ending once all are in: vLLM needs at least 2 frames, so a

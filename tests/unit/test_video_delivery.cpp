@@ -7,6 +7,7 @@
 #include "media/media_error.hpp"
 #include "media/media_source.hpp"
 #include "platform/owned_files.hpp"
+#include "staged_copies.hpp"
 #include "staged_file.hpp"
 #include "video_delivery.hpp"
 #include "volume_paths.hpp"
@@ -174,6 +175,96 @@ TEST_CASE("a copy into the volume reports its progress and stops when cancelled,
     CHECK_THROWS_AS(jarvis::StagedFile(video, volume.path(), [&](double) { return ++asked < 2; }), jarvis::MediaCancelled);
     CHECK(asked == 2);
     CHECK(fs::is_empty(volume.path() / ".jarvis-staging")); // neither the copy nor its part
+}
+
+TEST_CASE("a copy into the volume is kept for the next question about the same video, and only for that", "[delivery][staging]")
+{
+    jarvis::test::TempDir videos;
+    jarvis::test::TempDir volume(other_filesystem);
+    const fs::path video = videos.path() / "recording.mp4";
+    const fs::path other_video = videos.path() / "another.mp4";
+    fs::copy_file(jarvis::test::sample_video(), video);
+    fs::copy_file(jarvis::test::sample_video(), other_video);
+    const auto copies_in_volume = [&] {
+        return std::distance(fs::directory_iterator(volume.path() / ".jarvis-staging"), fs::directory_iterator{});
+    };
+
+    fs::path kept_path;
+    {
+        jarvis::StagedCopies copies;
+        int reports = 0;
+        const auto counting = [&](double) { return ++reports > 0; };
+        const fs::path first = copies.stage(video, volume.path(), counting).file->path();
+        CHECK(reports > 0);
+        CHECK(copies_in_volume() == 1); // kept after its question
+
+        // The follow-up: the same copy, nothing copied; a plan names it.
+        reports = 0;
+        {
+            const auto again = copies.stage(video, volume.path(), counting);
+            CHECK(again.reused);
+            CHECK(again.file->path() == first);
+            CHECK(reports == 0);
+        }
+        REQUIRE(copies.kept_copy_of(video, volume.path()));
+        CHECK(copies.kept_copy_of(video, volume.path())->path() == first);
+        CHECK_FALSE(copies.kept_copy_of(other_video, volume.path()));
+
+        // The video edited since: copied afresh, the stale copy gone.
+        fs::last_write_time(video, fs::last_write_time(video) + std::chrono::seconds(5));
+        const auto edited = copies.stage(video, volume.path());
+        CHECK_FALSE(edited.reused);
+        CHECK_FALSE(fs::exists(first));
+
+        // Its copy removed by someone: made again.
+        fs::remove(edited.file->path());
+        CHECK_FALSE(copies.kept_copy_of(video, volume.path()));
+        const auto remade = copies.stage(video, volume.path());
+        CHECK_FALSE(remade.reused);
+        CHECK(jarvis::test::read_file(remade.file->path()) == jarvis::test::read_file(video));
+
+        // Another video replaces it, but a request still using the old copy keeps it until it ends.
+        {
+            const auto in_use = remade.file;
+            const auto other = copies.stage(other_video, volume.path());
+            CHECK_FALSE(other.reused);
+            CHECK(fs::exists(in_use->path()));
+            CHECK(copies_in_volume() == 2);
+        }
+        CHECK(copies_in_volume() == 2); // `remade` still holds it
+        kept_path = copies.kept_copy_of(other_video, volume.path())->path();
+    }
+    CHECK_FALSE(fs::exists(kept_path)); // gone with the keeper
+    CHECK(copies_in_volume() == 0);
+}
+
+TEST_CASE("a hard link into the volume is not kept: it costs nothing to make again", "[delivery][staging]")
+{
+    jarvis::test::TempDir volume;
+    const fs::path video = volume.path() / "beside.mp4";
+    fs::copy_file(jarvis::test::sample_video(), video);
+    jarvis::test::TempDir other_volume; // the same filesystem
+    jarvis::StagedCopies copies;
+    fs::path linked;
+    {
+        const auto staged = copies.stage(video, other_volume.path());
+        REQUIRE(staged.file->linked());
+        linked = staged.file->path();
+    }
+    CHECK_FALSE(fs::exists(linked));
+    CHECK_FALSE(copies.kept_copy_of(video, other_volume.path()));
+    CHECK_FALSE(copies.stage(video, other_volume.path()).reused);
+}
+
+TEST_CASE("every native_video provider of a process shares one keeper, made afresh once all are gone", "[delivery][staging]")
+{
+    auto a = jarvis::shared_staged_copies();
+    auto b = jarvis::shared_staged_copies();
+    CHECK(a == b);
+    const std::weak_ptr<jarvis::StagedCopies> was = a;
+    a.reset();
+    b.reset();
+    CHECK(was.expired());
 }
 
 TEST_CASE("staging removes what killed processes left: staged videos and copies cut short", "[delivery][staging]")

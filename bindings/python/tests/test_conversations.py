@@ -3,10 +3,12 @@ jarvis-host, against the emulator's multimodal processor cache and prefix report
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -73,6 +75,41 @@ def test_a_follow_up_in_the_same_process_decodes_nothing(emulator: Emulator, vid
     assert first["conversation_media"]["client_cache"] == "miss"
     assert follow_up["conversation_media"]["client_cache"] == "hit"
     assert "decode" not in " ".join(stages) and "index" not in " ".join(stages), stages
+
+
+def test_a_follow_up_about_a_video_on_another_drive_uses_the_copy_made_for_the_first_question(
+        start_emulator: Callable[..., Emulator], videos: dict[str, Path], tmp_path: Path) -> None:
+    # The shared volume on the temporary directory's filesystem, the video on tmpfs (another filesystem, as another
+    # drive is): staging copies it. The emulator reads the volume where the plugin writes it.
+    volume = tmp_path / "input_data"
+    volume.mkdir()
+    staging = volume / ".jarvis-staging"
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as other_drive:
+        video = Path(shutil.copy(videos["clip"], Path(other_drive) / "recording.mp4"))
+        emulator = start_emulator("--allowed-local-media-path", str(volume))
+        config = emulator.config(input_data={"host_path": str(volume), "container_path": str(volume)})
+        with jarvis_vision.Client(config) as client:
+            provider = client.provider(NATIVE + "#delivery=file")
+            first_stages: list[str] = []
+            first = provider.ask(video, "What happens?", on_progress=lambda stage, fraction: first_stages.append(stage))
+            kept = sorted(staging.iterdir())
+            follow_up_plan = client.provider(NATIVE + "#delivery=file").plan(None, "And then?",
+                                                                            conversation=first["conversation"])
+            stages: list[str] = []
+            follow_up = client.provider(NATIVE + "#delivery=file").ask(
+                None, "And then?", conversation=first["conversation"], on_progress=lambda stage, fraction: stages.append(stage))
+            after_follow_up = sorted(staging.iterdir())
+        after_close = sorted(staging.iterdir())
+
+    assert first["media"]["staged_copy"] == "made" and "staging" in first_stages
+    assert len(kept) == 1, kept
+    assert any("the copy made for an earlier question is used" in w for w in follow_up_plan["warnings"])
+    assert follow_up_plan["request"]["messages"][0]["content"][0]["video_url"]["url"].endswith(kept[0].name)
+    assert follow_up["media"]["staged_copy"] == "reused" and "staging" not in stages, stages
+    assert after_follow_up == kept
+    digest = hashlib.sha256(videos["clip"].read_bytes()).hexdigest()
+    assert seen(first)["videos"][0]["sha256"] == seen(follow_up)["videos"][0]["sha256"] == digest
+    assert after_close == []  # removed with the last provider
 
 
 def test_without_a_client_cache_the_frames_are_made_again_identically(
