@@ -157,7 +157,7 @@ NativeVideoProvider::Prepared NativeVideoProvider::prepare_turn(DeliveryMode mod
     static const std::optional<Conversation> no_conversation;
     const std::optional<Conversation>& conversation = continues ? earlier : no_conversation;
     Prepared p{{}, key_for(source.info(), setup, config_, mode), {}};
-    p.video = prepare_video(mode, source, setup, config_, call, log_, for_real, p.key, staged_copies_.get());
+    p.video = prepare_video(mode, source, setup, config_, call, log_, for_real, p.key, *staged_copies_);
     try {
         p.turn = conversation_turn(conversation, p.key, setup, p.video.estimate);
     } catch (const ConfigError&) {
@@ -169,7 +169,7 @@ NativeVideoProvider::Prepared NativeVideoProvider::prepare_turn(DeliveryMode mod
             staged.push_back(std::move(p.video.staged));
         setup.loadout.max_frames = *fit;
         p.key = key_for(source.info(), setup, config_, mode);
-        p.video = prepare_video(mode, source, setup, config_, call, log_, for_real, p.key, staged_copies_.get());
+        p.video = prepare_video(mode, source, setup, config_, call, log_, for_real, p.key, *staged_copies_);
         earlier->max_frames = *fit;
         earlier->media_key = p.key;
         p.turn = conversation_turn(conversation, p.key, setup, p.video.estimate);

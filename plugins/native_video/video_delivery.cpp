@@ -323,7 +323,7 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
 
 PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,
                             const plugin::Call& call, const PluginLog& log, bool for_real, const std::string& media_key,
-                            StagedCopies* staged_copies)
+                            StagedCopies& staged_copies)
 {
     const MediaInfo& media = source.info();
     PreparedVideo v;
@@ -394,18 +394,12 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
                 call.progress("staging", fraction);
                 return !call.cancelled();
             };
-            if (staged_copies) {
-                auto staged = staged_copies->stage(video, volume_root, copying);
-                v.staged = std::move(staged.file);
-                if (!v.staged->linked())
-                    v.staged_copy = staged.reused ? "reused" : "made";
-            } else {
-                v.staged = std::make_shared<const StagedFile>(video, volume_root, copying);
-                if (!v.staged->linked())
-                    v.staged_copy = "made";
-            }
+            auto staged = staged_copies.stage(video, volume_root, copying);
+            v.staged = std::move(staged.file);
+            if (!v.staged->linked())
+                v.staged_copy = staged.reused ? "reused" : "made";
             relative = v.staged->relative_path();
-        } else if (const auto kept = staged_copies ? staged_copies->kept_copy_of(video, volume_root) : nullptr) {
+        } else if (const auto kept = staged_copies.kept_copy_of(video, volume_root)) {
             relative = kept->relative_path();
             v.warnings.push_back("the video is outside the shared volume, on another volume: the copy made for an earlier question "
                                  "is used (no copy)");

@@ -68,10 +68,10 @@ struct PreparedVideo
 // The frames delivery's encoded frames are kept in the client's media cache under `media_key`, so that the same
 // frames asked for again (a follow-up) are not decoded twice; when asking, frames not in the cache are only planned
 // (frames_plan), to be decoded while the request goes out. A video copied into the volume is kept in `staged_copies`
-// (when given) for the next question about it.
+// for the next question about it.
 PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,
-                            const plugin::Call& call, const PluginLog& log, bool for_real, const std::string& media_key = {},
-                            StagedCopies* staged_copies = nullptr);
+                            const plugin::Call& call, const PluginLog& log, bool for_real, const std::string& media_key,
+                            StagedCopies& staged_copies);
 
 // The frames delivery's data URL, piece by piece, so that it can be sent as the frames come: the prefix, each JPEG
 // base64-encoded (after a comma but the first), then the ending once all are in: vLLM needs at least 2 frames, so a
