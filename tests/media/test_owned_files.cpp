@@ -122,3 +122,31 @@ TEST_CASE("only files of a gone writer, or unwritten for a day and not this proc
     }
     CHECK(jarvis::remove_abandoned_files(dir.path() / "no such folder", prefix) == 0);
 }
+
+TEST_CASE("a running writer's hard link to a week-old video is kept; its week-old copy, or a gone writer's link, goes",
+          "[media][owned_files]")
+{
+    TempDir dir;
+    const std::string mark = this_machine_mark(dir.path());
+    const std::string other_mark = mark == "00000000" ? "11111111" : "00000000";
+    const fs::path video = file_written(dir.path(), "recording.mp4", 24h * 7);
+    const auto linked = [&](const std::string& name) {
+        fs::create_hard_link(video, dir.path() / name);
+        REQUIRE(fs::hard_link_count(video) > 1);
+        return dir.path() / name;
+    };
+    // Another Jarvis process staging the video while its request is under way.
+    const fs::path running_link = linked(owned_name(::getppid(), mark));
+    const fs::path gone_link = linked(owned_name(pid_of_an_ended_process(), mark));
+    // Another machine's ids say nothing here, so its age is all there is.
+    const fs::path other_machine_link = linked(owned_name(::getppid(), other_mark));
+    // A file of one name only is dated when written: a week unwritten means the id now belongs to someone else.
+    const fs::path running_old_copy = file_written(dir.path(), owned_name(::getppid(), mark), 24h * 7);
+
+    CHECK(jarvis::remove_abandoned_files(dir.path(), prefix) == 3);
+    CHECK(fs::exists(running_link));
+    CHECK_FALSE(fs::exists(gone_link));
+    CHECK_FALSE(fs::exists(other_machine_link));
+    CHECK_FALSE(fs::exists(running_old_copy));
+    CHECK(fs::exists(video));
+}

@@ -18,6 +18,9 @@ std::optional<std::string> cannot_write_into(const std::filesystem::path& dir);
 // Makes `link` a second name of `target` when both are on one volume; false (and nothing made) otherwise.
 bool hard_link_if_same_volume(const std::filesystem::path& target, const std::filesystem::path& link);
 
+// How many names the file has (more than one: it is a hard link, or has one), or nothing when it cannot be looked at.
+std::optional<uint64_t> name_count(const std::filesystem::path& file);
+
 // Whether hard_link_if_same_volume would link `target` into `dir`: both on one volume (on Windows also one whose
 // filesystem has hard links, which FAT and exFAT have not). False where either cannot be looked at.
 bool can_hard_link(const std::filesystem::path& target, const std::filesystem::path& dir);

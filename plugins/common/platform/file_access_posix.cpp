@@ -30,6 +30,14 @@ bool can_hard_link(const std::filesystem::path& target, const std::filesystem::p
     return ::stat(target.c_str(), &target_stat) == 0 && ::stat(dir.c_str(), &dir_stat) == 0 && target_stat.st_dev == dir_stat.st_dev;
 }
 
+std::optional<uint64_t> name_count(const std::filesystem::path& file)
+{
+    struct stat file_stat = {};
+    if (::stat(file.c_str(), &file_stat) != 0)
+        return std::nullopt;
+    return static_cast<uint64_t>(file_stat.st_nlink);
+}
+
 bool hard_link_if_same_volume(const std::filesystem::path& target, const std::filesystem::path& link)
 {
     return can_hard_link(target, link.parent_path()) && ::link(target.c_str(), link.c_str()) == 0;

@@ -71,6 +71,17 @@ bool can_hard_link(const std::filesystem::path& target, const std::filesystem::p
     return name != L"FAT" && name != L"FAT32" && name != L"exFAT";
 }
 
+// Attributes only, as above: a video open in a player is still looked at.
+std::optional<uint64_t> name_count(const std::filesystem::path& file)
+{
+    const Handle h{::CreateFileW(file.c_str(), FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                                 OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr)};
+    BY_HANDLE_FILE_INFORMATION info{};
+    if (h.value == INVALID_HANDLE_VALUE || !::GetFileInformationByHandle(h.value, &info))
+        return std::nullopt;
+    return static_cast<uint64_t>(info.nNumberOfLinks);
+}
+
 namespace {
 
 DWORD CALLBACK copy_progress(LARGE_INTEGER, LARGE_INTEGER transferred, LARGE_INTEGER, LARGE_INTEGER, DWORD, DWORD, HANDLE, HANDLE, LPVOID data)

@@ -1,5 +1,6 @@
 #include "platform/owned_files.hpp"
 
+#include "platform/file_access.hpp"
 #include "platform/native_path.hpp"
 #include "platform/process_identity.hpp"
 
@@ -91,7 +92,13 @@ size_t remove_abandoned_files(const fs::path& dir, std::string_view prefix, cons
         // a Windows copy keeps its original's, and a copy kept for follow-up questions may outlive a day.
         if (this_machine && owner->pid == current_process_id())
             continue;
-        const bool writer_gone = this_machine && !process_is_running(owner->pid) && unwritten > rules.dead_writer_grace;
+        const bool writer_running = this_machine && process_is_running(owner->pid);
+        // A link's time is its video's, so its age says nothing of when it was staged: a running writer's link is
+        // kept. Were the id reused by another program, the leftover is a video's second name, which takes room only once
+        // the video itself is deleted.
+        if (writer_running && name_count(it->path()).value_or(1) > 1)
+            continue;
+        const bool writer_gone = this_machine && !writer_running && unwritten > rules.dead_writer_grace;
         if ((writer_gone || unwritten > rules.unwritten_limit) && fs::remove(it->path(), file_ec))
             ++removed;
     }

@@ -21,7 +21,8 @@ struct AbandonRules
     // machine name in another process-id namespace (a container sharing the folder) may still be writing it.
     std::chrono::seconds dead_writer_grace{60};
     // Any file of `prefix` unwritten this long goes, whoever wrote it (another machine on a shared folder, an id
-    // reused by another program, a name from before owners were marked), except this process's own.
+    // reused by another program, a name from before owners were marked), except this process's own and a hard link
+    // of a running writer of this machine (a link has the time of the video it names, not of its staging).
     std::chrono::hours unwritten_limit{24};
 };
 
