@@ -123,7 +123,7 @@ TEST_CASE("only files of a gone writer, or unwritten for a day and not this proc
     CHECK(jarvis::remove_abandoned_files(dir.path() / "no such folder", prefix) == 0);
 }
 
-TEST_CASE("a running writer's hard link to a week-old video is kept; its week-old copy, or a gone writer's link, goes",
+TEST_CASE("a running writer's hard link to a week-old video is kept, unlike its week-old copy or a gone writer's link",
           "[media][owned_files]")
 {
     TempDir dir;
