@@ -49,6 +49,14 @@ std::shared_ptr<const StagedFile> StagedCopies::kept_copy_of(const fs::path& vid
     return still_matches(video, volume_root) ? kept_->file : nullptr;
 }
 
+uintmax_t StagedCopies::bytes_freed_by_next_copy(const fs::path& volume_root) const
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (!kept_ || kept_->volume_root != normal(volume_root) || kept_->file.use_count() > 1)
+        return 0;
+    return kept_->size;
+}
+
 StagedCopies::Staged StagedCopies::stage(const fs::path& video, const fs::path& volume_root, const std::function<bool(double)>& copying)
 {
     {

@@ -36,6 +36,10 @@ public:
     // The kept copy of `video`, as it is now, in the volume at `volume_root`, or null (what a plan says ask would use).
     std::shared_ptr<const StagedFile> kept_copy_of(const std::filesystem::path& video, const std::filesystem::path& volume_root) const;
 
+    // The room in the volume at `volume_root` that staging another video frees first: the kept copy's size, unless a
+    // request still uses that copy (it then stays until the request ends) or it is in another volume.
+    uintmax_t bytes_freed_by_next_copy(const std::filesystem::path& volume_root) const;
+
 private:
     struct Kept
     {

@@ -88,7 +88,7 @@ bool staging_copies(const fs::path& video, const fs::path& volume_root)
     return !can_hard_link(video, staging_folder_or_volume(volume_root));
 }
 
-std::optional<std::string> staging_problem(const fs::path& volume_root, const fs::path& video)
+std::optional<std::string> staging_problem(const fs::path& volume_root, const fs::path& video, uintmax_t released_bytes)
 {
     std::error_code ec;
     if (!fs::is_directory(volume_root, ec))
@@ -103,7 +103,7 @@ std::optional<std::string> staging_problem(const fs::path& volume_root, const fs
     if (ec)
         return std::nullopt; // the video's own error comes where it is read
     const fs::space_info space = fs::space(where, ec);
-    if (!ec && space.available < size + copy_headroom_bytes)
+    if (!ec && space.available + released_bytes < size + copy_headroom_bytes)
         return fmt::format("input_data.host_path '{}' has {} free, too little for a copy of '{}' ({}), which is on another "
                            "volume (a hard link, which takes no room, needs the video on the volume's own drive)",
                            utf8_path(volume_root), readable_size(space.available), utf8_path(video), readable_size(size));

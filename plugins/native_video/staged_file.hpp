@@ -44,8 +44,10 @@ private:
 bool staging_copies(const std::filesystem::path& video, const std::filesystem::path& volume_root);
 
 // Why `video` cannot be staged into the volume at `volume_root` (missing, not a folder, not writable, too little room
-// for a copy), or nothing when it can. No side effects: plan and ask ask the same question and get the same answer.
-std::optional<std::string> staging_problem(const std::filesystem::path& volume_root, const std::filesystem::path& video);
+// for a copy), or nothing when it can. `released_bytes` is room the copy gets beside what is free now (the copy kept
+// for an earlier question, which the next copy replaces). No side effects: plan and ask get the same answer.
+std::optional<std::string> staging_problem(const std::filesystem::path& volume_root, const std::filesystem::path& video,
+                                           uintmax_t released_bytes = 0);
 
 // "4.2 GB", "150 MB", "0.3 MB": a size as a user compares it with what Explorer or df shows.
 std::string readable_size(uintmax_t bytes);

@@ -232,7 +232,7 @@ std::string video_mime_type(const std::string& container)
 }
 
 DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout, const ProviderConfig& config,
-                                 const DeliveryRates& rates)
+                                 const DeliveryRates& rates, const StagedCopies* staged_copies)
 {
     const Delivery wanted = loadout.delivery.value_or(Delivery::automatic);
     const bool clipped = loadout.start_s || loadout.end_s;
@@ -285,11 +285,18 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
         // A video outside the volume is staged into it: only a volume that takes files will do.
         const bool outside = !volume_url(media, config.input_data);
         const fs::path volume_root = native_path(config.input_data.host_path);
-        const auto problem = outside ? staging_problem(volume_root, native_path(media.source)) : std::nullopt;
+        const fs::path video = native_path(media.source);
+        // A follow-up's video copied already needs neither room nor time: ask uses that copy.
+        const bool copied_before = outside && staged_copies && staged_copies->kept_copy_of(video, volume_root);
+        const auto problem = outside && !copied_before
+                                 ? staging_problem(volume_root, video, staged_copies ? staged_copies->bytes_freed_by_next_copy(volume_root) : 0)
+                                 : std::nullopt;
         if (!problem) {
             pointer = DeliveryMode::file;
             pointer_why = "a shared volume is configured and the server is on this machine";
-            if (outside && staging_copies(native_path(media.source), volume_root)) {
+            if (copied_before) {
+                pointer_why += " (the video is on another volume: the copy made for an earlier question is used)";
+            } else if (outside && staging_copies(video, volume_root)) {
                 staged_copy_bytes = std::max<int64_t>(0, media.size_bytes);
                 pointer_why += fmt::format(" (the video is on another volume: it would be copied into it, {})", readable_size(staged_copy_bytes));
             }
@@ -404,7 +411,7 @@ PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSe
             v.warnings.push_back("the video is outside the shared volume, on another volume: the copy made for an earlier question "
                                  "is used (no copy)");
         } else {
-            if (const auto problem = staging_problem(volume_root, video))
+            if (const auto problem = staging_problem(volume_root, video, staged_copies.bytes_freed_by_next_copy(volume_root)))
                 throw ConfigError(*problem); // what ask would say
             relative = StagedFile::preview_relative_path(video);
             v.warnings.push_back(staging_copies(video, volume_root)

@@ -36,9 +36,10 @@ struct DeliveryDecision
 // volume is configured and the server is on this machine, http when an advertised host is configured, against
 // frames; frames only when it is clearly faster (long videos: the server's loader decodes every frame up to its last
 // sample), and whenever start/end clip the video (vLLM cannot) or no pointer delivery is possible. Throws
-// ConfigError for explicit choices that cannot serve this source or configuration.
+// ConfigError for explicit choices that cannot serve this source or configuration. `staged_copies` (when given) holds
+// the copy made for an earlier question: a video copied already costs no copy, and another's copy frees its room.
 DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout, const ProviderConfig& config,
-                                 const DeliveryRates& rates = {});
+                                 const DeliveryRates& rates = {}, const StagedCopies* staged_copies = nullptr);
 
 // What a request needs while it is on its way: the URL the server gets, the request's media_io_kwargs, and the
 // resources that must live until the answer is in (a staged file, a media server). Destroying it cleans up.

@@ -418,6 +418,61 @@ TEST_CASE("auto counts the copy of a video on another volume into the shared one
     CHECK(fast.estimates_s.at("file").get<double>() == Approx(linked.estimates_s.at("file").get<double>() + 0.05));
 }
 
+TEST_CASE("auto counts no copy for a follow-up whose video was copied for an earlier question", "[delivery][cost][staging]")
+{
+    jarvis::test::TempDir videos;
+    jarvis::test::TempDir volume(other_filesystem);
+    jarvis::test::TempDir beside; // the temporary directory's filesystem: a hard link into the other volume below
+    const fs::path video = videos.path() / "clip.mp4";
+    fs::copy_file(jarvis::test::sample_video(), video);
+    jarvis::ProviderConfig config;
+    config.input_data = {volume.path().string(), "/data"};
+    const auto loadout = jarvis::parse_loadout("vllm://m#nativevideo");
+    // Described as 10 seconds of a phone's 1080p at 120 Mbit/s (150 MB): its copy is what tips auto to frames.
+    auto media = described_video(video.string(), 10, 1920, 1080, 250);
+    media.size_bytes = 150'000'000;
+
+    jarvis::StagedCopies copies;
+    const auto first = jarvis::decide_delivery(media, loadout, config, {}, &copies);
+    CHECK(first.mode == jarvis::DeliveryMode::frames);
+    CHECK_THAT(first.why, Contains("it would be copied into it, 150 MB"));
+
+    const auto staged = copies.stage(video, volume.path()); // the first question went by file, forced
+    const auto follow_up = jarvis::decide_delivery(media, loadout, config, {}, &copies);
+    INFO(follow_up.why);
+    CHECK(follow_up.mode == jarvis::DeliveryMode::file);
+    CHECK_THAT(follow_up.why, Contains("the copy made for an earlier question is used") && !Contains("would be copied"));
+    // The same estimate as a video the volume holds: the server's loading, no copy.
+    jarvis::ProviderConfig beside_config;
+    beside_config.input_data = {beside.path().string(), "/data"};
+    const auto linked = jarvis::decide_delivery(media, loadout, beside_config);
+    CHECK(follow_up.estimates_s.at("file").get<double>() == Approx(linked.estimates_s.at("file").get<double>()));
+}
+
+TEST_CASE("the kept copy of another video counts as room for the next copy, unless a request still uses it", "[delivery][staging]")
+{
+    jarvis::test::TempDir videos;
+    jarvis::test::TempDir volume(other_filesystem);
+    jarvis::test::TempDir other_volume(other_filesystem);
+    const fs::path video = videos.path() / "clip.mp4";
+    fs::copy_file(jarvis::test::sample_video(), video);
+    const uintmax_t size = fs::file_size(video);
+
+    jarvis::StagedCopies copies;
+    CHECK(copies.bytes_freed_by_next_copy(volume.path()) == 0);
+    {
+        const auto in_use = copies.stage(video, volume.path());
+        CHECK(copies.bytes_freed_by_next_copy(volume.path()) == 0); // its request still reads it
+    }
+    CHECK(copies.bytes_freed_by_next_copy(volume.path()) == size);
+    CHECK(copies.bytes_freed_by_next_copy(other_volume.path()) == 0);
+
+    // A recording larger than the tmpfs holds fits only in what the kept copy would free.
+    const fs::path large = sparse_file(videos.path() / "recording.mkv", uintmax_t(1) << 40);
+    REQUIRE(jarvis::staging_problem(volume.path(), large));
+    CHECK_FALSE(jarvis::staging_problem(volume.path(), large, uintmax_t(1) << 41));
+}
+
 TEST_CASE("a video on another volume is not copied into one without room for it, and auto does not choose file", "[delivery][staging]")
 {
     jarvis::test::TempDir videos;
