@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (DIST, MODEL, PREFIX, Emulator, Run, linux_host, make_video, windows_path, wine_failed_to_start,
-                      wine_host)
+from conftest import (DIST, MODEL, PREFIX, WINDOWS_HOST, Emulator, Run, linux_host, make_video, windows_path,
+                      wine_failed_to_start, wine_host)
 
 NATIVE = f"vllm://{MODEL}#nativevideo"
 PLUGINS = DIST / "lib" / "jarvis" / "plugins"
@@ -274,6 +274,48 @@ def test_file_delivery_copies_a_video_from_another_volume(drive_c_folder: Path, 
         video = Path(other) / "clip.mp4"
         shutil.copyfile(videos["h264_bframes"], video)
         stage_and_ask(drive_c_folder, video, "on another volume: it is copied into it when asking", r"clip\.mp4", "1 links")
+
+
+def test_a_running_process_s_links_to_week_old_videos_outlive_another_process_s_staging(drive_c_folder: Path,
+                                                                                        videos: dict[str, Path]) -> None:
+    # A link has its video's time: to another process's staging, a week-old recording's link looks unwritten for a
+    # week. The link being asked about is also held by its process's open video (Windows deletes no name of an open
+    # file); a second link of that process, to a video no one has open, is kept only by Windows' link count
+    # (GetFileInformationByHandle) and the check that its writer runs.
+    volume = drive_c_folder / "input_data"
+    volume.mkdir()
+    week_ago = time.time() - 7 * 24 * 3600
+    old = place_on_drive_c(drive_c_folder, videos["h264_bframes"], "Videos", "old.mp4")
+    closed = place_on_drive_c(drive_c_folder, videos["h264_bframes"], "Videos", "closed.mp4")
+    for video in (old, closed):
+        os.utime(video, (week_ago, week_ago))
+    new = place_on_drive_c(drive_c_folder, videos["vp9"], "Videos", "new.webm")
+    args = ["--input-data-host", windows_path(volume), "--input-data-container", str(volume),
+            "--loadout", NATIVE + "#delivery=file"]
+    held = Emulator("--allowed-local-media-path", str(volume), "--fault-hang")
+    answering = Emulator("--allowed-local-media-path", str(volume))
+    waiting = subprocess.Popen(["wine", str(WINDOWS_HOST), "--endpoint", held.base_url, *args, "ask", "--video",
+                                windows_path(old), "--prompt", "what happens?"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        held.wait_for_log("chat request 1 received")  # its link is staged, its request on the server
+        staging = volume / ".jarvis-staging"
+        [asked] = list(staging.iterdir())
+        assert asked.stat().st_nlink == 2 and asked.stat().st_mtime == pytest.approx(week_ago)
+        owner = re.match(r"(jarvis-p\d+-m[0-9a-f]{8}-)", asked.name)
+        assert owner, asked.name
+        second = staging / (owner.group(1) + "1-1-closed.mp4")
+        os.link(closed, second)
+        other = wine_host("--endpoint", answering.base_url, *args, "ask", "--video", windows_path(new), "--prompt", "?", "--json")
+        assert other.code == 0, other.stderr
+        assert json.loads(other.stdout)["media"]["staged"] is True
+        assert waiting.poll() is None
+        assert sorted(staging.iterdir()) == sorted([asked, second])
+    finally:
+        waiting.kill()
+        waiting.wait(timeout=60)
+        held.stop()
+        answering.stop()
 
 
 def test_probe_measures_on_a_user_video_and_removes_what_a_killed_probe_left(drive_c_folder: Path) -> None:
