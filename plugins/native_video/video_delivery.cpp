@@ -288,9 +288,8 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
         const fs::path video = native_path(media.source);
         // A follow-up's video copied already needs neither room nor time: ask uses that copy.
         const bool copied_before = outside && staged_copies && staged_copies->kept_copy_of(video, volume_root);
-        const auto problem = outside && !copied_before
-                                 ? staging_problem(volume_root, video, staged_copies ? staged_copies->bytes_freed_by_next_copy(volume_root) : 0)
-                                 : std::nullopt;
+        const uintmax_t freed = staged_copies ? staged_copies->bytes_freed_by_next_copy(volume_root) : 0;
+        const auto problem = outside && !copied_before ? staging_problem(volume_root, video, freed) : std::nullopt;
         if (!problem) {
             pointer = DeliveryMode::file;
             pointer_why = "a shared volume is configured and the server is on this machine";

@@ -24,6 +24,14 @@ struct Handle
     }
 };
 
+// Attributes only (no read access asked, so a video open in a player does not stand in the way); a folder opens with
+// backup semantics.
+Handle open_attributes(const std::filesystem::path& p)
+{
+    return Handle{::CreateFileW(p.c_str(), FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                                OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr)};
+}
+
 } // namespace
 
 std::optional<std::string> cannot_read(const std::filesystem::path& file)
@@ -49,12 +57,6 @@ std::optional<std::string> cannot_write_into(const std::filesystem::path& dir)
 
 bool can_hard_link(const std::filesystem::path& target, const std::filesystem::path& dir)
 {
-    // Attributes only (no read access asked, so an open video does not stand in the way); a folder opens with backup
-    // semantics.
-    const auto open_attributes = [](const std::filesystem::path& p) {
-        return Handle{::CreateFileW(p.c_str(), FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-                                    OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr)};
-    };
     const Handle file = open_attributes(target);
     const Handle folder = open_attributes(dir);
     BY_HANDLE_FILE_INFORMATION file_info{};
@@ -71,11 +73,9 @@ bool can_hard_link(const std::filesystem::path& target, const std::filesystem::p
     return name != L"FAT" && name != L"FAT32" && name != L"exFAT";
 }
 
-// Attributes only, as above: a video open in a player is still looked at.
 std::optional<uint64_t> name_count(const std::filesystem::path& file)
 {
-    const Handle h{::CreateFileW(file.c_str(), FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-                                 OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr)};
+    const Handle h = open_attributes(file);
     BY_HANDLE_FILE_INFORMATION info{};
     if (h.value == INVALID_HANDLE_VALUE || !::GetFileInformationByHandle(h.value, &info))
         return std::nullopt;
