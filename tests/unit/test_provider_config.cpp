@@ -22,6 +22,7 @@ TEST_CASE("the configuration document is read with defaults for what it leaves o
     CHECK_FALSE(empty.input_data.configured());
     CHECK(empty.http_delivery.bind == "127.0.0.1");
     CHECK(empty.frames.send_while_decoding);
+    CHECK(empty.frames.decode_memory_bytes == 512LL * 1024 * 1024);
     CHECK(empty.video_url.timeout_s == 30); // a stalled video server fails in a minute, whatever the chat's timeout
     CHECK(empty.video_url.cache_bytes == 32LL * 1024 * 1024);
 
@@ -32,7 +33,7 @@ TEST_CASE("the configuration document is read with defaults for what it leaves o
         "loadout": "vllm://m#nativevideo",
         "input_data": {"host_path": "C:\\Users\\me\\jarvis\\input_data", "container_path": "/data"},
         "http_delivery": {"advertise": "host.docker.internal", "bind": "0.0.0.0"},
-        "frames": {"send_while_decoding": false}})"),
+        "frames": {"send_while_decoding": false, "decode_memory_mb": 96}})"),
                                             "cfg.json");
     CHECK(full.endpoint.base_url == "https://gpu-box:8300/v1");
     CHECK(full.endpoint.timeout_s == 60);
@@ -44,6 +45,7 @@ TEST_CASE("the configuration document is read with defaults for what it leaves o
     CHECK(full.input_data.container_path == "/data");
     CHECK(full.http_delivery.advertise == "host.docker.internal");
     CHECK_FALSE(full.frames.send_while_decoding);
+    CHECK(full.frames.decode_memory_bytes == 96LL * 1024 * 1024);
 }
 
 TEST_CASE("configuration errors name the origin and the key", "[config][errors]")
@@ -57,6 +59,13 @@ TEST_CASE("configuration errors name the origin and the key", "[config][errors]"
                       Contains("video_url.timeout_s"));
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"video_url": {"cache_mb": -1}})"), "my.json"),
                       Contains("video_url.cache_mb: must be a number of megabytes"));
+    CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"frames": {"decode_memory_mb": "lots"}})"), "my.json"),
+                      Contains("frames.decode_memory_mb: must be a number of megabytes up to 1048576 (0 decodes on one thread)"));
+    CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"data_delivery": {"max_mb": 0}})"), "my.json"),
+                      Contains("data_delivery.max_mb: must be a positive number of megabytes"));
+    // Bytes beyond an int64 (converting them would be undefined) are refused, not wrapped.
+    CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"conversation": {"cache_mb": 1e30}})"), "my.json"),
+                      Contains("conversation.cache_mb: must be a number of megabytes up to 1048576"));
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"endpoint": {"base_url": "ftp://x"}})"), "my.json"),
                       Contains("must start with http:// or https://"));
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"input_data": {"host_path": "/srv/in"}})"), "my.json"),

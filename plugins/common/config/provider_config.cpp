@@ -62,6 +62,20 @@ public:
             fail(join(path, key), fmt::format("{} is out of range (0, 86400]", out));
     }
 
+    // A size in megabytes, up to a terabyte (beyond it the bytes would not fit an int64). `zero_means` says what 0
+    // does where 0 is allowed; without it the size must be positive.
+    void megabytes(const json& object, const std::string& path, const char* key, int64_t& out_bytes, const char* zero_means = nullptr) const
+    {
+        if (!object.contains(key))
+            return;
+        const json& v = object.at(key);
+        const double mb = v.is_number() ? v.get<double>() : -1;
+        if (!(zero_means ? mb >= 0 : mb > 0) || mb > 1024 * 1024)
+            fail(join(path, key), zero_means ? fmt::format("must be a number of megabytes up to 1048576 (0 {})", zero_means)
+                                             : std::string("must be a positive number of megabytes up to 1048576"));
+        out_bytes = static_cast<int64_t>(mb * 1024 * 1024);
+    }
+
     static std::string join(const std::string& path, const char* key) { return path.empty() ? key : path + "." + key; }
 
 private:
@@ -102,11 +116,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
         const json& v = doc.at("video_url");
         r.only_keys(v, "video_url", {"timeout_s", "cache_mb"});
         r.seconds(v, "video_url", "timeout_s", c.video_url.timeout_s);
-        if (v.contains("cache_mb")) {
-            if (!v["cache_mb"].is_number() || v["cache_mb"].get<double>() < 0 || v["cache_mb"].get<double>() > 1024 * 1024)
-                r.fail("video_url.cache_mb", "must be a number of megabytes (0 turns the cache off)");
-            c.video_url.cache_bytes = static_cast<int64_t>(v["cache_mb"].get<double>() * 1024 * 1024);
-        }
+        r.megabytes(v, "video_url", "cache_mb", c.video_url.cache_bytes, "turns the cache off");
     }
     if (doc.contains("input_data")) {
         const json& d = doc.at("input_data");
@@ -129,7 +139,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
     }
     if (doc.contains("frames")) {
         const json& f = doc.at("frames");
-        r.only_keys(f, "frames", {"jpeg_quality", "skip_references", "send_while_decoding"});
+        r.only_keys(f, "frames", {"jpeg_quality", "skip_references", "send_while_decoding", "decode_memory_mb"});
         for (const auto& [key, flag] : {std::pair{"skip_references", &c.frames.skip_references},
                                         std::pair{"send_while_decoding", &c.frames.send_while_decoding}})
             if (f.contains(key)) {
@@ -137,6 +147,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
                     r.fail(std::string("frames.") + key, "must be true or false");
                 *flag = f[key].get<bool>();
             }
+        r.megabytes(f, "frames", "decode_memory_mb", c.frames.decode_memory_bytes, "decodes on one thread");
         if (f.contains("jpeg_quality")) {
             if (!f["jpeg_quality"].is_number_integer())
                 r.fail("frames.jpeg_quality", "must be a whole number from 2 (best) to 31");
@@ -210,11 +221,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
     if (doc.contains("data_delivery")) {
         const json& d = doc.at("data_delivery");
         r.only_keys(d, "data_delivery", {"max_mb"});
-        if (d.contains("max_mb")) {
-            if (!d["max_mb"].is_number() || d["max_mb"].get<double>() <= 0)
-                r.fail("data_delivery.max_mb", "must be a positive number of megabytes");
-            c.data_delivery.max_bytes = static_cast<int64_t>(d["max_mb"].get<double>() * 1024 * 1024);
-        }
+        r.megabytes(d, "data_delivery", "max_mb", c.data_delivery.max_bytes);
     }
     if (doc.contains("conversation")) {
         const json& v = doc.at("conversation");
@@ -222,11 +229,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
         r.string(v, "conversation", "media", c.conversation.media);
         if (c.conversation.media != "resend" && c.conversation.media != "reference")
             r.fail("conversation.media", fmt::format("'{}' is not one of resend, reference", c.conversation.media));
-        if (v.contains("cache_mb")) {
-            if (!v["cache_mb"].is_number() || v["cache_mb"].get<double>() < 0)
-                r.fail("conversation.cache_mb", "must be a number of megabytes (0 turns the cache off)");
-            c.conversation.cache_bytes = static_cast<int64_t>(v["cache_mb"].get<double>() * 1024 * 1024);
-        }
+        r.megabytes(v, "conversation", "cache_mb", c.conversation.cache_bytes, "turns the cache off");
     }
     if (!r.ignored.empty()) {
         std::string names;

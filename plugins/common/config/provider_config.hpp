@@ -53,6 +53,9 @@ struct FramesConfig
     // frame_slicer's images and native_video's frames delivery: the request goes out while its frames are decoded
     // (a chunked body); false sends it once whole.
     bool send_while_decoding = true;
+    // What decoding may take at once, shared by concurrent requests: as many decoders (one per core at most) and frame
+    // threads as fit. 0: one decoder on one thread.
+    int64_t decode_memory_bytes = 512LL * 1024 * 1024;
 };
 
 // FFmpeg's H.264 decoding, per megapixel of a frame, as measured on a 2-core machine (10 minutes of 1080p30 x264

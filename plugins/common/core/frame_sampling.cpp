@@ -212,6 +212,7 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
     request.mode = p.mode;
     request.io_timeout_s = config.video_url.timeout_s;
     request.skip_unused_references = config.frames.skip_references;
+    request.decode_memory_bytes = config.frames.decode_memory_bytes;
 
     p.warnings = budget.warnings;
     p.warnings.insert(p.warnings.end(), p.choice.warnings.begin(), p.choice.warnings.end());
@@ -236,9 +237,12 @@ SampledFrames extract_planned(const FramePlan& plan, const plugin::Call& call, c
     const auto decoding = std::chrono::steady_clock::now();
     s.extraction = extract_frames(plan.request, *plan.index, plan.choice.targets,
                                   {[&] { return call.cancelled(); }, [&](double f) { call.progress("decode", f); }, std::move(frame_ready), keep_jpegs});
-    log.debug("frames: {} sampled at {}x{} in {:.3f} s, {} pictures decoded for them, {} reference pictures skipped",
+    const DecodeParallelism& decoding_on = s.extraction.parallelism;
+    log.debug("frames: {} sampled at {}x{} in {:.3f} s, {} pictures decoded for them, {} reference pictures skipped; {} decoders "
+              "x {} threads, {} MB{}",
               s.extraction.frames.size(), plan.request.width, plan.request.height, seconds_since(decoding), s.extraction.pictures_decoded,
-              s.extraction.skipped_references);
+              s.extraction.skipped_references, decoding_on.workers, decoding_on.threads, decoding_on.bytes / (1024 * 1024),
+              decoding_on.limited ? " (fewer than the cores: frames.decode_memory_mb)" : "");
 
     s.warnings = plan.warnings;
     s.warnings.insert(s.warnings.end(), s.extraction.warnings.begin(), s.extraction.warnings.end());

@@ -147,8 +147,11 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     // A URL would be downloaded once per thread: one thread reads it.
     const unsigned wanted = is_http_url(request.read_from()) ? 1u : (request.threads ? request.threads : cores);
-    const auto workers_count = std::max<size_t>(1, std::min<size_t>(wanted, intervals.size()));
-    const int decoder_threads = static_cast<int>(std::max<size_t>(1, cores / workers_count));
+    const DecodeMemoryLedger::Reservation memory = DecodeMemoryLedger::process_wide().reserve(
+        cores, std::min<size_t>(wanted, intervals.size()), decoder_memory(*request.codec), request.decode_memory_bytes);
+    result.parallelism = memory.parallelism();
+    const size_t workers_count = result.parallelism.workers;
+    const int decoder_threads = result.parallelism.threads;
 
     WorkQueue work(intervals, work_order(index, intervals, workers_count, static_cast<bool>(observer.frame_ready)));
     InOrderFrames in_order(work, result, observer.frame_ready, observer.keep_jpegs);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/loadout.hpp"
+#include "media/decode_memory.hpp"
 #include "media/frame_choice.hpp"
 #include "media/frame_index.hpp"
 #include "media/media_source.hpp"
@@ -22,6 +23,8 @@ struct EncodedFrame
     size_t jpeg_bytes = 0; // its size, kept where the JPEG itself was handed on and dropped
 };
 
+inline constexpr int64_t default_decode_memory_bytes = 512LL * 1024 * 1024;
+
 struct ExtractionRequest
 {
     std::string source;     // what messages name
@@ -35,6 +38,9 @@ struct ExtractionRequest
     int jpeg_quality = 3; // FFmpeg's qscale: 2 (best) .. 31
     SeekMode mode = SeekMode::exact;
     unsigned threads = 0; // 0: one per core
+    // What the decoders of every extraction running at once may take (decode_memory.hpp): fewer workers and frame
+    // threads than the cores when a frame is large or other requests are decoding.
+    int64_t decode_memory_bytes = default_decode_memory_bytes;
     bool skip_unused_references = true; // H.264: also skip reference pictures no target depends on
     double io_timeout_s = 30;           // a URL source: how long a read may wait for a stalled server
     std::shared_ptr<UrlRangeCache> url_cache; // a URL source: the bytes its index was made from, read again from here
@@ -61,6 +67,7 @@ struct Extraction
     std::vector<std::string> warnings;
     size_t skipped_references = 0;    // reference pictures not decoded because no target depended on them
     size_t pictures_decoded = 0;      // the decoding work done: every picture decoded, targets included
+    DecodeParallelism parallelism;    // the decoders and frame threads it ran on, within the memory budget
 };
 
 // Decodes exactly the targeted frames and turns them into JPEGs at the requested size, upright.
@@ -71,6 +78,8 @@ struct Extraction
 //    (see h264_references.hpp). Each interval stops at its last target's packet and drains the decoder.
 //  - Keyframe intervals are shared out to worker threads as they become free, longest first (in time order when the
 //    frames are consumed as they come), each worker with its own demuxer and decoder (local files).
+//  - There are as many workers as cores (and frame threads for the cores left over) as the memory budget holds, less
+//    what other extractions in the process have reserved (decode_memory.hpp).
 //  - SeekMode::keyframe decodes only keyframes.
 //  - Keyframes that are recovery points (intra refresh), whose pictures FFmpeg withholds until they are whole, are
 //    decoded from the keyframe before.
