@@ -23,6 +23,7 @@ VideoWork video_work(const MediaInfo& media, int64_t server_last_index, int64_t 
     if (media.indexed_keyframes > 0 && w.total_frames > 0)
         w.keyframe_interval = std::max<int64_t>(1, w.total_frames / media.indexed_keyframes);
     w.megapixels = double(media.coded_width) * double(media.coded_height) / 1e6;
+    w.decoder_cost = media.decoder_memory;
     w.sent_megapixels = sent_megapixels;
     w.file_bytes = std::max<int64_t>(0, media.size_bytes);
     return w;
@@ -54,7 +55,12 @@ double expected_client_decode_seconds(const VideoWork& work, const DeliveryRates
     const double intervals_with_targets =
         std::min(double(work.sampled), double(work.total_frames) / double(std::max<int64_t>(1, work.keyframe_interval)));
     const double fewer_cores = std::max(1.0, rates.client_parallel_intervals / std::max(1.0, intervals_with_targets));
-    return double(expected_client_frames(work, rates)) * work.megapixels * rates.client_decode_ms_per_megapixel / 1000 * fewer_cores;
+    // With more cores both sides decode faster alike, unless the budget holds fewer of our decoders than cores.
+    const auto could_run = static_cast<size_t>(std::max(1.0, std::min(double(std::max(1u, work.cores)), intervals_with_targets)));
+    const size_t run = plan_decode_parallelism(work.cores, could_run, work.decoder_cost, work.decode_memory_bytes).workers;
+    const double fewer_decoders = double(could_run) / double(run);
+    return double(expected_client_frames(work, rates)) * work.megapixels * rates.client_decode_ms_per_megapixel / 1000 * fewer_cores *
+           fewer_decoders;
 }
 
 double delivery_seconds(std::string_view delivery, const VideoWork& work, const DeliveryRates& rates)

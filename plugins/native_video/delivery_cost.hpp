@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/provider_config.hpp"
+#include "media/decode_memory.hpp"
 #include "media/media_source.hpp"
 
 #include <cstdint>
@@ -42,6 +43,11 @@ struct VideoWork
     double sent_megapixels = 0;       // a sampled frame at the size the model takes
     int64_t file_bytes = 0;
     int64_t staged_copy_bytes = 0;    // file: copied into the shared volume first (the video is on another volume)
+    // Our decoding: this machine's cores and the decoders frames.decode_memory_mb allows at once (decode_memory.hpp);
+    // with the defaults nothing limits them.
+    unsigned cores = 2;
+    DecoderMemory decoder_cost;
+    int64_t decode_memory_bytes = INT64_MAX;
 };
 
 // The work of `media` when the server samples at `server_fps` and our frames delivery takes `sampled` frames.
@@ -54,7 +60,8 @@ int64_t frames_decoded_seeking(const VideoWork& work, double reference_share);
 // The frames our exact decode is expected to decode for the frames delivery.
 int64_t expected_client_frames(const VideoWork& work, const DeliveryRates& rates);
 
-// Seconds our exact decode is expected to take for the frames delivery.
+// Seconds our exact decode is expected to take for the frames delivery: at the measured rate, on fewer decoders where
+// the clip has fewer intervals than the measuring machine's cores, or the memory budget runs fewer than this one's.
 double expected_client_decode_seconds(const VideoWork& work, const DeliveryRates& rates);
 
 // Seconds until the server holds the frames. Pointer deliveries: the server reads the file (file: from the volume,

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string_view>
+#include <thread>
 
 namespace jarvis {
 namespace {
@@ -173,7 +174,7 @@ constexpr double min_frames_saving_s = 0.5;
 // The work each delivery implies for this video and loadout: the frames vLLM's loader decodes (every one up to the
 // last it samples, at the loadout's fps or max_frames; with TorchCodec those from each sample's keyframe to it) and
 // the frames our frames delivery would send, at their size.
-VideoWork expected_work(const MediaInfo& media, const Loadout& loadout, const std::string& server_decoder)
+VideoWork expected_work(const MediaInfo& media, const Loadout& loadout, const std::string& server_decoder, int64_t decode_memory_bytes)
 {
     double fps = loadout.fps.value_or(qwen::qwen3_loader_fps);
     if (loadout.max_frames && media.duration_s > 0 && fps * media.duration_s > double(*loadout.max_frames))
@@ -201,6 +202,8 @@ VideoWork expected_work(const MediaInfo& media, const Loadout& loadout, const st
     if (fitted && int64_t(fitted->width) * fitted->height < int64_t(sent.width) * sent.height)
         sent = *fitted;
     VideoWork work = video_work(media, last_index, sampled, double(sent.width) * double(sent.height) / 1e6);
+    work.cores = std::max(1u, std::thread::hardware_concurrency());
+    work.decode_memory_bytes = decode_memory_bytes;
     if (server_decoder == "torchcodec")
         work.server_decoded = std::min(work.server_decoded, frames_decoded_seeking(work, 1.0));
     return work;
@@ -312,7 +315,7 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
                                                           : volume_note + "no advertised host"};
     if (const auto unsampled = server_sampling_problem(media, config.vllm.video_decoder))
         return {DeliveryMode::frames, pointer_why + ", but " + *unsampled};
-    VideoWork work = expected_work(media, loadout, config.vllm.video_decoder);
+    VideoWork work = expected_work(media, loadout, config.vllm.video_decoder, config.frames.decode_memory_bytes);
     work.staged_copy_bytes = staged_copy_bytes;
     const double pointer_s = delivery_seconds(to_string(*pointer), work, rates);
     const double frames_s = delivery_seconds("frames", work, rates);

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -734,6 +735,39 @@ TEST_CASE("a clip of one keyframe interval decodes on one core: its pictures are
     CHECK(seconds_per_picture(6, 12) == Approx(2 * seconds_per_picture(60, 120)));
     CHECK(seconds_per_picture(20, 40) == Approx(seconds_per_picture(60, 120))); // 2.4 intervals: both cores busy
     CHECK(seconds_per_picture(60, 1) == Approx(seconds_per_picture(6, 12)));    // one target: one interval to decode
+}
+
+TEST_CASE("decoders the memory budget does not allow are not counted: fewer of them take longer", "[delivery][cost]")
+{
+    // 10 minutes of 4K 10-bit (a decoder about 207 MB), 72 intervals with targets, on 8 cores.
+    const jarvis::DeliveryRates rates;
+    auto video = described_video("/v.mp4", 600, 3840, 2160, 250);
+    video.decoder_memory = {8 * 3840 * 2160 * 3 + 8 * 1024 * 1024, 2 * 3840 * 2160 * 3 + 1024 * 1024};
+    auto work = jarvis::video_work(video, 17999, 768, 0.03);
+    work.cores = 8;
+    const double unbounded = jarvis::expected_client_decode_seconds(work, rates);
+    work.decode_memory_bytes = 512LL * 1024 * 1024; // two decoders instead of eight
+    CHECK(jarvis::expected_client_decode_seconds(work, rates) == Approx(4 * unbounded));
+    work.decode_memory_bytes = 0; // one
+    CHECK(jarvis::expected_client_decode_seconds(work, rates) == Approx(8 * unbounded));
+    work.cores = 2; // the budget holds both of a 2-core machine's decoders: as measured
+    work.decode_memory_bytes = 512LL * 1024 * 1024;
+    CHECK(jarvis::expected_client_decode_seconds(work, rates) == Approx(unbounded));
+
+    // Through auto: with no room for a second decoder, the frames estimate of the 10-minute 4K clip grows.
+    jarvis::test::TempDir volume;
+    jarvis::ProviderConfig config;
+    config.input_data = {volume.path().string(), "/data"};
+    auto in_volume = described_video((volume.path() / "clip.mp4").string(), 600, 3840, 2160, 250);
+    in_volume.decoder_memory = video.decoder_memory;
+    const auto loadout = jarvis::parse_loadout("vllm://m#nativevideo");
+    const double roomy = jarvis::decide_delivery(in_volume, loadout, config).estimates_s.at("frames").get<double>();
+    config.frames.decode_memory_bytes = 0;
+    const double cramped = jarvis::decide_delivery(in_volume, loadout, config).estimates_s.at("frames").get<double>();
+    if (std::thread::hardware_concurrency() > 1)
+        CHECK(cramped > roomy);
+    else
+        CHECK(cramped == Approx(roomy)); // one core: one decoder either way
 }
 
 TEST_CASE("a server that seeks (vllm.video_decoder torchcodec) is counted as decoding from each sample's keyframe", "[delivery][cost]")

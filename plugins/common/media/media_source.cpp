@@ -345,6 +345,7 @@ void MediaSource::describe_stream(int index)
     info.coded_height = par->height;
     info.rotation_deg = rotation_of(st);
     info.hdr = is_hdr_transfer(par->color_trc);
+    info.decoder_memory = jarvis::decoder_memory(*par);
 
     std::tie(info.width, info.height) = displayed_size(raw, st);
 

@@ -2,6 +2,7 @@
 
 #include "media/av_handles.hpp"
 #include "media/cached_url_io.hpp"
+#include "media/decode_memory.hpp"
 #include "media/url_range_cache.hpp"
 
 #include <functional>
@@ -45,6 +46,7 @@ struct MediaInfo
     // A PQ or HLG transfer (phones record HLG by default): our frames are tone mapped; a server's loader shows the
     // picture without tone mapping, flat and dim.
     bool hdr = false;
+    DecoderMemory decoder_memory; // what one decoder of the stream takes (the frames delivery's budget of them)
     int64_t size_bytes = -1; // for local files
     // An HLS playlist (.m3u8): its segments are separate files that the demuxer fetches by their own URLs, so the
     // playlist's bytes alone (a copy of them, or what a server's loader fetches) are not a video.
