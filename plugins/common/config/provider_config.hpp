@@ -43,6 +43,9 @@ struct HttpDeliveryConfig
     std::string bind = "127.0.0.1"; // address our media server listens on
 };
 
+// What frame decoding may take at once (frames.decode_memory_mb), shared by a plugin's concurrent requests.
+inline constexpr int64_t default_decode_memory_bytes = 512LL * 1024 * 1024;
+
 // How client-side frames are encoded (frame_slicer, and native_video's frames delivery).
 struct FramesConfig
 {
@@ -55,7 +58,7 @@ struct FramesConfig
     bool send_while_decoding = true;
     // What decoding may take at once, shared by concurrent requests: as many decoders (one per core at most) and frame
     // threads as fit. 0: one decoder on one thread.
-    int64_t decode_memory_bytes = 512LL * 1024 * 1024;
+    int64_t decode_memory_bytes = default_decode_memory_bytes;
 };
 
 // FFmpeg's H.264 decoding, per megapixel of a frame, as measured on a 2-core machine (10 minutes of 1080p30 x264

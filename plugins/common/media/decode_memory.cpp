@@ -1,5 +1,7 @@
 #include "media/decode_memory.hpp"
 
+#include "media/hdr_tone_map.hpp"
+
 #include <algorithm>
 
 extern "C" {
@@ -30,7 +32,6 @@ Layout layout_from_configuration(const AVCodecParameters& codec)
 {
     const uint8_t* x = codec.extradata;
     const int size = codec.extradata_size;
-    const bool hdr = codec.color_trc == AVCOL_TRC_SMPTE2084 || codec.color_trc == AVCOL_TRC_ARIB_STD_B67;
     switch (codec.codec_id) {
     case AV_CODEC_ID_HEVC: // hvcC: chroma_format_idc in byte 16, bit depth - 8 in byte 17
         if (size >= 23 && x[0] == 1)
@@ -59,7 +60,7 @@ Layout layout_from_configuration(const AVCodecParameters& codec)
         break;
     }
     // Nothing says (VP9, whose record FFmpeg does not keep): HDR is 10-bit in practice.
-    return with_chroma(hdr ? 2 : 1, 1);
+    return with_chroma(is_hdr_transfer(codec.color_trc) ? 2 : 1, 1);
 }
 
 int64_t frame_bytes(const AVCodecParameters& codec)
@@ -94,12 +95,11 @@ DecodeParallelism plan_decode_parallelism(unsigned cores, size_t wanted, const D
     DecodeParallelism p;
     const int64_t affordable = cost.per_decoder > 0 ? std::max<int64_t>(0, available_bytes) / cost.per_decoder : INT64_MAX;
     p.workers = std::max<size_t>(1, std::min<size_t>(wanted, static_cast<size_t>(std::min<int64_t>(affordable, INT32_MAX))));
-    p.limited = p.workers < wanted;
     const int threads_for_cores = static_cast<int>(std::max<size_t>(1, cores / p.workers));
     p.threads = threads_for_cores;
     while (p.threads > 1 && planned_bytes(p.workers, p.threads, cost) > available_bytes)
         --p.threads;
-    p.limited = p.limited || p.threads < threads_for_cores;
+    p.limited = p.workers < wanted || p.threads < threads_for_cores;
     p.bytes = planned_bytes(p.workers, p.threads, cost);
     return p;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/loadout.hpp"
+#include "config/provider_config.hpp"
 #include "media/decode_memory.hpp"
 #include "media/frame_choice.hpp"
 #include "media/frame_index.hpp"
@@ -22,8 +23,6 @@ struct EncodedFrame
     std::string jpeg;
     size_t jpeg_bytes = 0; // its size, kept where the JPEG itself was handed on and dropped
 };
-
-inline constexpr int64_t default_decode_memory_bytes = 512LL * 1024 * 1024;
 
 struct ExtractionRequest
 {
