@@ -24,6 +24,8 @@ packages=(
   python3-jsonschema
   # benchmarks' reference tools
   python3-av nginx-light
+  # a Vulkan device on the CPU (lavapipe): real GPU surfaces for the hardware decoding tests on machines without a GPU
+  mesa-vulkan-drivers
 )
 if [ "${1:-}" = windows ]; then
   packages+=(

@@ -1519,3 +1519,38 @@ TEST_CASE("images: a server that stops sending the video mid-decoding aborts the
     CHECK(images >= 1); // the frames before the stall went out
     CHECK(images < 8);
 }
+
+TEST_CASE("a GPU asked for by name that cannot decode the video gives the same frames, and the result says why", "[frame_slicer][hardware]")
+{
+    const auto video = make_marked_video("marked_h264_gpu.mp4", 320, 192, 24, 4, {"-c:v", "libx264", "-bf", "2"});
+    const json software = plan(video);
+    const auto frames = sent_frames(software);
+    check_frames_are_true(frames, true_frame_times(video));
+    const auto warnings_about_gpu = [](const json& doc) {
+        std::vector<std::string> told;
+        for (const auto& w : doc["warnings"])
+            if (w.get<std::string>().find("frames.hardware_decode") != std::string::npos)
+                told.push_back(w.get<std::string>());
+        return told;
+    };
+    CHECK(warnings_about_gpu(software).empty());
+
+    // Mesa's Vulkan device on the CPU opens; FFmpeg 5.1's H.264 decoder has no way onto it.
+    const json vulkan = plan(video, "", {{"frames", {{"hardware_decode", "vulkan"}}}});
+    // A device that is not there.
+    const json missing = plan(video, "", {{"frames", {{"hardware_decode", "vaapi:/nonexistent/renderD999"}}}});
+    for (const json* doc : {&vulkan, &missing}) {
+        const auto gpu_frames = sent_frames(*doc);
+        REQUIRE(gpu_frames.size() == frames.size());
+        for (size_t i = 0; i < frames.size(); ++i) {
+            CHECK(gpu_frames[i].claimed_s == frames[i].claimed_s);
+            CHECK(gpu_frames[i].picture.pixels == frames[i].picture.pixels);
+        }
+    }
+    const auto vulkan_told = warnings_about_gpu(vulkan);
+    REQUIRE(vulkan_told.size() == 1);
+    CHECK_THAT(vulkan_told[0], Catch::Contains("vulkan did not decode") && Catch::Contains("h264 is not a codec or profile it takes"));
+    const auto missing_told = warnings_about_gpu(missing);
+    REQUIRE(missing_told.size() == 1);
+    CHECK_THAT(missing_told[0], Catch::Contains("\"vaapi:/nonexistent/renderD999\", but no GPU decoder could be opened"));
+}

@@ -1,6 +1,7 @@
 // Frame extraction's decoders take memory per decoder, not per minute of video: the number running at once is bounded
 // by a budget (frames.decode_memory_mb) shared by every extraction in the plugin, whatever the machine's cores.
 #include "fixtures.hpp"
+#include "twelve_intervals.hpp"
 
 #include "media/av_handles.hpp"
 #include "media/decode_memory.hpp"
@@ -117,18 +118,11 @@ TEST_CASE("extract_frames decodes on as many workers as the budget holds, and a 
           "[media][decode_memory]")
 {
     // 12 s with a keyframe every second: 24 frames from 12 intervals, asked of six workers.
-    const auto video = make_video("gop30_12s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x192:rate=30", "-t", "12", "-c:v", "libx264",
-                                                    "-g", "30", "-bf", "2", "-pix_fmt", "yuv420p"});
-    MediaSource source = MediaSource::open(video.string());
-    const auto index = cached_frame_index(source, {});
-    const FrameChoice choice = choose_frames(*index, 24, 2, std::nullopt, std::nullopt, SeekMode::exact);
-    const DecoderMemory cost = decoder_memory(*source.stream()->codecpar);
-    ExtractionRequest request;
-    request.source = video.string();
-    request.stream_index = source.stream_index();
-    request.codec = source.stream()->codecpar;
-    request.width = 160;
-    request.height = 96;
+    TwelveIntervals clip;
+    const auto& index = clip.index;
+    const FrameChoice& choice = clip.choice;
+    ExtractionRequest& request = clip.request;
+    const DecoderMemory cost = decoder_memory(*request.codec);
     request.threads = 6;
 
     const Extraction unbounded = extract_frames(request, *index, choice.targets, {});

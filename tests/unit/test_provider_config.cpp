@@ -7,6 +7,7 @@
 #include "fuzz_bodies.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 
@@ -23,6 +24,7 @@ TEST_CASE("the configuration document is read with defaults for what it leaves o
     CHECK(empty.http_delivery.bind == "127.0.0.1");
     CHECK(empty.frames.send_while_decoding);
     CHECK(empty.frames.decode_memory_bytes == 512LL * 1024 * 1024);
+    CHECK(empty.frames.hardware_decode == "off"); // until measured on a GPU
     CHECK(empty.video_url.timeout_s == 30); // a stalled video server fails in a minute, whatever the chat's timeout
     CHECK(empty.video_url.cache_bytes == 32LL * 1024 * 1024);
 
@@ -33,7 +35,7 @@ TEST_CASE("the configuration document is read with defaults for what it leaves o
         "loadout": "vllm://m#nativevideo",
         "input_data": {"host_path": "C:\\Users\\me\\jarvis\\input_data", "container_path": "/data"},
         "http_delivery": {"advertise": "host.docker.internal", "bind": "0.0.0.0"},
-        "frames": {"send_while_decoding": false, "decode_memory_mb": 96}})"),
+        "frames": {"send_while_decoding": false, "decode_memory_mb": 96, "hardware_decode": "d3d11va:1"}})"),
                                             "cfg.json");
     CHECK(full.endpoint.base_url == "https://gpu-box:8300/v1");
     CHECK(full.endpoint.timeout_s == 60);
@@ -46,6 +48,10 @@ TEST_CASE("the configuration document is read with defaults for what it leaves o
     CHECK(full.http_delivery.advertise == "host.docker.internal");
     CHECK_FALSE(full.frames.send_while_decoding);
     CHECK(full.frames.decode_memory_bytes == 96LL * 1024 * 1024);
+    CHECK(full.frames.hardware_decode == "d3d11va:1");
+    for (const char* setting : {"auto", "off", "cuda", "cuda:0", "vaapi:/dev/dri/renderD129", "vulkan"})
+        CHECK(parse_provider_config(nlohmann::json{{"frames", {{"hardware_decode", setting}}}}.dump(), "cfg.json").frames.hardware_decode ==
+              setting);
 }
 
 TEST_CASE("configuration errors name the origin and the key", "[config][errors]")
@@ -61,6 +67,11 @@ TEST_CASE("configuration errors name the origin and the key", "[config][errors]"
                       Contains("video_url.cache_mb: must be a number of megabytes"));
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"frames": {"decode_memory_mb": "lots"}})"), "my.json"),
                       Contains("frames.decode_memory_mb: must be a number of megabytes up to 1048576 (0 decodes on one thread)"));
+    for (const char* setting : {"quantum", "", "cuda:", "GPU", "on"})
+        CHECK_THROWS_WITH(parse_provider_config(nlohmann::json{{"frames", {{"hardware_decode", setting}}}}.dump(), "my.json"),
+                          Contains("frames.hardware_decode: '" + std::string(setting) + "' is not \"off\", \"auto\" or a device type"));
+    CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"frames": {"hardware_decode": true}})"), "my.json"),
+                      Contains("frames.hardware_decode: must be a string"));
     CHECK_THROWS_WITH(parse_provider_config(std::string(R"({"data_delivery": {"max_mb": 0}})"), "my.json"),
                       Contains("data_delivery.max_mb: must be a positive number of megabytes"));
     // Bytes beyond an int64 (converting them would be undefined) are refused, not wrapped.

@@ -82,6 +82,17 @@ private:
     std::string origin_;
 };
 
+// The device types FFmpeg can decode video on, on the platforms Jarvis runs on.
+bool is_hardware_decode_setting(const std::string& setting)
+{
+    if (setting == "off" || setting == "auto")
+        return true;
+    const size_t colon = setting.find(':');
+    const std::string type = setting.substr(0, colon);
+    const bool device_named = colon == std::string::npos || colon + 1 < setting.size();
+    return device_named && (type == "d3d11va" || type == "cuda" || type == "vaapi" || type == "vulkan");
+}
+
 } // namespace
 
 ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
@@ -139,7 +150,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
     }
     if (doc.contains("frames")) {
         const json& f = doc.at("frames");
-        r.only_keys(f, "frames", {"jpeg_quality", "skip_references", "send_while_decoding", "decode_memory_mb"});
+        r.only_keys(f, "frames", {"jpeg_quality", "skip_references", "send_while_decoding", "decode_memory_mb", "hardware_decode"});
         for (const auto& [key, flag] : {std::pair{"skip_references", &c.frames.skip_references},
                                         std::pair{"send_while_decoding", &c.frames.send_while_decoding}})
             if (f.contains(key)) {
@@ -148,6 +159,11 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
                 *flag = f[key].get<bool>();
             }
         r.megabytes(f, "frames", "decode_memory_mb", c.frames.decode_memory_bytes, "decodes on one thread");
+        r.string(f, "frames", "hardware_decode", c.frames.hardware_decode);
+        if (!is_hardware_decode_setting(c.frames.hardware_decode))
+            r.fail("frames.hardware_decode", fmt::format("'{}' is not \"off\", \"auto\" or a device type (d3d11va, cuda, vaapi, vulkan), "
+                                                         "optionally with the device after a colon (\"d3d11va:1\")",
+                                                         c.frames.hardware_decode));
         if (f.contains("jpeg_quality")) {
             if (!f["jpeg_quality"].is_number_integer())
                 r.fail("frames.jpeg_quality", "must be a whole number from 2 (best) to 31");

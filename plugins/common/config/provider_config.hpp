@@ -59,6 +59,10 @@ struct FramesConfig
     // What decoding may take at once, shared by concurrent requests: as many decoders (one per core at most) and frame
     // threads as fit. 0: one decoder on one thread.
     int64_t decode_memory_bytes = default_decode_memory_bytes;
+    // Decoding on the GPU's video engine (media/hardware_decode.hpp): "off", "auto" (Direct3D 11 on Windows, NVDEC
+    // elsewhere), or one device type, optionally with the device: "d3d11va", "d3d11va:1" (the second adapter), "cuda",
+    // "cuda:1", "vaapi", "vaapi:/dev/dri/renderD129", "vulkan". Off until it has been measured on a GPU.
+    std::string hardware_decode = "off";
 };
 
 // FFmpeg's H.264 decoding, per megapixel of a frame, as measured on a 2-core machine (10 minutes of 1080p30 x264

@@ -149,10 +149,11 @@ std::string media_shaping(const CallSetup& setup, const ProviderConfig& config, 
 {
     // max_frames also apart from the text: a conversation that had to reduce its frames sets it there.
     // skip_references too: the skipping is checked to change no pixel, but where that check would be wrong (another
-    // FFmpeg) the frames decoded without it must not pass for the same media.
-    return fmt::format("{}\nmax_frames={}\njpeg_quality={}\nskip_references={}\n{}", setup.loadout.text,
+    // FFmpeg) the frames decoded without it must not pass for the same media. A GPU's decoding likewise: its pictures
+    // are the standard's, but another path (its surfaces, downloaded as NV12) reaches the JPEG encoder.
+    return fmt::format("{}\nmax_frames={}\njpeg_quality={}\nskip_references={}\nhardware_decode={}\n{}", setup.loadout.text,
                        setup.loadout.max_frames.value_or(0), config.frames.jpeg_quality, config.frames.skip_references,
-                       delivery);
+                       config.frames.hardware_decode, delivery);
 }
 
 bool is_media_cache_miss(std::string_view refusal)

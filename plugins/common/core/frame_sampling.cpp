@@ -213,8 +213,18 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
     request.io_timeout_s = config.video_url.timeout_s;
     request.skip_unused_references = config.frames.skip_references;
     request.decode_memory_bytes = config.frames.decode_memory_bytes;
+    const HardwareChoice gpu = HardwareDevices::process_wide().choose(config.frames.hardware_decode);
+    request.hardware = gpu.device;
+    p.hardware_named = gpu.device && config.frames.hardware_decode != "auto";
 
     p.warnings = budget.warnings;
+    if (!gpu.unavailable.empty()) {
+        log.debug("frames: '{}' is decoded in software: {}", media.source, gpu.unavailable);
+        // "auto" finds no GPU on most machines; a device asked for by name is the user's expectation, and told.
+        if (config.frames.hardware_decode != "auto")
+            p.warnings.push_back(fmt::format("frames.hardware_decode is \"{}\", but {}: the frames were decoded in software",
+                                             config.frames.hardware_decode, gpu.unavailable));
+    }
     p.warnings.insert(p.warnings.end(), p.choice.warnings.begin(), p.choice.warnings.end());
     // FFmpeg's HLS reader skips a segment it cannot read (a silent server, a 404), and says so only in its log.
     if (media.is_playlist && !sparse_index)
@@ -238,14 +248,20 @@ SampledFrames extract_planned(const FramePlan& plan, const plugin::Call& call, c
     s.extraction = extract_frames(plan.request, *plan.index, plan.choice.targets,
                                   {[&] { return call.cancelled(); }, [&](double f) { call.progress("decode", f); }, std::move(frame_ready), keep_jpegs});
     const DecodeParallelism& decoding_on = s.extraction.parallelism;
-    log.debug("frames: {} sampled at {}x{} in {:.3f} s, {} pictures decoded for them, {} reference pictures skipped; {} decoders "
-              "x {} threads, {} MB{}",
+    log.debug("frames: {} sampled at {}x{} in {:.3f} s, {} pictures decoded for them ({} on {}), {} reference pictures skipped; "
+              "{} decoders x {} threads, {} MB{}",
               s.extraction.frames.size(), plan.request.width, plan.request.height, seconds_since(decoding), s.extraction.pictures_decoded,
-              s.extraction.skipped_references, decoding_on.workers, decoding_on.threads, decoding_on.bytes / (1024 * 1024),
+              s.extraction.pictures_on_gpu, plan.request.hardware ? plan.request.hardware->name : "no GPU", s.extraction.skipped_references,
+              decoding_on.workers, decoding_on.threads, decoding_on.bytes / (1024 * 1024),
               decoding_on.limited ? " (fewer than the cores: frames.decode_memory_mb)" : "");
 
     s.warnings = plan.warnings;
     s.warnings.insert(s.warnings.end(), s.extraction.warnings.begin(), s.extraction.warnings.end());
+    // The device opened, but this stream's codec or profile is not one it decodes (FFmpeg fell back by itself).
+    if (plan.hardware_named && s.extraction.pictures_on_gpu == 0 && s.extraction.pictures_decoded > 0)
+        s.warnings.push_back(fmt::format("frames.hardware_decode: {} did not decode '{}' ({} is not a codec or profile it takes "
+                                         "here): the frames were decoded in software",
+                                         plan.request.hardware->name, s.source, avcodec_get_name(plan.request.codec->codec_id)));
     if (!s.index->damage.empty())
         s.warnings.push_back(s.index->damage + "; only what decodes is used");
     return s;

@@ -51,6 +51,7 @@ struct FramePlan
     std::shared_ptr<const AVCodecParameters> local_copy_codec; // the copy's, which request.codec points at
     SeekMode mode = SeekMode::exact;
     std::vector<std::string> warnings; // the budget's and the choice's
+    bool hardware_named = false; // frames.hardware_decode named the device the request has (not "auto"): a fallback is told
 };
 
 // The first half of the client-side pipeline: index (cached), sample count from the loadout (fps default 2,

@@ -57,6 +57,10 @@ struct IoContextCloser
 {
     void operator()(AVIOContext* p) const { avio_closep(&p); }
 };
+struct BufferUnref
+{
+    void operator()(AVBufferRef* p) const { av_buffer_unref(&p); }
+};
 
 using FormatContext = std::unique_ptr<AVFormatContext, FormatContextCloser>;
 using OutputContext = std::unique_ptr<AVFormatContext, OutputContextCloser>;
@@ -65,6 +69,7 @@ using Frame = std::unique_ptr<AVFrame, FrameFreer>;
 using Packet = std::unique_ptr<AVPacket, PacketFreer>;
 using Sws = std::unique_ptr<SwsContext, SwsFreer>;
 using IoContext = std::unique_ptr<AVIOContext, IoContextCloser>;
+using BufferRef = std::unique_ptr<AVBufferRef, BufferUnref>; // a hardware device or frames context, among others
 
 // av_err2str is a compound-literal macro that g++ rejects; this is its C++ equivalent.
 inline std::string error_string(int code)

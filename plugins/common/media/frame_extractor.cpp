@@ -75,6 +75,7 @@ struct WorkerResult
     std::vector<std::string> warnings;
     size_t skipped_references = 0;
     size_t pictures_decoded = 0;
+    size_t pictures_on_gpu = 0;
 };
 
 // One worker: its own demuxer and decoder (the loop), taking intervals until none is left or the work is stopped.
@@ -93,7 +94,7 @@ WorkerResult run_worker(const ExtractionRequest& request, const FrameIndex& inde
             recovery.decode_interval(interval);
         work.finished[work.order[i]].store(!work.stop, std::memory_order_release);
     }
-    return {recovery.warnings(), recovery.skipped_references(), recovery.pictures_decoded()};
+    return {recovery.warnings(), recovery.skipped_references(), recovery.pictures_decoded(), loop.pictures_on_gpu()};
 }
 
 // Sorted targets grouped by the keyframe interval they decode from (each its own interval in keyframe mode).
@@ -211,6 +212,7 @@ Extraction extract_frames(const ExtractionRequest& request, const FrameIndex& in
         result.warnings.insert(result.warnings.end(), r.warnings.begin(), r.warnings.end());
         result.skipped_references += r.skipped_references;
         result.pictures_decoded += r.pictures_decoded;
+        result.pictures_on_gpu += r.pictures_on_gpu;
     }
     if (observer.progress)
         observer.progress(1.0);

@@ -5,6 +5,7 @@
 #include "media/decode_memory.hpp"
 #include "media/frame_choice.hpp"
 #include "media/frame_index.hpp"
+#include "media/hardware_decode.hpp"
 #include "media/media_source.hpp"
 
 #include <functional>
@@ -43,6 +44,8 @@ struct ExtractionRequest
     bool skip_unused_references = true; // H.264: also skip reference pictures no target depends on
     double io_timeout_s = 30;           // a URL source: how long a read may wait for a stalled server
     std::shared_ptr<UrlRangeCache> url_cache; // a URL source: the bytes its index was made from, read again from here
+    // Decodes on this GPU device where the codec can (hardware_decode.hpp), each decoder on one thread; null: software.
+    std::shared_ptr<const HardwareDevice> hardware;
 
     const std::string& read_from() const { return !local_copy.empty() ? local_copy : !read_url.empty() ? read_url : source; }
 };
@@ -67,6 +70,7 @@ struct Extraction
     size_t skipped_references = 0;    // reference pictures not decoded because no target depended on them
     size_t pictures_decoded = 0;      // the decoding work done: every picture decoded, targets included
     DecodeParallelism parallelism;    // the decoders and frame threads it ran on, within the memory budget
+    size_t pictures_on_gpu = 0;       // of pictures_decoded, those the request's hardware device decoded
 };
 
 // Decodes exactly the targeted frames and turns them into JPEGs at the requested size, upright.

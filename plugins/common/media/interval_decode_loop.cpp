@@ -31,6 +31,9 @@ IntervalDecodeLoop::IntervalDecodeLoop(const ExtractionRequest& request, const F
     if (rc >= 0) {
         codec_->thread_count = decoder_threads;
         codec_->pkt_timebase = source_.stream()->time_base;
+        // A GPU decodes a picture at a time whatever the threads: frame threads would only hold more surfaces.
+        if (request.hardware && decoder != nullptr && decode_on_device(*codec_, *decoder, *request.hardware))
+            codec_->thread_count = 1;
         rc = avcodec_open2(codec_.get(), decoder, nullptr);
     }
     if (rc < 0)
@@ -97,6 +100,8 @@ void IntervalDecodeLoop::decode_keyframe_packet(const FrameTarget& target, Inter
     avcodec_send_packet(codec_.get(), nullptr);
     while (avcodec_receive_frame(codec_.get(), frame_.get()) >= 0) {
         ++pictures_decoded_;
+        if (frame_->hw_frames_ctx != nullptr)
+            ++pictures_on_gpu_;
         if (attempt.next == 0)
             emit(*frame_, attempt);
         av_frame_unref(frame_.get());
@@ -215,6 +220,8 @@ void IntervalDecodeLoop::receive_frames(IntervalAttempt& attempt, bool all)
         if (rc < 0)
             continue; // a frame that failed to decode: the next one may not
         ++pictures_decoded_;
+        if (frame_->hw_frames_ctx != nullptr)
+            ++pictures_on_gpu_;
         const int64_t pts = frame_->best_effort_timestamp;
         if (frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT) != 0) {
             attempt.errors_seen = true;
@@ -233,7 +240,7 @@ void IntervalDecodeLoop::receive_frames(IntervalAttempt& attempt, bool all)
 
 void IntervalDecodeLoop::emit(const AVFrame& picture, IntervalAttempt& attempt)
 {
-    const av::Frame converted = converter_.convert(picture);
+    const av::Frame converted = converter_.convert(in_system_memory(picture, download_, request_.source));
     EncodedFrame out;
     out.pts = picture.best_effort_timestamp;
     out.time_s = index_.seconds(out.pts);

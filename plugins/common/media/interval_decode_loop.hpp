@@ -61,6 +61,7 @@ public:
     bool reads_url() const { return source_.info().is_url; }
     DamageCount damage() const { return damage_; }
     size_t pictures_decoded() const { return pictures_decoded_; }
+    size_t pictures_on_gpu() const { return pictures_on_gpu_; }
     void restore_damage(DamageCount before) { damage_ = before; }
 
 private:
@@ -81,10 +82,12 @@ private:
     av::Packet packet_;
     av::Frame frame_;
     av::Frame last_;
+    av::Frame download_; // a GPU surface's picture, copied to memory for the converter
     PictureConverter converter_;
     JpegEncoder encoder_;
     DamageCount damage_;
     size_t pictures_decoded_ = 0; // every picture the decoder output, those of attempts started over included
+    size_t pictures_on_gpu_ = 0;  // of those, the ones that came out as GPU surfaces
 };
 
 } // namespace jarvis
