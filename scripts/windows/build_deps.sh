@@ -137,7 +137,8 @@ static_zlib() {
 # and ShareX record the screen; WMV, as older Windows tools saved video; WebP pictures, as browsers save images), the
 # containers they come in, HLS playlists (their AES-128 segments through the crypto protocol), JPEG and MPEG-4 encoders (frames to
 # the model, the probe's test video), scaling, and the file and HTTP(S) protocols (Schannel, Windows' own TLS). Audio
-# is never decoded.
+# is never decoded. H.264, HEVC and VP9 can also decode on the GPU through Direct3D 11 (frames.hardware_decode), which
+# every Windows GPU driver offers and which needs no SDK (mingw-w64's headers).
 ffmpeg_configuration=(
     --arch=x86_64 --target-os=mingw32 --cross-prefix="$host-" --cc="$host-gcc-posix" --cxx="$host-g++-posix"
     --enable-shared --disable-static --disable-programs --disable-doc --disable-debug
@@ -151,6 +152,9 @@ ffmpeg_configuration=(
     --enable-demuxer=mov,matroska,avi,mpegts,flv,h264,hevc,m4v,mjpeg,image2,ogg,mpegps,ivf,hls,gif,asf
     --enable-muxer=mp4,mov
     --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb,vp9_superframe_split
+    # Both generations of each hwaccel: the second (a frames pool FFmpeg makes from our device) is the one used, but its
+    # code is compiled only with the first's.
+    --enable-d3d11va --enable-hwaccel=h264_d3d11va,h264_d3d11va2,hevc_d3d11va,hevc_d3d11va2,vp9_d3d11va,vp9_d3d11va2
     --enable-protocol=file,http,https,tcp,tls,crypto
 )
 

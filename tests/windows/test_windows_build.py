@@ -164,6 +164,24 @@ def test_screen_recorder_gifs_and_wmv_show_the_pictures_the_linux_build_shows(vi
     assert len(set(windows)) == 6  # the pattern moves: six different pictures
 
 
+@pytest.mark.parametrize("setting", ["d3d11va", "auto"])
+def test_decoding_asked_of_a_gpu_wine_lacks_gives_the_pictures_decoded_in_software(videos: dict[str, Path], tmp_path: Path,
+                                                                                   setting: str) -> None:
+    # The Windows FFmpeg is built with Direct3D 11 decoding; Wine, without a display, opens no Direct3D device.
+    config = tmp_path / "gpu.json"
+    config.write_text(json.dumps({"frames": {"hardware_decode": setting}}))
+    linux = plan(linux_host, str(videos["h264_bframes"]))
+    windows = plan(lambda *args: wine_host("--config", windows_path(config), *args), windows_path(videos["h264_bframes"]))
+    assert frame_times(windows) == frame_times(linux)
+    for w, l in zip(sent_lumas(windows), sent_lumas(linux)):
+        assert mean_difference(w, l) < 1.0
+    told = [w for w in windows["warnings"] if "frames.hardware_decode" in w]
+    if setting == "auto":
+        assert told == []  # most machines have no such GPU: not worth a warning each time
+    else:
+        assert len(told) == 1 and "no GPU decoder could be opened (d3d11va: " in told[0], windows["warnings"]
+
+
 @pytest.mark.parametrize("kind, named", [("animated_webp", "it is an animated WebP, which this FFmpeg cannot decode"),
                                          ("heic", "it is a HEIC picture (HEIF, as phones save photos), which this FFmpeg cannot read")])
 def test_a_picture_ffmpeg_cannot_read_is_named_as_on_linux(videos: dict[str, Path], kind: str, named: str) -> None:
