@@ -1,6 +1,7 @@
 // Frame extraction's decoders take memory per decoder, not per minute of video: the number running at once is bounded
 // by a budget (frames.decode_memory_mb) shared by every extraction in the plugin, whatever the machine's cores.
 #include "fixtures.hpp"
+#include "decoded_pictures.hpp"
 #include "twelve_intervals.hpp"
 
 #include "media/av_handles.hpp"
@@ -162,23 +163,8 @@ namespace {
 // The size of the first frame FFmpeg decodes from `video`, in the layout the decoder outputs.
 int64_t decoded_frame_bytes(const std::string& video)
 {
-    MediaSource source = MediaSource::open(video);
-    const AVCodecParameters& par = *source.stream()->codecpar;
-    av::CodecContext codec(avcodec_alloc_context3(avcodec_find_decoder(par.codec_id)));
-    REQUIRE(avcodec_parameters_to_context(codec.get(), &par) >= 0);
-    REQUIRE(avcodec_open2(codec.get(), codec->codec, nullptr) >= 0);
-    av::Packet packet(av_packet_alloc());
-    av::Frame frame(av_frame_alloc());
-    while (av_read_frame(source.format(), packet.get()) >= 0) {
-        const bool ours = packet->stream_index == source.stream_index();
-        if (ours)
-            REQUIRE(avcodec_send_packet(codec.get(), packet.get()) >= 0);
-        av_packet_unref(packet.get());
-        if (ours && avcodec_receive_frame(codec.get(), frame.get()) >= 0)
-            return av_image_get_buffer_size(static_cast<AVPixelFormat>(frame->format), frame->width, frame->height, 1);
-    }
-    FAIL("no frame decoded from " << video);
-    return 0;
+    const av::Frame frame = first_picture(video);
+    return av_image_get_buffer_size(static_cast<AVPixelFormat>(frame->format), frame->width, frame->height, 1);
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // Decoding on a GPU (frames.hardware_decode), where this machine can show it: no GPU here, but Mesa's lavapipe is a
 // real Vulkan device on the CPU, so a device opens, its surfaces are real hardware frames, and FFmpeg 5.1's decoders,
 // none of which decodes on Vulkan, show the fall back to software.
+#include "decoded_pictures.hpp"
 #include "fixtures.hpp"
 #include "twelve_intervals.hpp"
 
@@ -10,6 +11,7 @@
 #include "media/hardware_decode.hpp"
 #include "media/media_error.hpp"
 #include "media/media_source.hpp"
+#include "media/picture.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -98,27 +100,15 @@ TEST_CASE("a GPU surface reaches the converter in memory, with its picture, time
     for (const AVPixelFormat format : {AV_PIX_FMT_NV12, AV_PIX_FMT_P010LE}) { // what GPUs decode 8- and 10-bit video to
         INFO(av_get_pix_fmt_name(format));
         constexpr int width = 96, height = 54;
-        av::BufferRef surfaces(av_hwframe_ctx_alloc(vulkan.device->context.get()));
-        REQUIRE(surfaces);
-        auto* frames = reinterpret_cast<AVHWFramesContext*>(surfaces->data);
-        frames->format = AV_PIX_FMT_VULKAN;
-        frames->sw_format = format;
-        frames->width = width;
-        frames->height = height;
-        REQUIRE(av_hwframe_ctx_init(surfaces.get()) >= 0);
-
         av::Frame picture = patterned_frame(format, width, height);
         picture->pts = picture->best_effort_timestamp = 4242;
         picture->color_trc = AVCOL_TRC_SMPTE2084;
         picture->colorspace = AVCOL_SPC_BT2020_NCL;
         picture->color_range = AVCOL_RANGE_MPEG;
-        av::Frame on_gpu(av_frame_alloc());
-        REQUIRE(av_hwframe_get_buffer(surfaces.get(), on_gpu.get(), 0) >= 0);
-        REQUIRE(av_hwframe_transfer_data(on_gpu.get(), picture.get(), 0) >= 0);
-        REQUIRE(av_frame_copy_props(on_gpu.get(), picture.get()) >= 0);
+        const GpuSurface on_gpu = upload(vulkan.device->context.get(), AV_PIX_FMT_VULKAN, *picture);
 
         av::Frame download;
-        const AVFrame& in_memory = in_system_memory(*on_gpu, download, "clip.mp4");
+        const AVFrame& in_memory = in_system_memory(*on_gpu.frame, download, "clip.mp4");
         CHECK(&in_memory == download.get());
         CHECK(in_memory.hw_frames_ctx == nullptr);
         CHECK(in_memory.format == format);
@@ -162,4 +152,37 @@ TEST_CASE("a device the video's decoder cannot use gives the same frames, decode
         CHECK(fallback.frames[i].pts == software.frames[i].pts);
         CHECK(fallback.frames[i].jpeg == software.frames[i].jpeg);
     }
+}
+
+TEST_CASE("a picture that comes off a GPU surface as NV12 is the JPEG its planar decode gives", "[media][hardware]")
+{
+    HardwareDevices devices;
+    const HardwareChoice vulkan = devices.choose("vulkan");
+    INFO(vulkan.unavailable);
+    REQUIRE(vulkan.device);
+
+    TwelveIntervals clip;
+    const av::Frame planar = first_picture(clip.video.string());
+    REQUIRE(planar->format == AV_PIX_FMT_YUV420P);
+    // What a GPU decodes to: the same samples, U and V interleaved (a repack, nothing scaled).
+    av::Frame nv12(av_frame_alloc());
+    nv12->format = AV_PIX_FMT_NV12;
+    nv12->width = planar->width;
+    nv12->height = planar->height;
+    REQUIRE(av_frame_get_buffer(nv12.get(), 0) >= 0);
+    REQUIRE(av_frame_copy_props(nv12.get(), planar.get()) >= 0);
+    av::Sws repack(sws_getContext(planar->width, planar->height, AV_PIX_FMT_YUV420P, planar->width, planar->height, AV_PIX_FMT_NV12,
+                                  SWS_POINT, nullptr, nullptr, nullptr));
+    REQUIRE(sws_scale(repack.get(), planar->data, planar->linesize, 0, planar->height, nv12->data, nv12->linesize) == planar->height);
+
+    const GpuSurface on_gpu = upload(vulkan.device->context.get(), AV_PIX_FMT_VULKAN, *nv12);
+
+    // As the decode loop's emit() does: to memory, scaled to the model's size, JPEG.
+    av::Frame download;
+    PictureConverter from_gpu(160, 96, 0), from_software(160, 96, 0);
+    JpegEncoder gpu_jpeg(5), software_jpeg(5);
+    const std::string via_gpu = gpu_jpeg.encode(*from_gpu.convert(in_system_memory(*on_gpu.frame, download, "clip.mp4")));
+    const std::string via_software = software_jpeg.encode(*from_software.convert(*planar));
+    CHECK(via_gpu.size() > 1000);
+    CHECK(via_gpu == via_software);
 }
