@@ -11,8 +11,7 @@ namespace jarvis {
 namespace {
 
 // What "auto" tries, in turn. Direct3D 11 is every Windows GPU's (NVIDIA, AMD, Intel). Elsewhere NVDEC alone: the
-// GPUs vLLM runs on are NVIDIA's, and VA-API's library prints to standard output, which carries jarvis-host's JSON;
-// it is there by name.
+// GPUs vLLM runs on are NVIDIA's, whose Linux driver has no VA-API; VA-API (Intel, AMD) is there by name.
 #ifdef _WIN32
 const std::vector<std::string> automatic = {"d3d11va"};
 #else
