@@ -215,13 +215,15 @@ FramePlan plan_frames(const ProviderConfig& config, const CallSetup& setup, Medi
     request.decode_memory_bytes = config.frames.decode_memory_bytes;
     const HardwareChoice gpu = HardwareDevices::process_wide().choose(config.frames.hardware_decode);
     request.hardware = gpu.device;
-    p.hardware_named = gpu.device && config.frames.hardware_decode != "auto";
+    // "auto" finds no GPU on most machines: its fall back is only logged. A device asked for by name is the user's
+    // expectation, and a fall back from it is told.
+    const bool gpu_named = config.frames.hardware_decode != "auto";
+    p.hardware_named = gpu.device && gpu_named;
 
     p.warnings = budget.warnings;
     if (!gpu.unavailable.empty()) {
         log.debug("frames: '{}' is decoded in software: {}", media.source, gpu.unavailable);
-        // "auto" finds no GPU on most machines; a device asked for by name is the user's expectation, and told.
-        if (config.frames.hardware_decode != "auto")
+        if (gpu_named)
             p.warnings.push_back(fmt::format("frames.hardware_decode is \"{}\", but {}: the frames were decoded in software",
                                              config.frames.hardware_decode, gpu.unavailable));
     }

@@ -14,7 +14,7 @@ extern "C" {
 namespace jarvis {
 
 // Decoding on the GPU's video engine (frames.hardware_decode): Direct3D 11 on Windows, whatever the GPU; NVDEC (cuda)
-// or VA-API on Linux. A long video's decoding is what the model waits for, and the GPU decodes H.264 and HEVC many
+// or, by name, VA-API on Linux. A long video's decoding is what the model waits for, and the GPU decodes H.264 and HEVC many
 // times faster than a CPU core, without taking the cores the rest of the request needs. Wherever the GPU cannot
 // (no device, a codec or profile it lacks), the same frames are decoded in software.
 
@@ -30,7 +30,7 @@ struct HardwareDevice
 struct HardwareChoice
 {
     std::shared_ptr<const HardwareDevice> device;
-    std::string unavailable; // "no device could be opened: d3d11va: ..." when asked for and not there
+    std::string unavailable; // "no GPU decoder could be opened (d3d11va: ...)" when asked for and not there
 };
 
 // The devices a process has opened, each kept from its first use on: opening one (a Direct3D device, a CUDA context)
@@ -39,7 +39,7 @@ struct HardwareChoice
 class HardwareDevices
 {
 public:
-    // `setting`: "off", "auto" (the platform's devices in turn: d3d11va on Windows, cuda then vaapi elsewhere), or
+    // `setting`: "off", "auto" (the platform's device: d3d11va on Windows, cuda elsewhere), or
     // one device type FFmpeg knows, optionally with the device FFmpeg is to open ("d3d11va:1": the second adapter;
     // "vaapi:/dev/dri/renderD129").
     HardwareChoice choose(const std::string& setting);

@@ -99,9 +99,7 @@ void IntervalDecodeLoop::decode_keyframe_packet(const FrameTarget& target, Inter
     }
     avcodec_send_packet(codec_.get(), nullptr);
     while (avcodec_receive_frame(codec_.get(), frame_.get()) >= 0) {
-        ++pictures_decoded_;
-        if (frame_->hw_frames_ctx != nullptr)
-            ++pictures_on_gpu_;
+        count_decoded(*frame_);
         if (attempt.next == 0)
             emit(*frame_, attempt);
         av_frame_unref(frame_.get());
@@ -219,9 +217,7 @@ void IntervalDecodeLoop::receive_frames(IntervalAttempt& attempt, bool all)
             return;
         if (rc < 0)
             continue; // a frame that failed to decode: the next one may not
-        ++pictures_decoded_;
-        if (frame_->hw_frames_ctx != nullptr)
-            ++pictures_on_gpu_;
+        count_decoded(*frame_);
         const int64_t pts = frame_->best_effort_timestamp;
         if (frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT) != 0) {
             attempt.errors_seen = true;
@@ -236,6 +232,13 @@ void IntervalDecodeLoop::receive_frames(IntervalAttempt& attempt, bool all)
         last_.reset(av_frame_clone(frame_.get()));
         av_frame_unref(frame_.get());
     }
+}
+
+void IntervalDecodeLoop::count_decoded(const AVFrame& picture)
+{
+    ++pictures_decoded_;
+    if (picture.hw_frames_ctx != nullptr)
+        ++pictures_on_gpu_;
 }
 
 void IntervalDecodeLoop::emit(const AVFrame& picture, IntervalAttempt& attempt)

@@ -71,6 +71,7 @@ private:
     void throw_if_unreadable(int read_error);
     void receive_frames(IntervalAttempt& attempt, bool all = false);
     void drain(IntervalAttempt& attempt);
+    void count_decoded(const AVFrame& picture);
     void emit(const AVFrame& picture, IntervalAttempt& attempt);
 
     const ExtractionRequest& request_;
