@@ -8,6 +8,7 @@ DeliveryRates delivery_rates(const DeliveryCostConfig& configured)
 {
     DeliveryRates r;
     r.server_decode_ms_per_megapixel = configured.server_decode_ms_per_megapixel.value_or(r.server_decode_ms_per_megapixel);
+    r.client_decode_ms_per_megapixel = configured.client_decode_ms_per_megapixel.value_or(r.client_decode_ms_per_megapixel);
     r.upload_mb_per_s = configured.upload_mb_per_s.value_or(r.upload_mb_per_s);
     r.volume_read_mb_per_s = configured.volume_read_mb_per_s.value_or(r.volume_read_mb_per_s);
     r.stage_copy_mb_per_s = configured.stage_copy_mb_per_s.value_or(r.stage_copy_mb_per_s);

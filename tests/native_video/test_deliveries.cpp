@@ -778,6 +778,46 @@ TEST_CASE("probe --video measures the server's decoding on the user's own video"
     CHECK(fs::is_empty(volume.path()));
 }
 
+TEST_CASE("probe measures our decoding on the GPU frames.hardware_decode names, and says when the GPU decoded nothing", "[deliveries][probe][hardware]")
+{
+    TempDir dir;
+    Emulator emulator;
+    const auto probe = [&](const std::string& hardware_decode, const std::vector<std::string>& more = {}) {
+        const json config = {{"endpoint", {{"base_url", emulator.base_url()}}}, {"frames", {{"hardware_decode", hardware_decode}}}};
+        std::vector<std::string> args = {host_binary().string(), "--config", write_config(dir, config).string(), "probe"};
+        args.insert(args.end(), more.begin(), more.end());
+        return run_process(args);
+    };
+    {
+        // Mesa's Vulkan device on the CPU opens, but decodes nothing (FFmpeg 5.1 has no Vulkan decoding): every picture
+        // of both test-pattern videos, by both decoders, came out of software, and no rate is suggested.
+        const auto r = probe("vulkan", {"--json"});
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        const json decoding = json::parse(r.out).at("client_decoding");
+        INFO(decoding.dump());
+        CHECK(decoding["device"] == "vulkan");
+        CHECK(decoding["codec"] == "mpeg4");
+        CHECK(decoding["decoders"] == 2);
+        CHECK(decoding["pictures"] == json::array({120, 1200}));
+        CHECK(decoding["pictures_on_gpu"] == json::array({0, 0}));
+        CHECK(decoding["cpu_s"][1].get<double>() > 0);
+        CHECK(decoding["gpu_s"][1].get<double>() > 0);
+        CHECK(decoding["client_decode_ms_per_megapixel"].is_null());
+        CHECK_THAT(decoding["advice"].get<std::string>(), Contains("vulkan decoded 0 of the 1200 pictures of the test pattern (mpeg4) "
+                                                                    "on the GPU") &&
+                                                             Contains("give probe --video a video of yours"));
+    }
+    {
+        // A device that is not there: named, with FFmpeg's reason, in the JSON and in the text report.
+        const auto r = probe("vaapi:/nonexistent/renderD999");
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        CHECK_THAT(r.out, Contains("client decoding: frames.hardware_decode is \"vaapi:/nonexistent/renderD999\", but no GPU decoder "
+                                   "could be opened (vaapi:/nonexistent/renderD999: "));
+    }
+}
+
 TEST_CASE("probe checks every delivery against the server and says what to change", "[deliveries][probe]")
 {
     TempDir volume;
@@ -829,6 +869,7 @@ TEST_CASE("probe checks every delivery against the server and says what to chang
         CHECK(decoding["server_decode_ms_per_megapixel"].get<double>() ==
               Approx(2.2 * decoding["server_ms_per_megapixel"].get<double>() / decoding["client_ms_per_megapixel"].get<double>()));
         CHECK_THAT(decoding["advice"].get<std::string>(), Contains("delivery_costs.server_decode_ms_per_megapixel"));
+        CHECK_FALSE(report.contains("client_decoding")); // frames.hardware_decode is off: nothing of ours to measure
 
         // What the server pays per MB: the volume read through file, the upload through http (data is not needed when
         // http works), each from a video padded with 64 MiB that the server really received.

@@ -8,6 +8,7 @@
 #include "media/media_source.hpp"
 #include "platform/owned_files.hpp"
 #include "staged_copies.hpp"
+#include "tools/client_decoding.hpp"
 #include "staged_file.hpp"
 #include "video_delivery.hpp"
 #include "volume_paths.hpp"
@@ -386,6 +387,28 @@ TEST_CASE("auto weighs server-side decoding against frames: long videos go as fr
     const auto forced = jarvis::decide_delivery(long_video, jarvis::parse_loadout("vllm://m#nativevideo#delivery=file"), config);
     CHECK(forced.mode == jarvis::DeliveryMode::file);
     CHECK(forced.estimates_s.is_null());
+}
+
+TEST_CASE("auto counts our decoding at the rate probe measured on the GPU: a clip the CPU leaves to file goes as frames", "[delivery][cost]")
+{
+    jarvis::test::TempDir volume;
+    jarvis::ProviderConfig config;
+    config.input_data = {volume.path().string(), "/data"};
+    const auto loadout = jarvis::parse_loadout("vllm://m#nativevideo");
+    // 15 seconds of 720p30: frames would save the CPU too little (under 0.5 s) to load this machine with them.
+    const auto clip = described_video((volume.path() / "clip.mp4").string(), 15, 1280, 720, 250);
+    const auto on_cpu = jarvis::decide_delivery(clip, loadout, config);
+    INFO(on_cpu.why);
+    CHECK(on_cpu.mode == jarvis::DeliveryMode::file);
+
+    jarvis::DeliveryRates gpu; // what probe's client_decoding suggests for a GPU 10x as fast as a core
+    gpu.client_decode_ms_per_megapixel = jarvis::default_client_decode_ms_per_megapixel / 10;
+    const auto on_gpu = jarvis::decide_delivery(clip, loadout, config, gpu);
+    INFO(on_gpu.why);
+    CHECK(on_gpu.mode == jarvis::DeliveryMode::frames);
+    // Only our decoding got cheaper: the server's estimate is the same.
+    CHECK(on_gpu.estimates_s.at("file").get<double>() == on_cpu.estimates_s.at("file").get<double>());
+    CHECK(on_gpu.estimates_s.at("frames").get<double>() < on_cpu.estimates_s.at("frames").get<double>());
 }
 
 TEST_CASE("auto counts the copy of a video on another volume into the shared one", "[delivery][cost][staging]")
@@ -838,10 +861,62 @@ TEST_CASE("delivery_costs in the configuration replace the cost model's defaults
     CHECK(rates.server_decode_ms_per_megapixel == 0.3);
     CHECK(rates.upload_mb_per_s == 1000);
     CHECK(rates.volume_read_mb_per_s == jarvis::DeliveryRates{}.volume_read_mb_per_s);
+    CHECK(rates.client_decode_ms_per_megapixel == jarvis::default_client_decode_ms_per_megapixel);
+    const auto gpu = jarvis::parse_provider_config(std::string(R"({"delivery_costs": {"client_decode_ms_per_megapixel": 0.12}})"), "test");
+    CHECK(jarvis::delivery_rates(gpu.delivery_costs).client_decode_ms_per_megapixel == 0.12);
+    CHECK_THROWS_WITH(jarvis::parse_provider_config(std::string(R"({"delivery_costs": {"client_decode_ms_per_megapixel": -1}})"), "test"),
+                      Contains("delivery_costs.client_decode_ms_per_megapixel") && Contains("positive"));
     CHECK_THROWS_WITH(jarvis::parse_provider_config(std::string(R"({"delivery_costs": {"upload_mb_per_s": 0}})"), "test"),
                       Contains("delivery_costs.upload_mb_per_s") && Contains("positive"));
     // Keys it does not own are left to their owner, with a warning, as everywhere in the document.
     const auto tolerant = jarvis::parse_provider_config(std::string(R"({"delivery_costs": {"gpu": 1}})"), "test");
     REQUIRE(tolerant.warnings.size() == 1);
     CHECK_THAT(tolerant.warnings.front(), Contains("delivery_costs.gpu"));
+}
+
+TEST_CASE("probe's client_decoding suggests the CPU rate scaled by the GPU's speed, and nothing where the GPU did not decode all", "[delivery][cost][probe]")
+{
+    // 720p (0.9216 MP), 60 and 600 frames by each of two decoders: 1,080 more pictures in the longer video.
+    jarvis::ClientDecodingTimes t;
+    t.hardware_decode = "auto";
+    t.device = "cuda";
+    t.codec = "h264";
+    t.megapixels = 0.9216;
+    t.users_video = true;
+    t.pictures = {120, 1200};
+    t.on_gpu = {120, 1200};
+    t.cpu_s = {0.3, 2.3}; // 2 s more on the CPU
+    t.gpu_s = {0.2, 0.7}; // 0.5 s more on the GPU: 4x
+    const jarvis::DeliveryCostConfig unset;
+    const nlohmann::json fast = jarvis::client_decoding_report(t, unset);
+    INFO(fast.dump());
+    CHECK(fast["client_decode_ms_per_megapixel"].get<double>() == Approx(jarvis::default_client_decode_ms_per_megapixel / 4));
+    CHECK(fast["cpu_ms_per_megapixel"].get<double>() == Approx(2.0 * 1000 / (1080 * 0.9216)));
+    CHECK(fast["gpu_ms_per_megapixel"].get<double>() == Approx(0.5 * 1000 / (1080 * 0.9216)));
+    CHECK_THAT(fast["advice"].get<std::string>(), Contains("cuda decoded the h264 video given 4x as fast as the CPU") &&
+                                                      Contains("delivery_costs.client_decode_ms_per_megapixel to 0.36") &&
+                                                      Contains("now the default 1.4"));
+
+    // Some pictures decoded in software (a profile the GPU lacks): no rate, and the count said.
+    auto partly = t;
+    partly.on_gpu = {120, 600};
+    const nlohmann::json part = jarvis::client_decoding_report(partly, unset);
+    CHECK(part["client_decode_ms_per_megapixel"].is_null());
+    CHECK_THAT(part["advice"].get<std::string>(), Contains("cuda decoded 600 of the 1200 pictures"));
+
+    // Slower than the CPU: keep it off.
+    auto slow = t;
+    slow.gpu_s = {0.3, 3.3};
+    const nlohmann::json slower = jarvis::client_decoding_report(slow, unset);
+    CHECK(slower["client_decode_ms_per_megapixel"].is_null());
+    CHECK_THAT(slower["advice"].get<std::string>(), Contains("no faster than the CPU") && Contains("\"off\""));
+
+    // No device: why, and no times.
+    jarvis::ClientDecodingTimes none;
+    none.hardware_decode = "d3d11va";
+    none.unavailable = "no GPU decoder could be opened (d3d11va: Unknown error occurred)";
+    const nlohmann::json absent = jarvis::client_decoding_report(none, unset);
+    CHECK(absent["device"].is_null());
+    CHECK_FALSE(absent.contains("gpu_s"));
+    CHECK_THAT(absent["advice"].get<std::string>(), Contains("frames.hardware_decode is \"d3d11va\", but no GPU decoder could be opened"));
 }

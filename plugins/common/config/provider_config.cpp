@@ -176,7 +176,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
     }
     if (doc.contains("delivery_costs")) {
         const json& d = doc.at("delivery_costs");
-        r.only_keys(d, "delivery_costs", {"server_decode_ms_per_megapixel", "upload_mb_per_s", "volume_read_mb_per_s", "stage_copy_mb_per_s"});
+        r.only_keys(d, "delivery_costs", {"server_decode_ms_per_megapixel", "client_decode_ms_per_megapixel", "upload_mb_per_s", "volume_read_mb_per_s", "stage_copy_mb_per_s"});
         const auto positive = [&](const char* key, std::optional<double>& out) {
             if (!d.contains(key))
                 return;
@@ -185,6 +185,7 @@ ProviderConfig parse_provider_config(const json& doc, const std::string& origin)
             out = d[key].get<double>();
         };
         positive("server_decode_ms_per_megapixel", c.delivery_costs.server_decode_ms_per_megapixel);
+        positive("client_decode_ms_per_megapixel", c.delivery_costs.client_decode_ms_per_megapixel);
         positive("upload_mb_per_s", c.delivery_costs.upload_mb_per_s);
         positive("volume_read_mb_per_s", c.delivery_costs.volume_read_mb_per_s);
         positive("stage_copy_mb_per_s", c.delivery_costs.stage_copy_mb_per_s);

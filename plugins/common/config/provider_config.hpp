@@ -68,6 +68,9 @@ struct FramesConfig
 // FFmpeg's H.264 decoding, per megapixel of a frame, as measured on a 2-core machine (10 minutes of 1080p30 x264
 // veryfast): what delivery=auto assumes of this machine and, unless told otherwise, of the server.
 inline constexpr double reference_decode_ms_per_megapixel = 2.2;
+// Our exact decode for the frames delivery on that machine, per picture decoded with a keyframe interval per core: the
+// decoders at once and the references left out made it faster than the loader's frame threads.
+inline constexpr double default_client_decode_ms_per_megapixel = reference_decode_ms_per_megapixel * 0.65;
 // Assumed until probe measures them: this machine's upload to the server, and the server's reading of the volume.
 inline constexpr double default_upload_mb_per_s = 100;
 inline constexpr double default_volume_read_mb_per_s = 400;
@@ -80,6 +83,7 @@ inline constexpr double default_stage_copy_mb_per_s = 150;
 struct DeliveryCostConfig
 {
     std::optional<double> server_decode_ms_per_megapixel; // the server's video loader, per decoded frame
+    std::optional<double> client_decode_ms_per_megapixel; // ours, per decoded picture: what probe measures on the GPU
     std::optional<double> upload_mb_per_s;                // this machine to the server
     std::optional<double> volume_read_mb_per_s;           // the server reading the shared volume
     std::optional<double> stage_copy_mb_per_s;           // copying a video from another volume into the shared one

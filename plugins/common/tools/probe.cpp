@@ -9,6 +9,7 @@
 #include "media/video_prefix.hpp"
 #include "platform/native_path.hpp"
 #include "platform/owned_files.hpp"
+#include "tools/client_decoding.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -363,6 +364,18 @@ json run_probe(const ProviderConfig& config, const Loadout& loadout, const std::
             report["transfer_rates"] = measure_transfer_rates(dir, base, working, config, ask, call);
             break;
         }
+    // Ours, on the GPU frames.hardware_decode names: needs no server.
+    if (config.frames.hardware_decode != "off") {
+        call.progress("client decoding", -1);
+        if (!calibration)
+            calibration = make_calibration(dir, {});
+        const auto& videos = calibration->videos;
+        const ClientDecodingTimes times =
+            measure_client_decoding(config.frames.hardware_decode, {utf8_path(videos[0].file->path), utf8_path(videos[1].file->path)},
+                                    calibration->codec, double(calibration->width) * calibration->height / 1e6,
+                                    !calibration->user_video.empty(), call);
+        report["client_decoding"] = client_decoding_report(times, config.delivery_costs);
+    }
     return report;
 }
 
