@@ -275,6 +275,8 @@ ExitCode run_probe(const CliOptions& cli, const HostConfig& config)
         std::cout << "transfer rates: " << report["transfer_rates"].value("advice", "") << "\n";
     if (report.contains("client_decoding"))
         std::cout << "client decoding: " << report["client_decoding"].value("advice", "") << "\n";
+    if (report.contains("stage_copy"))
+        std::cout << "stage copy: " << report["stage_copy"].value("advice", "") << "\n";
     if (code != exit_ok)
         std::cout << "no delivery works with this server\n";
     std::cout.flush();

@@ -754,6 +754,9 @@ TEST_CASE("probe --video measures the server's decoding on the user's own video"
         copies_read += line.rfind("vlm-emulator: read ", 0) == 0 && line.find("jarvis-probe-") != std::string::npos ? 1 : 0;
     CHECK(copies_read == 1 + 4 + 4); // file's check, both copies twice, the plain and padded transfer videos twice
     CHECK(fs::is_empty(volume.path()));
+    // The video is on the volume's drive: the file delivery links it, so no copy is timed.
+    CHECK(report.at("stage_copy")["copies"] == false);
+    CHECK(report.at("stage_copy")["stage_copy_mb_per_s"].is_null());
 
     // A video too short to time, or none, fails before anything is sent (exit 3, naming it).
     const auto short_video = make_video("probe_user_h264_2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "2", "-c:v",
@@ -776,6 +779,43 @@ TEST_CASE("probe --video measures the server's decoding on the user's own video"
     CHECK_THAT(run_process({host_binary().string(), "--config", config.string(), "probe", "--video", short_video.string()}).err,
                Contains("needs at least 5 s"));
     CHECK(fs::is_empty(volume.path()));
+}
+
+TEST_CASE("probe --video times the copy of a video on another drive into the volume, past the part it read", "[deliveries][probe]")
+{
+    TempDir volume;
+    TempDir other_drive("/dev/shm");
+    TempDir dir;
+    // A phone's recording on another drive: 10 s of H.264, then 64 MiB that every reader skips (an MP4 free box).
+    const fs::path video = other_drive.path() / "phone clip.mp4";
+    fs::copy_file(make_video("probe_user_h264_10s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "10", "-c:v", "libx264",
+                                                         "-preset", "ultrafast"}),
+                  video);
+    const uint32_t padding = 64u << 20;
+    {
+        std::ofstream out(video, std::ios::binary | std::ios::app);
+        const char header[8] = {char(padding >> 24), char(padding >> 16 & 0xff), char(padding >> 8 & 0xff), char(padding & 0xff), 'f', 'r', 'e', 'e'};
+        out.write(header, sizeof header);
+        const std::string zeros(padding - 8, '\0');
+        out.write(zeros.data(), std::streamsize(zeros.size()));
+    }
+    Emulator emulator({"--allowed-local-media-path", "/mnt/input_data"}, {volume.path()});
+    const fs::path config = write_config(dir, volume_config(emulator, volume.path()));
+    const auto r = run_process({host_binary().string(), "--config", config.string(), "probe", "--video", video.string(), "--json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const json copy = json::parse(r.out).at("stage_copy");
+    INFO(copy.dump());
+    CHECK(copy["video"] == video.string());
+    CHECK(copy["copies"] == true);
+    // From past the 10 s the calibration read (and 16 MiB more) to the end: tens of MB, at a rate.
+    const double copied_mb = copy["copied_mb"].get<double>();
+    CHECK(copied_mb >= 32 * 1.048576);
+    CHECK(copied_mb <= double(fs::file_size(video)) / 1e6 - 16 * 1.048576);
+    CHECK(copy["seconds"].get<double>() > 0);
+    CHECK(copy["stage_copy_mb_per_s"].get<double>() == Approx(copied_mb / copy["seconds"].get<double>()));
+    CHECK_THAT(copy["advice"].get<std::string>(), Contains("set delivery_costs.stage_copy_mb_per_s to") && Contains("now the default 150"));
+    CHECK(fs::is_empty(volume.path())); // the copy is gone with the probe's videos
 }
 
 TEST_CASE("probe measures our decoding on the GPU frames.hardware_decode names, and says when the GPU decoded nothing", "[deliveries][probe][hardware]")

@@ -75,7 +75,7 @@ inline constexpr double default_client_decode_ms_per_megapixel = reference_decod
 inline constexpr double default_upload_mb_per_s = 100;
 inline constexpr double default_volume_read_mb_per_s = 400;
 // Copying a video from one drive to another, reading one and writing the other: a hard disk, where long recordings
-// are often kept, gives 100-200 MB/s, SSDs several times that. Assumed, not measured: set it for the machine.
+// are often kept, gives 100-200 MB/s, SSDs several times that. Assumed: probe --video measures it on the user's drive.
 inline constexpr double default_stage_copy_mb_per_s = 150;
 
 // What auto's cost model assumes about the server and the link to it (native_video's delivery_cost.hpp); each

@@ -10,6 +10,7 @@
 #include "platform/native_path.hpp"
 #include "platform/owned_files.hpp"
 #include "tools/client_decoding.hpp"
+#include "tools/stage_copy_timing.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -55,6 +56,8 @@ constexpr int calibration_height = 720;
 constexpr int calibration_fps = 30;
 constexpr double calibration_seconds = 20;     // the longer video; the brief one is a tenth of it
 constexpr double shortest_calibration_video = 5; // below this the two differ too little to time
+// Read from a user's video beyond its copied prefix: the container's header and index, the system's read-ahead.
+constexpr int64_t prefix_read_margin_bytes = 16 << 20;
 
 // One of the two calibration videos, written into the probe's folder and removed with it.
 struct CalibrationVideo
@@ -290,7 +293,7 @@ json run_probe(const ProviderConfig& config, const Loadout& loadout, const std::
 {
     // The probe's videos live inside the shared volume when there is one, so that the file delivery needs no staging.
     const fs::path dir = config.input_data.configured() ? native_path(config.input_data.host_path) : fs::temp_directory_path();
-    remove_abandoned_files(dir, probe_prefix); // the videos of a probe that was killed (up to 64 MB each)
+    remove_abandoned_files(dir, probe_prefix); // the videos (up to 64 MB each) and copies (256 MB) of a probe that was killed
     // A user's video is copied first, so that one that cannot serve fails before anything is sent; the test pattern
     // is made only when a delivery can take it.
     std::optional<Calibration> calibration;
@@ -375,6 +378,14 @@ json run_probe(const ProviderConfig& config, const Loadout& loadout, const std::
                                     calibration->codec, double(calibration->width) * calibration->height / 1e6,
                                     !calibration->user_video.empty(), call);
         report["client_decoding"] = client_decoding_report(times, config.delivery_costs);
+    }
+    // What the file delivery's copy of a video on another drive costs, on the user's own video.
+    if (!calibration_video.empty() && config.input_data.configured()) {
+        call.progress("stage copy", -1);
+        std::error_code ec;
+        const auto prefix_bytes = static_cast<int64_t>(fs::file_size(calibration->videos.back().file->path, ec));
+        report["stage_copy"] = measure_stage_copy(dir, native_path(calibration_video), (ec ? 0 : prefix_bytes) + prefix_read_margin_bytes,
+                                                  config.delivery_costs, call);
     }
     return report;
 }
