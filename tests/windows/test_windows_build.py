@@ -350,6 +350,9 @@ def test_probe_measures_on_a_user_video_and_removes_what_a_killed_probe_left(dri
         decoding = json.loads(result.stdout)["server_decoding"]
         assert decoding["delivery"] == "file" and decoding["codec"] == "h264" and decoding["video"] == windows_path(video)
         assert decoding["frames_decoded"][1] > decoding["frames_decoded"][0] > 0
+        # On the volume's drive: the file delivery links it, so there is no copy to time.
+        copy = json.loads(result.stdout)["stage_copy"]
+        assert copy["copies"] is False and copy["stage_copy_mb_per_s"] is None, copy
         assert list(volume.iterdir()) == []
         # A probe killed before its clean-up: its video, named after a process that no longer runs on this machine
         # (Wine's process ids are small; this one was never given) and last written two minutes ago.
