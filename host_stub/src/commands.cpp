@@ -228,9 +228,11 @@ ExitCode run_vram(const CliOptions& cli, const HostConfig& config)
     }
     auto number = [&](const char* key) { return out.at(key).get<double>(); };
     std::cout << fmt::format("{:.1f} GB weights + {:.1f} GB KV cache + {:.1f} GB vision encoder ({} video tokens) + 0.5 GB margin = "
-                             "{:.1f} GB; with {:.1f} GB reserved for speech, {} on a {:.1f} GB card\n",
+                             "{:.1f} GB; with {:.1f} GB reserved for speech{}, {} on a {:.1f} GB card\n",
                              number("weights_gb"), number("kv_cache_gb"), number("encoder_gb"), out.at("video_tokens").get<int64_t>(),
-                             number("peak_gb"), number("reserve_gb"), out.at("fits").get<bool>() ? "fits" : "does NOT fit", number("total_gb"))
+                             number("peak_gb"), number("reserve_gb"),
+                             out.value("hardware_decode_gb", 0.0) > 0 ? fmt::format(" and {:.1f} GB for our GPU decoding", number("hardware_decode_gb")) : "",
+                             out.at("fits").get<bool>() ? "fits" : "does NOT fit", number("total_gb"))
               << fmt::format("vLLM's --gpu-memory-utilization: {:.2f}\n", number("gpu_memory_utilization"));
     if (out.contains("suggestion")) {
         const json& s = out["suggestion"];

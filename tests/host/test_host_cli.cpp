@@ -291,6 +291,24 @@ TEST_CASE("vram plans weights, KV cache and the vision encoder against the card 
     CHECK(plan["peak_gb"].get<double>() + 4 <= 32);
     CHECK(plan["gpu_memory_utilization"] == 0.71);
     CHECK_FALSE(plan.contains("suggestion"));
+    CHECK(plan["hardware_decode_gb"] == 0); // frames.hardware_decode is off
+
+    // Decoding on the GPU puts our decoders' surfaces on the card beside vLLM: with a budget that holds one 4K decoder,
+    // 20 NV12 surfaces of 3840x2176. A card with room for the reserve and barely more no longer fits.
+    const double surfaces_gb = 20 * 3840.0 * 2176 * 1.5 / (1024.0 * 1024 * 1024);
+    const double tight_card = plan["peak_gb"].get<double>() + 4 + surfaces_gb / 2;
+    r = host({"--config", config({{"loadout", model + "#ctx=32768"}, {"gpu", {{"total_gb", tight_card}}}}), "vram", "--json"});
+    CHECK(json::parse(r.out)["fits"] == true);
+    const json gpu_decoding = {{"loadout", model + "#ctx=32768"}, {"gpu", {{"total_gb", tight_card}}},
+                               {"frames", {{"hardware_decode", "d3d11va"}, {"decode_memory_mb", 110}}}};
+    r = host({"--config", config(gpu_decoding), "vram", "--json"});
+    REQUIRE(r.exit_code == 0);
+    plan = json::parse(r.out);
+    CHECK(plan["hardware_decode_gb"].get<double>() == Approx(surfaces_gb));
+    CHECK(plan["fits"] == false);
+    CHECK_THAT(plan["notes"].dump(), Contains("frames.hardware_decode is \\\"d3d11va\\\"") && Contains("(1 decoder at once"));
+    r = host({"--config", config(gpu_decoding), "vram"});
+    CHECK_THAT(r.out, Contains("with 4.0 GB reserved for speech and 0.2 GB for our GPU decoding, does NOT fit"));
 
     // An RTX 4090 with 4 GB kept for speech: too tight at 16k; the suggestion is settings that would fit.
     r = host({"--config", config({{"loadout", model + "#ctx=16384"}}), "vram", "--json"});

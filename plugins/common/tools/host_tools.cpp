@@ -38,6 +38,7 @@ json vram(const ProviderConfig& config, const Loadout& loadout)
     const VramPlan p = plan_vram(config, loadout);
     json out = {{"total_gb", p.total_gb},     {"reserve_gb", p.reserve_gb},     {"weights_gb", p.weights_gb},
                 {"kv_cache_gb", p.kv_gb},     {"video_tokens", p.video_tokens}, {"encoder_gb", p.encoder_gb},
+                {"hardware_decode_gb", p.hardware_decode_gb},
                 {"peak_gb", p.peak_gb},       {"fits", p.fits},                 {"gpu_memory_utilization", p.gpu_memory_utilization},
                 {"notes", p.notes}};
     if (p.suggested_max_frames > 0)

@@ -10,7 +10,7 @@ namespace jarvis {
 
 // GPU memory for one vLLM server on one card, beside speech-to-text and text-to-speech:
 //   peak = weights + KV cache for ctx + the vision encoder's work for the largest video the settings allow
-// and whether peak + the reserve for STT/TTS fits the card. The weights and KV figures are measured (the Jarvis
+// and whether peak + the reserve for STT/TTS (+ our decoders' surfaces, with frames.hardware_decode) fits the card. The weights and KV figures are measured (the Jarvis
 // host's calibration of the QuantTrio AWQ model on an RTX 5090); the encoder term is an estimate from the vision
 // tower's dimensions (README, "GPU memory").
 struct VramPlan
@@ -21,6 +21,8 @@ struct VramPlan
     double kv_gb = 0;
     int64_t video_tokens = 0; // the largest video the settings allow, in merged visual tokens
     double encoder_gb = 0;
+    // Our own decoders' surfaces on the card when frames.hardware_decode is not off: counted with the reserve.
+    double hardware_decode_gb = 0;
     double peak_gb = 0;
     bool fits = false;
     double gpu_memory_utilization = 0; // what vLLM should be given (its share of the card)
