@@ -1,5 +1,7 @@
 #include "delivery_cost.hpp"
 
+#include "media/hardware_decode.hpp"
+
 #include <algorithm>
 
 namespace jarvis {
@@ -12,6 +14,14 @@ DeliveryRates delivery_rates(const DeliveryCostConfig& configured)
     r.upload_mb_per_s = configured.upload_mb_per_s.value_or(r.upload_mb_per_s);
     r.volume_read_mb_per_s = configured.volume_read_mb_per_s.value_or(r.volume_read_mb_per_s);
     r.stage_copy_mb_per_s = configured.stage_copy_mb_per_s.value_or(r.stage_copy_mb_per_s);
+    return r;
+}
+
+DeliveryRates delivery_rates(const ProviderConfig& config, const MediaInfo& media)
+{
+    DeliveryRates r = delivery_rates(config.delivery_costs);
+    if (!decoder_has_device_type(config.frames.hardware_decode, media.codec))
+        r.client_decode_ms_per_megapixel = DeliveryRates{}.client_decode_ms_per_megapixel;
     return r;
 }
 

@@ -33,6 +33,10 @@ struct DeliveryRates
 // The defaults with what the configuration's delivery_costs says instead.
 DeliveryRates delivery_rates(const DeliveryCostConfig& configured);
 
+// The same for `media`, except that our decoding goes at client_decode_ms_per_megapixel (what probe measured on the GPU)
+// only where frames.hardware_decode is on and the video's decoder can use that kind of GPU: elsewhere at the CPU's.
+DeliveryRates delivery_rates(const ProviderConfig& config, const MediaInfo& media);
+
 // What a video costs to get to the server: the frames each side decodes and the bytes each delivery moves.
 struct VideoWork
 {

@@ -190,7 +190,7 @@ std::string NativeVideoProvider::plan(std::string_view request_json, plugin::Cal
             keep_delivery(setup, *earlier);
         call.progress("probe", -1);
         MediaSource source = open_video(setup, call, FrameUse::video); // a playlist goes as frames
-        const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_, delivery_rates(config_.delivery_costs),
+        const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_, delivery_rates(config_, source.info()),
                                                          staged_copies_.get());
         std::vector<std::shared_ptr<const StagedFile>> none_staged; // a plan stages nothing
         const Prepared p = prepare_turn(decision.mode, source, setup, earlier, true, call, false, none_staged);
@@ -248,7 +248,7 @@ std::string NativeVideoProvider::ask(std::string_view request_json, plugin::Call
         // a name of a file that is open (a hard link is another name of the video the source holds).
         std::vector<std::shared_ptr<const StagedFile>> staged_files;
         MediaSource source = open_video(setup, call, FrameUse::video); // a playlist goes as frames
-        const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_, delivery_rates(config_.delivery_costs),
+        const DeliveryDecision decision = decide_delivery(source.info(), setup.loadout, config_, delivery_rates(config_, source.info()),
                                                          staged_copies_.get());
         log_.info("native_video: delivering {} as {} ({})", source.info().source, to_string(decision.mode), decision.why);
 

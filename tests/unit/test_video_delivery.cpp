@@ -864,6 +864,22 @@ TEST_CASE("delivery_costs in the configuration replace the cost model's defaults
     CHECK(rates.client_decode_ms_per_megapixel == jarvis::default_client_decode_ms_per_megapixel);
     const auto gpu = jarvis::parse_provider_config(std::string(R"({"delivery_costs": {"client_decode_ms_per_megapixel": 0.12}})"), "test");
     CHECK(jarvis::delivery_rates(gpu.delivery_costs).client_decode_ms_per_megapixel == 0.12);
+    // For a video, the GPU's rate holds only where frames.hardware_decode is on and the video's decoder can use that
+    // kind of GPU (this FFmpeg's hardware configurations): H.264 on VA-API, not on Vulkan (FFmpeg 5.1 has no Vulkan
+    // decoding), and no PNG anywhere.
+    const auto rate_for = [&](const std::string& hardware_decode, const std::string& codec) {
+        jarvis::ProviderConfig with = gpu;
+        with.frames.hardware_decode = hardware_decode;
+        jarvis::MediaInfo media;
+        media.codec = codec;
+        return jarvis::delivery_rates(with, media).client_decode_ms_per_megapixel;
+    };
+    CHECK(rate_for("vaapi", "h264") == 0.12);
+    CHECK(rate_for("vaapi:/dev/dri/renderD129", "hevc") == 0.12);
+    CHECK(rate_for("off", "h264") == jarvis::default_client_decode_ms_per_megapixel);
+    CHECK(rate_for("vulkan", "h264") == jarvis::default_client_decode_ms_per_megapixel);
+    CHECK(rate_for("vaapi", "png") == jarvis::default_client_decode_ms_per_megapixel);
+    CHECK(rate_for("vaapi", "no-such-codec") == jarvis::default_client_decode_ms_per_megapixel);
     CHECK_THROWS_WITH(jarvis::parse_provider_config(std::string(R"({"delivery_costs": {"client_decode_ms_per_megapixel": -1}})"), "test"),
                       Contains("delivery_costs.client_decode_ms_per_megapixel") && Contains("positive"));
     CHECK_THROWS_WITH(jarvis::parse_provider_config(std::string(R"({"delivery_costs": {"upload_mb_per_s": 0}})"), "test"),

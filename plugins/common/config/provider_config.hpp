@@ -83,7 +83,7 @@ inline constexpr double default_stage_copy_mb_per_s = 150;
 struct DeliveryCostConfig
 {
     std::optional<double> server_decode_ms_per_megapixel; // the server's video loader, per decoded frame
-    std::optional<double> client_decode_ms_per_megapixel; // ours, per decoded picture: what probe measures on the GPU
+    std::optional<double> client_decode_ms_per_megapixel; // ours on the GPU, per decoded picture, as probe measures it
     std::optional<double> upload_mb_per_s;                // this machine to the server
     std::optional<double> volume_read_mb_per_s;           // the server reading the shared volume
     std::optional<double> stage_copy_mb_per_s;           // copying a video from another volume into the shared one

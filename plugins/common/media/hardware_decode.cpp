@@ -77,6 +77,25 @@ std::shared_ptr<const HardwareDevice> HardwareDevices::open(const std::string& n
     return opened.device;
 }
 
+bool decoder_has_device_type(const std::string& setting, const std::string& codec)
+{
+    const AVCodecDescriptor* descriptor = avcodec_descriptor_get_by_name(codec.c_str());
+    const AVCodec* decoder = descriptor != nullptr ? avcodec_find_decoder(descriptor->id) : nullptr;
+    if (decoder == nullptr || setting.empty() || setting == "off")
+        return false;
+    for (const std::string& name : setting == "auto" ? automatic : std::vector<std::string>{setting}) {
+        const AVHWDeviceType type = av_hwdevice_find_type_by_name(name.substr(0, name.find(':')).c_str());
+        for (int i = 0; type != AV_HWDEVICE_TYPE_NONE; ++i) {
+            const AVCodecHWConfig* config = avcodec_get_hw_config(decoder, i);
+            if (config == nullptr)
+                break;
+            if ((config->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) != 0 && config->device_type == type)
+                return true;
+        }
+    }
+    return false;
+}
+
 bool decode_on_device(AVCodecContext& codec, const AVCodec& decoder, const HardwareDevice& device)
 {
     for (int i = 0;; ++i) {

@@ -60,6 +60,10 @@ private:
     std::map<std::string, Opened> opened_;
 };
 
+// Whether this FFmpeg's decoder for `codec` (a codec name, "h264") has a way to use the device type `setting` names
+// ("auto": the platform's); nothing is opened. What the GPU itself lacks (a profile, a size) shows only when decoding.
+bool decoder_has_device_type(const std::string& setting, const std::string& codec);
+
 // Makes `codec` (allocated, not yet opened) decode on `device` where its decoder can: true if the decoder has a way to
 // use the device's type. Profiles the GPU lacks still fall back to software when the stream starts (FFmpeg's hwaccel
 // initialisation fails and the software format is taken).
