@@ -36,7 +36,7 @@ constexpr double surfaces_per_decoder = 20;
 constexpr int planned_width = 3840;
 constexpr int planned_height = 2176;
 
-// The decoders on the GPU at once, at most: as many as the cores and frames.decode_memory_mb allow one request.
+// Our surfaces on the card, in GB, for the most decoders the cores and frames.decode_memory_mb allow one request.
 double hardware_decode_gb(const FramesConfig& frames, unsigned cores, size_t& decoders)
 {
     AVCodecParameters* planned = avcodec_parameters_alloc();
