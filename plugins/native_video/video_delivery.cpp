@@ -320,14 +320,20 @@ DeliveryDecision decide_delivery(const MediaInfo& media, const Loadout& loadout,
     const double pointer_s = delivery_seconds(to_string(*pointer), work, rates);
     const double frames_s = delivery_seconds("frames", work, rates);
     const nlohmann::json estimates = {{std::string(to_string(*pointer)), pointer_s}, {"frames", frames_s}};
+    // Our decoding counted at a measured rate (the GPU's, by probe) rather than the CPU's default: said, so that a
+    // choice that follows from it can be traced to it.
+    const std::string our_rate = rates.client_decode_ms_per_megapixel != DeliveryRates{}.client_decode_ms_per_megapixel
+                                     ? fmt::format(" at {:.2g} ms per megapixel (delivery_costs.client_decode_ms_per_megapixel)",
+                                                   rates.client_decode_ms_per_megapixel)
+                                     : std::string();
     // Frames only when clearly faster: they load this machine (which also runs speech) and the estimate is rough.
     if (frames_s < pointer_s * frames_advantage && pointer_s - frames_s > min_frames_saving_s)
         return {DeliveryMode::frames,
                 fmt::format("{}, but frames are expected at the server sooner ({:.1f} s against {:.1f} s: the server decodes "
-                            "{} frames to sample this video, we decode about {} of them)",
-                            pointer_why, frames_s, pointer_s, work.server_decoded, expected_client_frames(work, rates)),
+                            "{} frames to sample this video, we decode about {} of them{})",
+                            pointer_why, frames_s, pointer_s, work.server_decoded, expected_client_frames(work, rates), our_rate),
                 estimates};
-    return {*pointer, fmt::format("{} (expected {:.1f} s, frames {:.1f} s)", pointer_why, pointer_s, frames_s), estimates};
+    return {*pointer, fmt::format("{} (expected {:.1f} s, frames {:.1f} s{})", pointer_why, pointer_s, frames_s, our_rate), estimates};
 }
 
 PreparedVideo prepare_video(DeliveryMode mode, MediaSource& source, const CallSetup& setup, const ProviderConfig& config,

@@ -406,6 +406,9 @@ TEST_CASE("auto counts our decoding at the rate probe measured on the GPU: a cli
     const auto on_gpu = jarvis::decide_delivery(clip, loadout, config, gpu);
     INFO(on_gpu.why);
     CHECK(on_gpu.mode == jarvis::DeliveryMode::frames);
+    // The reason says which rate decided it; the CPU's default goes unsaid.
+    CHECK_THAT(on_gpu.why, Contains("we decode about") && Contains("at 0.14 ms per megapixel (delivery_costs.client_decode_ms_per_megapixel)"));
+    CHECK_THAT(on_cpu.why, !Contains("delivery_costs.client_decode_ms_per_megapixel"));
     // Only our decoding got cheaper: the server's estimate is the same.
     CHECK(on_gpu.estimates_s.at("file").get<double>() == on_cpu.estimates_s.at("file").get<double>());
     CHECK(on_gpu.estimates_s.at("frames").get<double>() < on_cpu.estimates_s.at("frames").get<double>());
