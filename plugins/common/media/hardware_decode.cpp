@@ -22,6 +22,24 @@ const std::vector<std::string> automatic = {"cuda"};
 // otherwise covers the decoder's references alone, and a decoder out of surfaces fails.
 constexpr int surfaces_we_hold = 2;
 
+// The devices a setting other than "off" names, in the order they are tried.
+std::vector<std::string> devices_named(const std::string& setting)
+{
+    return setting == "auto" ? automatic : std::vector<std::string>{setting};
+}
+
+// Whether `decoder` has a way to decode on a device of `type` that it is handed (hw_device_ctx).
+bool takes_device_of_type(const AVCodec& decoder, AVHWDeviceType type)
+{
+    for (int i = 0;; ++i) {
+        const AVCodecHWConfig* config = avcodec_get_hw_config(&decoder, i);
+        if (config == nullptr)
+            return false;
+        if ((config->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) != 0 && config->device_type == type)
+            return true;
+    }
+}
+
 } // namespace
 
 HardwareDevices& HardwareDevices::process_wide()
@@ -36,7 +54,7 @@ HardwareChoice HardwareDevices::choose(const std::string& setting)
     if (setting.empty() || setting == "off")
         return choice;
     std::vector<std::string> reasons;
-    for (const std::string& name : setting == "auto" ? automatic : std::vector<std::string>{setting}) {
+    for (const std::string& name : devices_named(setting)) {
         std::string why_not;
         if ((choice.device = open(name, why_not)))
             return choice;
@@ -83,35 +101,25 @@ bool decoder_has_device_type(const std::string& setting, const std::string& code
     const AVCodec* decoder = descriptor != nullptr ? avcodec_find_decoder(descriptor->id) : nullptr;
     if (decoder == nullptr || setting.empty() || setting == "off")
         return false;
-    for (const std::string& name : setting == "auto" ? automatic : std::vector<std::string>{setting}) {
+    for (const std::string& name : devices_named(setting)) {
         const AVHWDeviceType type = av_hwdevice_find_type_by_name(name.substr(0, name.find(':')).c_str());
-        for (int i = 0; type != AV_HWDEVICE_TYPE_NONE; ++i) {
-            const AVCodecHWConfig* config = avcodec_get_hw_config(decoder, i);
-            if (config == nullptr)
-                break;
-            if ((config->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) != 0 && config->device_type == type)
-                return true;
-        }
+        if (type != AV_HWDEVICE_TYPE_NONE && takes_device_of_type(*decoder, type))
+            return true;
     }
     return false;
 }
 
 bool decode_on_device(AVCodecContext& codec, const AVCodec& decoder, const HardwareDevice& device)
 {
-    for (int i = 0;; ++i) {
-        const AVCodecHWConfig* config = avcodec_get_hw_config(&decoder, i);
-        if (config == nullptr)
-            return false;
-        if ((config->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) == 0 || config->device_type != device.type)
-            continue;
-        // With a device and no get_format of ours, FFmpeg's default picks the device's surface format when the stream
-        // starts, and the software format when the GPU cannot take the stream.
-        codec.hw_device_ctx = av_buffer_ref(device.context.get());
-        if (codec.hw_device_ctx == nullptr)
-            throw std::bad_alloc();
-        codec.extra_hw_frames = surfaces_we_hold;
-        return true;
-    }
+    if (!takes_device_of_type(decoder, device.type))
+        return false;
+    // With a device and no get_format of ours, FFmpeg's default picks the device's surface format when the stream
+    // starts, and the software format when the GPU cannot take the stream.
+    codec.hw_device_ctx = av_buffer_ref(device.context.get());
+    if (codec.hw_device_ctx == nullptr)
+        throw std::bad_alloc();
+    codec.extra_hw_frames = surfaces_we_hold;
+    return true;
 }
 
 const AVFrame& in_system_memory(const AVFrame& frame, av::Frame& download, const std::string& source)

@@ -10,6 +10,7 @@
 #include "platform/native_path.hpp"
 #include "platform/owned_files.hpp"
 #include "tools/client_decoding.hpp"
+#include "tools/probe_files.hpp"
 #include "tools/stage_copy_timing.hpp"
 
 #include <fmt/format.h>
@@ -28,21 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr std::string_view probe_prefix = "jarvis-probe-";
-
-// A name no other probe, in this process or another, is writing at the same time.
-fs::path unique_probe_path(const fs::path& dir) { return owned_file_path(dir, probe_prefix, ".mp4"); }
-
-// Removes the probe's own video, wherever it was written, when the probe ends.
-struct ProbeVideo
-{
-    fs::path path;
-    ~ProbeVideo()
-    {
-        std::error_code ec;
-        fs::remove(path, ec);
-    }
-};
 
 // The server's video decoding against this machine's. Two videos of the same size sampled to the same few frames
 // (so that the model's work is the same), one ten times longer, whose extra frames vLLM's loader must decode to reach
@@ -62,7 +48,7 @@ constexpr int64_t prefix_read_margin_bytes = 16 << 20;
 // One of the two calibration videos, written into the probe's folder and removed with it.
 struct CalibrationVideo
 {
-    std::unique_ptr<ProbeVideo> file;
+    std::unique_ptr<ProbeFile> file;
     int64_t frames = 0; // as the server's loader reads them from the header
     double fps = 0;
     int64_t server_decoded = 0;
@@ -106,7 +92,7 @@ Calibration make_calibration(const fs::path& dir, const std::string& user_video)
     const double longer_s = info ? std::min(calibration_seconds, info->duration_s) : calibration_seconds;
     for (const double seconds : {longer_s / 10, longer_s}) {
         CalibrationVideo v;
-        v.file = std::make_unique<ProbeVideo>();
+        v.file = std::make_unique<ProbeFile>();
         v.file->path = unique_probe_path(dir);
         const std::string path = utf8_path(v.file->path);
         if (source) {
@@ -219,8 +205,8 @@ json measure_transfer_rates(const fs::path& dir, const std::string& base, const 
         const uint32_t padding = delivery == "data" ? static_cast<uint32_t>(std::min<int64_t>(transfer_padding_bytes, config.data_delivery.max_bytes / 2))
                                                     : transfer_padding_bytes;
         const double padding_mb = double(padding) / 1e6;
-        ProbeVideo plain{unique_probe_path(dir)};
-        ProbeVideo padded{unique_probe_path(dir)};
+        ProbeFile plain{unique_probe_path(dir)};
+        ProbeFile padded{unique_probe_path(dir)};
         write_test_pattern_video(utf8_path(plain.path), 2);
         write_test_pattern_video(utf8_path(padded.path), 2);
         pad_mp4(utf8_path(padded.path), padding);
@@ -228,7 +214,7 @@ json measure_transfer_rates(const fs::path& dir, const std::string& base, const 
         double padded_s = plain_s;
         try {
             for (int attempt = 0; attempt < 2; ++attempt)
-                for (const ProbeVideo* video : {&plain, &padded}) {
+                for (const ProbeFile* video : {&plain, &padded}) {
                     const json request = {{"video", utf8_path(video->path)},
                                           {"prompt", "What moves in this clip?"},
                                           {"loadout", fmt::format("{}#delivery={}#fallback=off#max_tokens=1#fps=2", base, delivery)}};
@@ -306,7 +292,7 @@ json run_probe(const ProviderConfig& config, const Loadout& loadout, const std::
     report["models"] = models;
     report["model_served"] = std::find(models.begin(), models.end(), loadout.model) != models.end();
 
-    ProbeVideo video{unique_probe_path(dir)};
+    ProbeFile video{unique_probe_path(dir)};
     write_test_pattern_video(utf8_path(video.path), 3);
 
     std::vector<std::string> deliveries;

@@ -2,7 +2,7 @@
 
 #include "platform/file_access.hpp"
 #include "platform/native_path.hpp"
-#include "platform/owned_files.hpp"
+#include "tools/probe_files.hpp"
 
 #include <fmt/format.h>
 
@@ -22,17 +22,6 @@ constexpr int64_t timed_bytes = 256 * mebibyte;
 constexpr int64_t least_timed_bytes = 32 * mebibyte;
 // Left free beside the copy, as staging leaves: the disk is not filled to its last byte.
 constexpr int64_t headroom_bytes = 256 * mebibyte;
-
-// Removes the copy, however the measurement ends.
-struct CopyFile
-{
-    fs::path path;
-    ~CopyFile()
-    {
-        std::error_code ec;
-        fs::remove(path, ec);
-    }
-};
 
 } // namespace
 
@@ -70,7 +59,7 @@ json measure_stage_copy(const fs::path& volume_dir, const fs::path& video, int64
     }
 
     // Copied as staging copies, with the clock running from past the part just read to the bytes timed.
-    const CopyFile copy{owned_file_path(volume_dir, "jarvis-probe-", ".copy")};
+    const ProbeFile copy{unique_probe_path(volume_dir, ".copy")};
     std::optional<Clock::time_point> started;
     int64_t started_at = 0;
     Clock::time_point stopped;
