@@ -4,6 +4,7 @@ Linux jarvis-host to compare with."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -12,7 +13,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -40,29 +41,35 @@ class Run:
     stderr: str
 
 
-def wine_host(*args: str, timeout: float = 300) -> Run:
-    """jarvis-host.exe under Wine; Wine passes the program's exit code through. A start Wine itself failed is retried
-    (twice at most), with a warning that names it."""
+def wine_run(program: Path, *args: str, timeout: float = 300) -> Run:
+    """A Windows program under Wine; Wine passes the program's exit code through. A start Wine itself failed is
+    retried (twice at most), with a warning that names it."""
     for attempt in range(3):
-        done = subprocess.run(["wine", str(WINDOWS_HOST), *args], capture_output=True, timeout=timeout)
+        done = subprocess.run(["wine", str(program), *args], capture_output=True, timeout=timeout)
         run = Run(done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
-        if not wine_failed_to_start(run) or attempt == 2:
+        if not wine_failed_to_start(run, program.stem) or attempt == 2:
             return run
-        warnings.warn(f"Wine failed to start jarvis-host.exe {' '.join(args[:2])} (exit 1, stderr {run.stderr.strip()!r}); "
+        warnings.warn(f"Wine failed to start {program.name} {' '.join(args[:2])} (exit 1, stderr {run.stderr.strip()!r}); "
                       "started again")
     raise AssertionError("unreachable")
+
+
+def wine_host(*args: str, timeout: float = 300) -> Run:
+    """jarvis-host.exe under Wine."""
+    return wine_run(WINDOWS_HOST, *args, timeout=timeout)
 
 
 # Wine's loader sometimes cannot map the page it shares with the wineserver at its fixed address (ntdll's virtual.c)
 # and then exits with 1 before the program runs, saying so only on its "err" channel for virtual memory, which
 # run_tests.sh turns on. jarvis-host says why on stderr whenever it ends with 1, so an exit 1 with neither its words
-# nor output is Wine's, not the program's. A crash in the program is not this: Wine says so, with another code.
+# nor output is Wine's, not the program's (the suite's programs name themselves on stderr whenever they end with 1).
+# A crash in the program is not this: Wine says so, with another code.
 WINE_START_FAILURES = ("failed to map the shared user data", "failed to open the USD section",
                        "failed to remap the process USD")
 
 
-def wine_failed_to_start(run: Run) -> bool:
-    if run.code != 1 or run.stdout or "jarvis-host" in run.stderr:
+def wine_failed_to_start(run: Run, program_name: str = "jarvis-host") -> bool:
+    if run.code != 1 or run.stdout or program_name in run.stderr:
         return False
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     return all(any(failure in line for failure in WINE_START_FAILURES) for line in lines)
@@ -71,6 +78,19 @@ def wine_failed_to_start(run: Run) -> bool:
 def linux_host(*args: str, timeout: float = 300) -> Run:
     done = subprocess.run([LINUX_HOST, *args], capture_output=True, timeout=timeout)
     return Run(done.returncode, done.stdout.decode(), done.stderr.decode())
+
+
+def plan(run: Callable[..., Run], video: str, loadout: str | None = None) -> dict:
+    """A plan document of jarvis-host (`run` is linux_host or wine_host) about `video`."""
+    args = ([] if loadout is None else ["--loadout", loadout]) + ["plan", "--video", video, "--prompt", "what happens?",
+                                                                  "--json"]
+    result = run(*args)
+    assert result.code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def frame_times(document: dict) -> list[tuple[float, int, int]]:
+    return [(f["pts_s"], f["width"], f["height"]) for f in document["media"]["frames"]]
 
 
 @pytest.fixture(scope="session", autouse=True)

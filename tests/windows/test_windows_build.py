@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (DIST, MODEL, PREFIX, WINDOWS_HOST, Emulator, Run, linux_host, make_video, windows_path,
-                      wine_failed_to_start, wine_host)
+from conftest import (DIST, MODEL, PREFIX, WINDOWS_HOST, Emulator, Run, frame_times, linux_host, make_video, plan,
+                      windows_path, wine_failed_to_start, wine_host)
 
 NATIVE = f"vllm://{MODEL}#nativevideo"
 PLUGINS = DIST / "lib" / "jarvis" / "plugins"
@@ -37,18 +37,6 @@ def exported_names(dll: Path) -> list[str]:
             break
         names.append(match.group(1))
     return names
-
-
-def plan(run, video: str, loadout: str | None = None) -> dict:
-    args = ([] if loadout is None else ["--loadout", loadout]) + ["plan", "--video", video, "--prompt", "what happens?",
-                                                                  "--json"]
-    result = run(*args)
-    assert result.code == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def frame_times(document: dict) -> list[tuple[float, int, int]]:
-    return [(f["pts_s"], f["width"], f["height"]) for f in document["media"]["frames"]]
 
 
 def sent_lumas(document: dict) -> list[bytes]:
