@@ -9,12 +9,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from conftest import DIST, MODEL, Run, frame_times, linux_host, plan, windows_path, wine_run
+from conftest import DIST, MODEL, Emulator, Run, frame_times, linux_host, plan, windows_path, wine_run
 
 PACKAGE = DIST / "python" / "jarvis_vision"
 LOADER = DIST.parent / "python_loader" / "load_like_python.exe"
@@ -29,9 +30,19 @@ def package_platform() -> ModuleType:
     return module
 
 
+def loader_args(plugin: Path, dll_dirs: list[Path]) -> list[str]:
+    return [windows_path(plugin), *[arg for folder in dll_dirs for arg in ("--dll-dir", windows_path(folder))]]
+
+
 def load_like_python(plugin: Path, dll_dirs: list[Path], *args: str) -> Run:
-    dir_args = [arg for folder in dll_dirs for arg in ("--dll-dir", windows_path(folder))]
-    return wine_run(LOADER, windows_path(plugin), *dir_args, *args)
+    return wine_run(LOADER, *loader_args(plugin, dll_dirs), *args)
+
+
+def call_files(folder: Path, config: dict, request: dict) -> list[str]:
+    """The --plan/--ask arguments' files: the client's configuration and the call's request, as the package sends them."""
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
+    return [windows_path(folder / "config.json"), windows_path(folder / "request.json")]
 
 
 @pytest.fixture
@@ -65,15 +76,11 @@ def test_each_plugin_loads_from_the_installed_package_as_python_loads_it(install
 def test_a_plan_from_python_s_thread_gives_the_frames_of_the_linux_build(installed_package: Path, videos: dict[str, Path],
                                                                         plugin_name: str, loadout: str) -> None:
     # The video sits in the same user's folder: a non-ASCII path the plugin opens as UTF-8, as Python passes it.
-    video = shutil.copy(videos["h264_bframes"], installed_package.parents[4] / "Nagranie z ekranu — łódź.mp4")
-    config = installed_package.parents[4] / "config.json"
-    config.write_text("{}", encoding="utf-8")
-    request = installed_package.parents[4] / "request.json"
-    request.write_text(json.dumps({"prompt": "what happens?", "loadout": loadout, "video": windows_path(Path(video))}),
-                       encoding="utf-8")
+    user = installed_package.parents[4]
+    video = Path(shutil.copy(videos["h264_bframes"], user / "Nagranie z ekranu — łódź.mp4"))
     plugin = installed_package / "plugins" / f"{plugin_name}.dll"
-    result = load_like_python(plugin, package_platform().dependency_dirs(plugin.parent), "--plan", windows_path(config),
-                              windows_path(request))
+    result = load_like_python(plugin, package_platform().dependency_dirs(plugin.parent), "--plan",
+                              *call_files(user, {}, {"prompt": "what happens?", "loadout": loadout, "video": windows_path(video)}))
     assert result.code == 0, result.stderr
     windows = json.loads(result.stdout.splitlines()[1])
     linux = plan(linux_host, str(videos["h264_bframes"]), loadout)
@@ -93,3 +100,34 @@ def test_the_plugins_find_their_dlls_only_through_the_package_s_folders(installe
     result = load_like_python(plugin, dll_dirs)
     assert result.code == 3, result.stdout + result.stderr
     assert "LoadLibraryExW" in result.stderr and "error 126" in result.stderr
+
+
+def test_an_ask_cancelled_from_another_thread_returns_and_leaves_no_staged_link(installed_package: Path,
+                                                                               videos: dict[str, Path]) -> None:
+    # As task.cancel() or a threading.Event does it: the flag is set on one thread while the ask waits on another,
+    # here for a server that never answers; the plugin polls it through is_cancelled.
+    user = installed_package.parents[4]
+    volume = user / "jarvis" / "input_data"
+    volume.mkdir(parents=True)
+    video = Path(shutil.copy(videos["h264_bframes"], user / "klip.mp4"))  # outside the volume: staged by a hard link
+    server = Emulator("--allowed-local-media-path", str(volume), "--fault-hang")
+    plugin = installed_package / "plugins" / "native_video.dll"
+    config = {"endpoint": {"base_url": server.base_url},
+              "input_data": {"host_path": windows_path(volume), "container_path": str(volume)}}
+    request = {"prompt": "what happens?", "loadout": f"vllm://{MODEL}#nativevideo#delivery=file", "video": windows_path(video)}
+    asking = subprocess.Popen(["wine", str(LOADER), *loader_args(plugin, package_platform().dependency_dirs(plugin.parent)),
+                               "--ask", *call_files(user, config, request), "--cancel-on-input"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    staging = volume / ".jarvis-staging"
+    try:
+        server.wait_for_log("chat request 1 received")
+        assert len(list(staging.iterdir())) == 1  # the link the request names
+        _, stderr = asking.communicate(input=b"cancel\n", timeout=120)
+        assert asking.returncode == 10 + 6, stderr.decode(errors="replace")  # JV_E_CANCELLED
+        assert b"ask failed (6)" in stderr
+        assert list(staging.iterdir()) == []
+    finally:
+        if asking.poll() is None:
+            asking.kill()
+            asking.wait(timeout=60)
+        server.stop()

@@ -4,13 +4,15 @@
  *     package adds its folders with os.add_dll_directory (AddDllDirectory) and loads the plugin with ctypes.CDLL(path,
  *     winmode=LOAD_LIBRARY_SEARCH_DEFAULT_DIRS | LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR) (LoadLibraryExW), then closes the
  *     directory cookies (RemoveDllDirectory): _platform.load_library;
- *   - calls come from a thread Python started, not the one that loaded the DLL (asyncio.to_thread, a daemon thread).
+ *   - calls come from a thread Python started, not the one that loaded the DLL (asyncio.to_thread, a daemon thread),
+ *     and are cancelled from another thread through the is_cancelled callback (task.cancel(), a threading.Event).
  * This program's own folder must hold no DLL of ours, as python.exe's does not.
  *
- * Usage: load_like_python.exe PLUGIN_DLL [--dll-dir DIR]... [--plan CONFIG_JSON_FILE REQUEST_JSON_FILE]
- * Prints the plugin's name, version and ABI as one JSON line, then the plan's result document. Exit codes: 0 done,
- * 2 usage, 3 the DLL did not load (the Windows error is printed), 4 not a plugin, and 10 + the plugin's status when
- * the plan failed. */
+ * Usage: load_like_python.exe PLUGIN_DLL [--dll-dir DIR]... [--plan|--ask CONFIG_JSON_FILE REQUEST_JSON_FILE
+ *        [--cancel-on-input]]
+ * Prints the plugin's name, version and ABI as one JSON line, then the call's result document. With
+ * --cancel-on-input, a line on standard input cancels the call. Exit codes: 0 done, 2 usage, 3 the DLL did not load
+ * (the Windows error is printed), 4 not a plugin, and 10 + the plugin's status when the call failed. */
 #include <jarvis/vision_provider.h>
 
 #include <windows.h>
@@ -60,26 +62,35 @@ static void print_result(void *user_data, const char *json, size_t length)
     fputc('\n', stdout);
 }
 
-struct plan_call
+static volatile LONG cancel_requested = 0;
+
+static int32_t is_cancelled(void *user_data)
+{
+    (void)user_data;
+    return InterlockedCompareExchange(&cancel_requested, 0, 0) != 0;
+}
+
+struct plugin_call
 {
     const struct jv_plugin *plugin;
+    int asks; /* ask, else plan */
     char *config;
     char *request;
     jv_status status;
     jv_error error;
 };
 
-static DWORD WINAPI run_plan(void *argument)
+static DWORD WINAPI run_call(void *argument)
 {
-    struct plan_call *call = argument;
+    struct plugin_call *call = argument;
     const jv_host host = {sizeof(jv_host), NULL, NULL, JV_LOG_ERROR};
     call->error.struct_size = sizeof(jv_error);
     jv_provider *provider = NULL;
     call->status = call->plugin->create(&host, call->config, &provider, &call->error);
     if (call->status != JV_OK)
         return 0;
-    const jv_callbacks callbacks = {sizeof(jv_callbacks), NULL, print_result, NULL, NULL, NULL};
-    call->status = call->plugin->plan(provider, call->request, &callbacks, &call->error);
+    const jv_callbacks callbacks = {sizeof(jv_callbacks), NULL, print_result, NULL, NULL, is_cancelled};
+    call->status = (call->asks ? call->plugin->ask : call->plugin->plan)(provider, call->request, &callbacks, &call->error);
     call->plugin->destroy(provider);
     return 0;
 }
@@ -87,7 +98,8 @@ static DWORD WINAPI run_plan(void *argument)
 int wmain(int argc, wchar_t **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: load_like_python PLUGIN_DLL [--dll-dir DIR]... [--plan CONFIG_FILE REQUEST_FILE]\n");
+        fprintf(stderr, "usage: load_like_python PLUGIN_DLL [--dll-dir DIR]... [--plan|--ask CONFIG_FILE REQUEST_FILE "
+                        "[--cancel-on-input]]\n");
         return 2;
     }
     const wchar_t *plugin_path = argv[1];
@@ -95,12 +107,17 @@ int wmain(int argc, wchar_t **argv)
     int dll_dir_count = 0;
     const wchar_t *config_path = NULL;
     const wchar_t *request_path = NULL;
+    int asks = 0;
+    int cancel_on_input = 0;
     for (int i = 2; i < argc; ++i) {
         if (wcscmp(argv[i], L"--dll-dir") == 0 && i + 1 < argc && dll_dir_count < MAX_DLL_DIRS) {
             dll_dirs[dll_dir_count++] = argv[++i];
-        } else if (wcscmp(argv[i], L"--plan") == 0 && i + 2 < argc) {
+        } else if ((wcscmp(argv[i], L"--plan") == 0 || wcscmp(argv[i], L"--ask") == 0) && i + 2 < argc) {
+            asks = wcscmp(argv[i], L"--ask") == 0;
             config_path = argv[++i];
             request_path = argv[++i];
+        } else if (wcscmp(argv[i], L"--cancel-on-input") == 0) {
+            cancel_on_input = 1;
         } else {
             fprintf(stderr, "load_like_python: unexpected argument '%ls'\n", argv[i]);
             return 2;
@@ -136,20 +153,24 @@ int wmain(int argc, wchar_t **argv)
 
     int exit_code = 0;
     if (config_path != NULL) {
-        struct plan_call call = {plugin, read_text(config_path), read_text(request_path), JV_OK, {0}};
+        struct plugin_call call = {plugin, asks, read_text(config_path), read_text(request_path), JV_OK, {0}};
         if (call.config == NULL || call.request == NULL) {
             fprintf(stderr, "load_like_python: cannot read '%ls' or '%ls'\n", config_path, request_path);
             return 2;
         }
-        HANDLE thread = CreateThread(NULL, 0, run_plan, &call, 0, NULL);
+        HANDLE thread = CreateThread(NULL, 0, run_call, &call, 0, NULL);
         if (thread == NULL) {
             print_windows_error("CreateThread", plugin_path);
             return 1;
         }
+        char line[64];
+        if (cancel_on_input && fgets(line, sizeof line, stdin) != NULL)
+            InterlockedExchange(&cancel_requested, 1);
         WaitForSingleObject(thread, INFINITE);
         CloseHandle(thread);
         if (call.status != JV_OK) {
-            fprintf(stderr, "load_like_python: plan failed (%d): %s\n", (int)call.status, call.error.message);
+            fprintf(stderr, "load_like_python: %s failed (%d): %s\n", asks ? "ask" : "plan", (int)call.status,
+                    call.error.message);
             exit_code = 10 + (int)call.status;
         }
         free(call.config);
