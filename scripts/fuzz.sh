@@ -34,6 +34,13 @@ if [ ! -s "$out/seeds/container/screen.gif" ]; then
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v gif "$out/seeds/container/screen.gif"
     ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v wmv2 "$out/seeds/container/wmv2.wmv"
 fi
+if [ ! -s "$out/seeds/container/hevc_faststart.mp4" ]; then
+    # MP4s whose index is read from their sample tables without the frames (frameless_demuxer): HEVC with its tables
+    # first, and a fragmented one, which must be told apart.
+    ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v libx265 -x265-params log-level=error -tag:v hvc1 -movflags +faststart \
+        "$out/seeds/container/hevc_faststart.mp4"
+    ffmpeg -nostdin -v error -y "${tiny[@]}" -c:v libx264 -movflags frag_keyframe+empty_moov "$out/seeds/container/fragmented.mp4"
+fi
 if [ ! -s "$out/seeds/container/photo.heic" ]; then
     # Phones' photos: a HEIC (refused by its brands) and an AVIF (read through the MP4 demuxer's item boxes).
     ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=64x48 -frames:v 1 "$out/seeds/photo.png"

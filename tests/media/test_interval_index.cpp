@@ -2,6 +2,7 @@
 // cues): for a few
 // frames of a long video it reads a few keyframe intervals instead of the whole file; what it holds is the full
 // scan's, and the frames it leads to are the ones the full scan leads to.
+#include "bytes_read.hpp"
 #include "fixtures.hpp"
 
 #include "media/frame_choice.hpp"
@@ -11,7 +12,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -19,18 +19,6 @@ using namespace jarvis;
 using namespace jarvis::test;
 
 namespace {
-
-// Bytes this process has read through read(2) and the like so far (/proc/self/io's rchar).
-int64_t bytes_read_so_far()
-{
-    std::ifstream io("/proc/self/io");
-    std::string key;
-    int64_t value = 0;
-    while (io >> key >> value)
-        if (key == "rchar:")
-            return value;
-    return -1;
-}
 
 std::vector<int64_t> chosen_pts(const FrameIndex& index, int64_t count, double fps)
 {

@@ -1,5 +1,6 @@
 #include "media/frame_index.hpp"
 
+#include "media/frameless_demuxer.hpp"
 #include "media/media_error.hpp"
 #include "media/stream_seek.hpp"
 #include "platform/native_path.hpp"
@@ -55,10 +56,14 @@ size_t FrameIndex::nearest_keyframe(double s) const
     return best;
 }
 
-FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted, const ScanProgress& progress)
+namespace {
+
+// The scan proper: every packet of `stream_index` read from `fmt` (the source's demuxer, or a frameless one of the
+// same file), in the order the file holds them.
+FrameIndex index_from_packets(AVFormatContext* fmt, int stream_index, const MediaInfo& info,
+                              const MediaSource::InterruptCheck& interrupted, const ScanProgress& progress)
 {
-    AVFormatContext* fmt = source.format();
-    const AVStream* stream = source.stream();
+    const AVStream* stream = fmt->streams[stream_index];
     FrameIndex index;
     index.time_base = stream->time_base;
 
@@ -89,7 +94,7 @@ FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptChe
         // Where the packet lies, not where the reader is: an MP4 index at the end would put the reader there first.
         if (progress && file_size > 0 && packets_read % 256 == 0 && packet->pos >= 0)
             progress(std::clamp(double(packet->pos) / double(file_size), 0.0, 1.0));
-        if (packet->stream_index == source.stream_index() && !(packet->flags & AV_PKT_FLAG_DISCARD)) {
+        if (packet->stream_index == stream_index && !(packet->flags & AV_PKT_FLAG_DISCARD)) {
             // Streams without pts (AVI, raw) have dts; streams with neither get the previous dts plus one tick.
             int64_t pts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
             if (pts == AV_NOPTS_VALUE)
@@ -103,7 +108,7 @@ FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptChe
         av_packet_unref(packet.get());
     }
     if (packets.empty())
-        throw MediaError(fmt::format("cannot use video '{}': its video stream has no frames", source.info().source));
+        throw MediaError(fmt::format("cannot use video '{}': its video stream has no frames", info.source));
     if (progress) // reported every 256 packets: the last report may be well short of the end
         progress(1.0);
 
@@ -141,7 +146,7 @@ FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptChe
     index.end_s = index.seconds(index.frames.back().pts + std::max<int64_t>(last_duration, 0));
 
     // A header that promises more than the data holds means a truncated or damaged file.
-    const double promised = source.info().duration_s;
+    const double promised = info.duration_s;
     const double frame_s = index.frames.size() > 1 ? index.end_s / double(index.frames.size()) : 0;
     // Where packets carry no duration (WebM) the last one is guessed from the frames before it, in the container's
     // rounded units; the muxer knew it. A header within a frame of the scan's end is the exacter of the two, and the
@@ -153,6 +158,22 @@ FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptChe
     else if (promised > index.end_s + std::max(0.5, 2 * frame_s))
         index.damage = fmt::format("the file's frames end at {:.2f} s although its header says {:.2f} s (truncated?)", index.end_s, promised);
     return index;
+}
+
+} // namespace
+
+FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted, const ScanProgress& progress)
+{
+    // MP4 and MOV give every frame in their sample tables: the packets are read without the frames' bytes.
+    if (const auto frameless = FramelessDemuxer::open(source, source.format()->interrupt_callback))
+        return index_from_packets(frameless->format(), frameless->stream_index(), source.info(), interrupted, progress);
+    return scan_frame_index_reading_every_packet(source, interrupted, progress);
+}
+
+FrameIndex scan_frame_index_reading_every_packet(MediaSource& source, const MediaSource::InterruptCheck& interrupted,
+                                                 const ScanProgress& progress)
+{
+    return index_from_packets(source.format(), source.stream_index(), source.info(), interrupted, progress);
 }
 
 std::shared_ptr<const FrameIndex> cached_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted,

@@ -60,9 +60,13 @@ std::optional<FrameGap> unusual_gap(const FrameIndex& index);
 // The fraction of the file read so far, reported now and then during a scan (not at all when the size is unknown).
 using ScanProgress = std::function<void(double)>;
 
-// Scans `source`'s chosen stream (it reads the whole file, or the whole download for a URL). Throws MediaError when no
+// Scans `source`'s chosen stream, reading its every packet: the whole file, or the whole download for a URL; of a
+// local MP4 or MOV of H.264, HEVC or AV1, only the sample tables (frameless_demuxer.hpp). Throws MediaError when no
 // frame is found. `interrupted` is polled between packets.
 FrameIndex scan_frame_index(MediaSource& source, const MediaSource::InterruptCheck& interrupted, const ScanProgress& progress = {});
+// The same scan reading every packet's bytes, whatever the container: what the sample tables' scan is held to.
+FrameIndex scan_frame_index_reading_every_packet(MediaSource& source, const MediaSource::InterruptCheck& interrupted,
+                                                 const ScanProgress& progress = {});
 
 // Indexes of recently used local files, keyed by path, size and modification time, so that repeated questions
 // about one video skip the scan. With `scan_if_missing` false it only looks (and may return nothing).
