@@ -43,29 +43,24 @@ std::optional<BoxHeader> read_box_header(AVIOContext* file, int64_t file_size)
     return BoxHeader{type, start + static_cast<int64_t>(size)};
 }
 
-// Whether the file is fragmented (a movie-extends box in its movie box, or a fragment before it): its later frames
-// are listed in fragments between their data, which the demuxer reads as it goes, so their bytes cannot be known
-// ahead and skipped. A movie box at the end (phones, screen recorders) is not fragmented.
-bool fragmented(AVIOContext* file, int64_t file_size)
+// Whether the movie box lists every frame ahead: it is found among the first top-level boxes, no fragment comes before
+// it and it has no movie-extends box. A fragmented file lists its later frames in fragments between their data, which
+// the demuxer reads as it goes, so their bytes cannot be known ahead and skipped. Where the boxes cannot be walked,
+// no: the scan of every packet is then the safe one.
+bool movie_box_lists_every_frame(AVIOContext* file, int64_t file_size)
 {
     constexpr int max_boxes = 64;
     for (int i = 0; i < max_boxes; ++i) {
         const auto box = read_box_header(file, file_size);
-        if (!box)
+        if (!box || box->type == MKTAG('m', 'o', 'o', 'f'))
             return false;
-        if (box->type == MKTAG('m', 'o', 'o', 'f'))
-            return true;
         if (box->type == MKTAG('m', 'o', 'o', 'v')) {
             while (avio_tell(file) < box->end) {
                 const auto child = read_box_header(file, box->end);
-                if (!child)
-                    return false;
-                if (child->type == MKTAG('m', 'v', 'e', 'x'))
-                    return true;
-                if (avio_seek(file, child->end, SEEK_SET) < 0)
+                if (!child || child->type == MKTAG('m', 'v', 'e', 'x') || avio_seek(file, child->end, SEEK_SET) < 0)
                     return false;
             }
-            return false;
+            return true;
         }
         if (avio_seek(file, box->end, SEEK_SET) < 0)
             return false;
@@ -87,7 +82,7 @@ std::unique_ptr<FramelessDemuxer> FramelessDemuxer::open(const MediaSource& sour
     if (avio_open2(&d->file_, ("file:" + info.source).c_str(), AVIO_FLAG_READ, &interrupt, nullptr) < 0)
         return nullptr;
     d->size_ = avio_size(d->file_);
-    if (d->size_ <= 0 || fragmented(d->file_, d->size_) || avio_seek(d->file_, 0, SEEK_SET) != 0)
+    if (d->size_ <= 0 || !movie_box_lists_every_frame(d->file_, d->size_) || avio_seek(d->file_, 0, SEEK_SET) != 0)
         return nullptr;
     auto* buffer = static_cast<unsigned char*>(av_malloc(reader_buffer_size));
     if (buffer == nullptr)
