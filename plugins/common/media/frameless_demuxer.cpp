@@ -171,10 +171,8 @@ int FramelessDemuxer::read(void* opaque, uint8_t* buffer, int size)
             return static_cast<int>(at);
     }
     const int got = avio_read(d.file_, buffer, static_cast<int>(wanted));
-    if (got > 0) {
+    if (got > 0)
         d.position_ += got;
-        d.bytes_read_ += got;
-    }
     return got == 0 ? AVERROR_EOF : got;
 }
 

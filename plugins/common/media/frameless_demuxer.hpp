@@ -35,8 +35,6 @@ public:
 
     AVFormatContext* format() const { return format_; }
     int stream_index() const { return stream_index_; }
-    // Bytes read from the file so far: the header, the tables, and whatever lies between the skipped samples.
-    int64_t bytes_read() const { return bytes_read_; }
 
 private:
     FramelessDemuxer() = default;
@@ -51,7 +49,6 @@ private:
     int stream_index_ = -1;
     int64_t size_ = 0;
     int64_t position_ = 0;
-    int64_t bytes_read_ = 0;
     std::vector<std::pair<int64_t, int64_t>> skipped_; // empty while the header is read
 };
 
