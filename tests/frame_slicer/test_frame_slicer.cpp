@@ -3,6 +3,7 @@
 #include "child_process.hpp"
 #include "fixtures.hpp"
 #include "frame_marks.hpp"
+#include "heif_grid.hpp"
 #include "plugin_loader.hpp"
 #include "process.hpp"
 #include "folder_server.hpp"
@@ -14,6 +15,7 @@
 
 #include <cmath>
 extern "C" {
+#include <libavformat/version.h>
 #include <libavutil/base64.h>
 }
 #include <atomic>
@@ -1252,6 +1254,49 @@ TEST_CASE("progress is reported and cancellation stops decoding", "[frame_slicer
     }
 }
 
+TEST_CASE("a HEIC photo is read where this FFmpeg reads HEIF and refused by name where not; a grid is never sent as one tile", "[frame_slicer][errors]")
+{
+    TempDir dir;
+    const auto heic = [&](const std::string& name, const std::string& size, const std::string& colour) {
+        const auto png = make_video(name + ".png", {"-f", "lavfi", "-i", "color=c=" + colour + ":size=" + size, "-frames:v", "1"});
+        const auto out = dir.path() / (name + ".heic");
+        REQUIRE(run_process({"/usr/bin/heif-enc", "-q", "50", png.string(), "-o", out.string()}).exit_code == 0);
+        return out;
+    };
+    // An iPhone's photo is a grid of tiles; this one is one picture (heif-enc stores a size that is not a multiple of
+    // 64 as a cropped grid of one tile).
+    const auto single = heic("photo", "128x96", "red");
+    const auto grid = dir.path() / "grid.heic";
+    make_heif_grid(grid, {heic("tile0", "64x64", "red"), heic("tile1", "64x64", "green"), heic("tile2", "64x64", "blue"),
+                          heic("tile3", "64x64", "white")},
+                   64, 64);
+    const auto plan = [](const fs::path& video, bool as_json = false) {
+        std::vector<std::string> argv = {host_binary().string(), "plan", "--video", video.string(), "--prompt", "x"};
+        if (as_json)
+            argv.push_back("--json");
+        return run_process(argv);
+    };
+    const auto refused = [](const ProcessResult& r, const fs::path& video, const std::string& reason) {
+        CHECK(r.exit_code == 3);
+        CHECK_THAT(r.err, Contains(video.string()) && Contains(reason));
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    };
+    // FFmpeg reads HEIF since 7.0 (libavformat 61), a grid as a group of streams, one per tile.
+    if (LIBAVFORMAT_VERSION_MAJOR < 61) {
+        // FFmpeg 5.1 calls both "moov atom not found".
+        for (const auto& photo : {single, grid})
+            refused(plan(photo), photo, "it is a HEIC picture (HEIF, as phones save photos), which this FFmpeg cannot read");
+    } else {
+        const auto read = plan(single, true);
+        REQUIRE(read.exit_code == 0);
+        const auto media = nlohmann::json::parse(read.out)["media"];
+        CHECK(media["width"] == 128);
+        CHECK(media["height"] == 96);
+        CHECK(media["frames"].size() == 1);
+        refused(plan(grid), grid, "it is a picture stored as a grid of tiles (HEIF or AVIF, as phones save photos)");
+    }
+}
+
 TEST_CASE("bad input exits 3 with one line naming the file and the reason", "[frame_slicer][errors]")
 {
     TempDir dir;
@@ -1261,11 +1306,6 @@ TEST_CASE("bad input exits 3 with one line naming the file and the reason", "[fr
     std::ofstream(text) << "not a video\n";
     const auto audio = make_video("audio_only.m4a", {"-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-c:a", "aac"});
     const auto animated_webp = make_video("animated.webp", {"-f", "lavfi", "-i", "testsrc2=size=64x48:rate=5", "-t", "1", "-c:v", "libwebp", "-loop", "0"});
-    // An iPhone's photo: HEVC in HEIF, which FFmpeg 5.1 calls "moov atom not found".
-    const auto heic = dir.path() / "photo.heic";
-    REQUIRE(run_process({"/usr/bin/heif-enc", "-q", "50", make_video("heic_source.png", {"-f", "lavfi", "-i", "testsrc2=size=64x48", "-frames:v", "1"}).string(),
-                         "-o", heic.string()})
-                .exit_code == 0);
     // H.264 stored under a codec tag no decoder knows.
     const auto unknown_codec = make_video("unknown_codec.mov", {"-i", sample_video().string(), "-t", "1", "-c:v", "copy", "-tag:v", "ABCD", "-strict", "-2"});
     // Unreadable: root reads anything, so the host runs without the capabilities that let it.
@@ -1287,7 +1327,6 @@ TEST_CASE("bad input exits 3 with one line naming the file and the reason", "[fr
         {text.string(), "not a video file"},
         {audio.string(), "no video stream"},
         {animated_webp.string(), "it is an animated WebP, which this FFmpeg cannot decode"},
-        {heic.string(), "it is a HEIC picture (HEIF, as phones save photos), which this FFmpeg cannot read"},
         {unknown_codec.string(), "its video codec with tag 'ABCD' is not supported"},
         {locked.string(), "cannot read it: Permission denied"},
         {missing_url, "404"},

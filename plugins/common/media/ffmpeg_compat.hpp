@@ -1,7 +1,8 @@
 // The few FFmpeg calls whose form changed between the FFmpeg this project ships with (5.1, Debian 12) and newer
 // ones (7.1, Debian 13, checked by scripts/check_ffmpeg_versions.sh): stream side data moved into the codec
 // parameters and the frame's interlaced and key flags into AVFrame::flags (FFmpeg 6.1), and the old forms are gone
-// or deprecated since.
+// or deprecated since. FFmpeg 7.0 and later also read HEIF photos (5.1 refuses them), a grid of tiles as a group of
+// streams, one per tile.
 #pragma once
 
 extern "C" {
@@ -58,6 +59,20 @@ inline bool is_key_frame(const AVFrame& frame)
 #else
     return frame.key_frame != 0;
 #endif
+}
+
+// Whether the file's picture is put together from tiles (a HEIF or AVIF grid: a stream group FFmpeg does not
+// assemble, each tile a stream of its own); false where this FFmpeg does not read grids.
+inline bool is_grid_picture(const AVFormatContext* fmt)
+{
+#if LIBAVFORMAT_VERSION_INT >= AV_VERSION_INT(60, 22, 100)
+    for (unsigned i = 0; i < fmt->nb_stream_groups; ++i)
+        if (fmt->stream_groups[i]->type == AV_STREAM_GROUP_PARAMS_TILE_GRID)
+            return true;
+#else
+    (void)fmt;
+#endif
+    return false;
 }
 
 } // namespace jarvis::av

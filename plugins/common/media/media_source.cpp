@@ -1,6 +1,7 @@
 #include "media/media_source.hpp"
 
 #include "media/container_index.hpp"
+#include "media/ffmpeg_compat.hpp"
 #include "media/ffmpeg_log.hpp"
 #include "media/hdr_tone_map.hpp"
 #include "media/hls_playlist.hpp"
@@ -258,6 +259,11 @@ MediaSource MediaSource::open(const std::string& source, InterruptCheck interrup
         }
     }
 
+    // Any one stream of a grid is a tile (even a grid of one is cropped), or the thumbnail: sent as the photo, it would
+    // not be the photo.
+    if (av::is_grid_picture(raw))
+        fail(source, "it is a picture stored as a grid of tiles (HEIF or AVIF, as phones save photos), which this FFmpeg does not "
+                     "put together: convert it to JPEG or PNG first");
     const int chosen = choose_video_stream(raw);
     if (chosen < 0)
         fail(source, raw->nb_streams > 0 ? "it has no video stream (audio only?)" : "it has no streams");
