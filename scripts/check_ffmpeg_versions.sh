@@ -33,6 +33,22 @@ version=$(apt-get "${apt_opts[@]}" source --print-uris ffmpeg 2>/dev/null |
 [ -n "$version" ] || { echo "check_ffmpeg_versions: no ffmpeg source package in $suite" >&2; exit 1; }
 prefix="$cache/ffmpeg-${version//:/_}"
 
+# FFmpeg 7.1's Vulkan decoding needs Vulkan headers of 1.3.277 or later; Debian 12's are 1.3.239. The suite's
+# vulkan-loader source carries its own copy: used for FFmpeg's build only (the loader itself is the system's, which
+# FFmpeg opens at run time), so that the tests that decode on a Vulkan device (lavapipe) run against this FFmpeg too.
+vulkan_headers=$cache/vulkan-headers
+if [ ! -f "$vulkan_headers/.unpacked" ]; then
+    rm -rf "$vulkan_headers" "$cache/src/vulkan-tmp"
+    mkdir -p "$cache/src/vulkan-tmp"
+    (cd "$cache/src/vulkan-tmp" && apt-get "${apt_opts[@]}" source -qq --download-only vulkan-loader > /dev/null)
+    tar -xJf "$(find "$cache/src/vulkan-tmp" -name 'vulkan-loader_*.orig.tar.xz' | head -n1)" -C "$cache/src/vulkan-tmp" \
+        --wildcards '*/vulkan-headers/include/*'
+    mv "$(find "$cache/src/vulkan-tmp" -type d -path '*/vulkan-headers/include' | head -n1)" "$vulkan_headers"
+    rm -rf "$cache/src/vulkan-tmp"
+    [ -f "$vulkan_headers/vulkan/vulkan_core.h" ] || { echo "check_ffmpeg_versions: no Vulkan headers in $suite's vulkan-loader" >&2; exit 1; }
+    touch "$vulkan_headers/.unpacked"
+fi
+
 if [ ! -f "$prefix/.complete" ]; then
     src="$cache/src/ffmpeg-$version"
     if [ ! -f "$src/.unpacked" ]; then
@@ -46,16 +62,18 @@ if [ ! -f "$prefix/.complete" ]; then
     echo "check_ffmpeg_versions: building FFmpeg $version (several minutes on 2 cores)"
     rm -rf "$prefix" "$cache/build"
     mkdir -p "$cache/build"
-    # What the plugins, the emulator and the tests decode and encode (AV1 through dav1d, as Debian's build does),
-    # and HLS playlists with AES-128 segments (crypto).
+    # What the plugins, the emulator and the tests decode and encode (AV1 through dav1d, as Debian's build does; GIF,
+    # WMV and WebP, which screen recorders and older tools save), HLS playlists with AES-128 segments (crypto), and
+    # decoding on a Vulkan device.
     (cd "$cache/build" && "$src/configure" --prefix="$prefix" \
         --enable-shared --disable-static --disable-programs --disable-doc \
         --disable-everything --disable-avdevice --disable-avfilter --disable-postproc --disable-swresample \
         --enable-avcodec --enable-avformat --enable-swscale --enable-network --enable-libdav1d \
-        --enable-decoder=h264,hevc,vp8,vp9,libdav1d,mpeg4,mpeg2video,mpeg1video,mjpeg,prores,h263,theora,png \
+        --enable-vulkan --extra-cflags="-I$vulkan_headers" --enable-hwaccel=h264_vulkan,hevc_vulkan,av1_vulkan \
+        --enable-decoder=h264,hevc,vp8,vp9,libdav1d,mpeg4,mpeg2video,mpeg1video,mjpeg,prores,h263,theora,png,gif,wmv1,wmv2,webp \
         --enable-encoder=mjpeg,mpeg4,png \
-        --enable-parser=h264,hevc,vp8,vp9,mpeg4video,mpegvideo,mjpeg,png,av1 \
-        --enable-demuxer=mov,matroska,avi,mpegts,flv,h264,hevc,m4v,mjpeg,image2,ogg,mpegps,ivf,jpeg_pipe,png_pipe,hls \
+        --enable-parser=h264,hevc,vp8,vp9,mpeg4video,mpegvideo,mjpeg,png,av1,gif,webp \
+        --enable-demuxer=mov,matroska,avi,mpegts,flv,h264,hevc,m4v,mjpeg,image2,ogg,mpegps,ivf,jpeg_pipe,png_pipe,hls,gif,asf,webp_pipe \
         --enable-muxer=mp4,mov,matroska,mjpeg \
         --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb,vp9_superframe_split \
         --enable-protocol=file,http,tcp,pipe,crypto \

@@ -1254,7 +1254,7 @@ TEST_CASE("progress is reported and cancellation stops decoding", "[frame_slicer
     }
 }
 
-TEST_CASE("a HEIC photo is read where this FFmpeg reads HEIF and refused by name where not; a grid is never sent as one tile", "[frame_slicer][errors]")
+TEST_CASE("a HEIC photo is read where this FFmpeg reads HEIF and refused by name where not, and a grid is never sent as one tile", "[frame_slicer][errors]")
 {
     TempDir dir;
     const auto heic = [&](const std::string& name, const std::string& size, const std::string& colour) {

@@ -124,7 +124,7 @@ TEST_CASE("a GPU surface reaches the converter in memory, with its picture, time
     }
 }
 
-TEST_CASE("a device the video's decoder cannot use gives the same frames, decoded in software", "[media][hardware]")
+TEST_CASE("a device that cannot decode the video gives the same frames, decoded in software", "[media][hardware]")
 {
     HardwareDevices devices;
     const HardwareChoice vulkan = devices.choose("vulkan");
@@ -136,10 +136,13 @@ TEST_CASE("a device the video's decoder cannot use gives the same frames, decode
     const std::vector<FrameTarget>& targets = clip.choice.targets;
     ExtractionRequest& request = clip.request;
 
-    // FFmpeg 5.1 has no Vulkan decoding: H.264's decoder offers no way onto the device.
+    // FFmpeg 5.1 has no Vulkan decoding: H.264's decoder offers no way onto the device. A later FFmpeg built with it
+    // (7.1, scripts/check_ffmpeg_versions.sh) takes the device, and lavapipe, which has no video queue, fails its
+    // set-up when the stream starts: either way the frames are decoded in software.
+    const bool decoder_takes_vulkan = decoder_has_device_type("vulkan", "h264");
     av::CodecContext codec(avcodec_alloc_context3(avcodec_find_decoder(AV_CODEC_ID_H264)));
-    CHECK_FALSE(decode_on_device(*codec, *codec->codec, *vulkan.device));
-    CHECK(codec->hw_device_ctx == nullptr);
+    CHECK(decode_on_device(*codec, *codec->codec, *vulkan.device) == decoder_takes_vulkan);
+    CHECK((codec->hw_device_ctx != nullptr) == decoder_takes_vulkan);
 
     const Extraction software = extract_frames(request, index, targets, {});
     request.hardware = vulkan.device;
