@@ -49,7 +49,26 @@ if [ ! -f "$vulkan_headers/.unpacked" ]; then
     touch "$vulkan_headers/.unpacked"
 fi
 
-if [ ! -f "$prefix/.complete" ]; then
+# What the plugins, the emulator and the tests decode and encode (AV1 through dav1d, as Debian's build does; GIF,
+# WMV and WebP, which screen recorders and older tools save), HLS playlists with AES-128 segments (crypto), and
+# decoding on a Vulkan device.
+configure_flags=(
+    --prefix="$prefix"
+    --enable-shared --disable-static --disable-programs --disable-doc
+    --disable-everything --disable-avdevice --disable-avfilter --disable-postproc --disable-swresample
+    --enable-avcodec --enable-avformat --enable-swscale --enable-network --enable-libdav1d
+    --enable-vulkan --extra-cflags="-I$vulkan_headers" --enable-hwaccel=h264_vulkan,hevc_vulkan,av1_vulkan
+    --enable-decoder=h264,hevc,vp8,vp9,libdav1d,mpeg4,mpeg2video,mpeg1video,mjpeg,prores,h263,theora,png,gif,wmv1,wmv2,webp
+    --enable-encoder=mjpeg,mpeg4,png
+    --enable-parser=h264,hevc,vp8,vp9,mpeg4video,mpegvideo,mjpeg,png,av1,gif,webp
+    --enable-demuxer=mov,matroska,avi,mpegts,flv,h264,hevc,m4v,mjpeg,image2,ogg,mpegps,ivf,jpeg_pipe,png_pipe,hls,gif,asf,webp_pipe
+    --enable-muxer=mp4,mov,matroska,mjpeg
+    --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb,vp9_superframe_split
+    --enable-protocol=file,http,tcp,pipe,crypto
+)
+
+# A build made with other flags (an earlier version of this script) is made again.
+if [ "$(cat "$prefix/.complete" 2>/dev/null)" != "${configure_flags[*]}" ]; then
     src="$cache/src/ffmpeg-$version"
     if [ ! -f "$src/.unpacked" ]; then
         rm -rf "$src" "$cache/src/tmp"
@@ -62,26 +81,12 @@ if [ ! -f "$prefix/.complete" ]; then
     echo "check_ffmpeg_versions: building FFmpeg $version (several minutes on 2 cores)"
     rm -rf "$prefix" "$cache/build"
     mkdir -p "$cache/build"
-    # What the plugins, the emulator and the tests decode and encode (AV1 through dav1d, as Debian's build does; GIF,
-    # WMV and WebP, which screen recorders and older tools save), HLS playlists with AES-128 segments (crypto), and
-    # decoding on a Vulkan device.
-    (cd "$cache/build" && "$src/configure" --prefix="$prefix" \
-        --enable-shared --disable-static --disable-programs --disable-doc \
-        --disable-everything --disable-avdevice --disable-avfilter --disable-postproc --disable-swresample \
-        --enable-avcodec --enable-avformat --enable-swscale --enable-network --enable-libdav1d \
-        --enable-vulkan --extra-cflags="-I$vulkan_headers" --enable-hwaccel=h264_vulkan,hevc_vulkan,av1_vulkan \
-        --enable-decoder=h264,hevc,vp8,vp9,libdav1d,mpeg4,mpeg2video,mpeg1video,mjpeg,prores,h263,theora,png,gif,wmv1,wmv2,webp \
-        --enable-encoder=mjpeg,mpeg4,png \
-        --enable-parser=h264,hevc,vp8,vp9,mpeg4video,mpegvideo,mjpeg,png,av1,gif,webp \
-        --enable-demuxer=mov,matroska,avi,mpegts,flv,h264,hevc,m4v,mjpeg,image2,ogg,mpegps,ivf,jpeg_pipe,png_pipe,hls,gif,asf,webp_pipe \
-        --enable-muxer=mp4,mov,matroska,mjpeg \
-        --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb,vp9_superframe_split \
-        --enable-protocol=file,http,tcp,pipe,crypto \
-        > configure.log) || { tail -n 30 "$cache/build/configure.log" >&2; exit 1; }
+    (cd "$cache/build" && "$src/configure" "${configure_flags[@]}" > configure.log) ||
+        { tail -n 30 "$cache/build/configure.log" >&2; exit 1; }
     make -C "$cache/build" -j"$jobs" > "$cache/build/make.log" 2>&1 || { tail -n 30 "$cache/build/make.log" >&2; exit 1; }
     make -C "$cache/build" install > /dev/null
     rm -rf "$cache/build"
-    touch "$prefix/.complete"
+    printf '%s' "${configure_flags[*]}" > "$prefix/.complete"
 fi
 
 build="build/ffmpeg-${version//:/_}"
