@@ -1270,12 +1270,6 @@ TEST_CASE("a HEIC photo is read where this FFmpeg reads HEIF and refused by name
     make_heif_grid(grid, {heic("tile0", "64x64", "red"), heic("tile1", "64x64", "green"), heic("tile2", "64x64", "blue"),
                           heic("tile3", "64x64", "white")},
                    64, 64);
-    const auto plan = [](const fs::path& video, bool as_json = false) {
-        std::vector<std::string> argv = {host_binary().string(), "plan", "--video", video.string(), "--prompt", "x"};
-        if (as_json)
-            argv.push_back("--json");
-        return run_process(argv);
-    };
     const auto refused = [](const ProcessResult& r, const fs::path& video, const std::string& reason) {
         CHECK(r.exit_code == 3);
         CHECK_THAT(r.err, Contains(video.string()) && Contains(reason));
@@ -1285,15 +1279,15 @@ TEST_CASE("a HEIC photo is read where this FFmpeg reads HEIF and refused by name
     if (LIBAVFORMAT_VERSION_MAJOR < 61) {
         // FFmpeg 5.1 calls both "moov atom not found".
         for (const auto& photo : {single, grid})
-            refused(plan(photo), photo, "it is a HEIC picture (HEIF, as phones save photos), which this FFmpeg cannot read");
+            refused(host_plan(photo.string()), photo, "it is a HEIC picture (HEIF, as phones save photos), which this FFmpeg cannot read");
     } else {
-        const auto read = plan(single, true);
+        const auto read = host_plan(single.string());
         REQUIRE(read.exit_code == 0);
         const auto media = nlohmann::json::parse(read.out)["media"];
         CHECK(media["width"] == 128);
         CHECK(media["height"] == 96);
         CHECK(media["frames"].size() == 1);
-        refused(plan(grid), grid, "it is a picture stored as a grid of tiles (HEIF or AVIF, as phones save photos)");
+        refused(host_plan(grid.string()), grid, "it is a picture stored as a grid of tiles (HEIF or AVIF, as phones save photos)");
     }
 }
 
